@@ -1,0 +1,46 @@
+# Two commands on a fresh machine:
+#   make run   install, migrate, seed demo data, serve at http://127.0.0.1:5000
+#   make test  install what the tests need and run them all
+# With TEST_DATABASE_URL (a PostgreSQL server URL) `make test` runs the API,
+# migration and PostgreSQL suites again on a fresh database made on that server.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app server
+TEST_DATABASE_URL ?=
+
+.PHONY: run test install install-test lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(BIN)/gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:5000 "server:create_app()"
+
+lint: install-test
+	$(BIN)/ruff check server tests config bench
+
+test: install-test lint
+	scripts/ensure-chromium
+	$(BIN)/pytest
+	@if [ -n "$(TEST_DATABASE_URL)" ]; then \
+	  echo "== again on PostgreSQL =="; \
+	  TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest tests/api tests/migrations tests/postgres; \
+	else \
+	  echo "PostgreSQL pass not run: set TEST_DATABASE_URL=postgresql://user@host:5432/postgres"; \
+	fi

@@ -1,0 +1,71 @@
+"""Between: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config.settings import load_settings
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets readers and a writer work at once; SQLite leaves foreign keys off unless asked.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Config → extensions → errors → blueprints."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(load_settings(os.environ, app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from server import errors, web
+    from server.extensions import api, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(__file__), "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side; phones change IPs
+    limiter.init_app(app)
+    api.init_app(app)
+    # after api.init_app, so our handler (the one shape, 5xx included) replaces its own
+    errors.init_app(app)
+    web.init_app(app)
+
+    from server import cli, docs, health, pwa_static
+    from server.auth import routes as auth_routes
+    from server.auth import session as _session  # noqa: F401  (registers the user loader)
+    from server.care import routes as care_routes
+
+    for blueprint in (auth_routes.bp, care_routes.bp):
+        api.register_blueprint(blueprint)
+    health.init_app(app)
+    docs.init_app(app)
+    pwa_static.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,55 @@
+"""Argon2id hashing and the password policy."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 10
+MAX_LENGTH = 128
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
+# Verified when the email is unknown, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+@cache
+def _common() -> frozenset[str]:
+    text = files("server.auth").joinpath("common_passwords.txt").read_text()
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line and not line.startswith("#")
+    )
+
+
+def password_problems(password: str, *, email: str = "", display_name: str = "") -> list[str]:
+    """Why this password is refused; empty when it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return [f"Use at least {MIN_LENGTH} characters."]
+    if len(password) > MAX_LENGTH:
+        return [f"Use at most {MAX_LENGTH} characters."]
+    lowered = password.lower()
+    if lowered in _common() or len(set(lowered)) < 3:
+        return ["This password is too common; choose another."]
+    local_part = email.split("@", 1)[0].lower()
+    if lowered in {email.lower(), local_part, display_name.strip().lower()}:
+        return ["Do not use your email or name as your password."]
+    return []
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant work whether or not the account exists."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)

@@ -1,0 +1,45 @@
+from marshmallow import fields, validate
+
+from server.auth.models import Role
+from server.auth.passwords import MAX_LENGTH
+from server.schemas import StrictSchema
+
+_password = {"required": True, "load_only": True, "validate": validate.Length(1, MAX_LENGTH)}
+
+
+class RegisterSchema(StrictSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    # the policy (length, common passwords) is applied by the service with a clear message
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+    display_name = fields.String(required=True, validate=validate.Length(1, 100))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    timezone = fields.String(load_default="UTC", validate=validate.Length(1, 64))
+    locale = fields.String(load_default="en-US", validate=validate.Length(2, 16))
+
+
+class LoginSchema(StrictSchema):
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+    password = fields.String(**_password)
+
+
+class PasswordChangeSchema(StrictSchema):
+    current_password = fields.String(**_password)
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+
+
+class UserSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    email = fields.String(dump_only=True)
+    display_name = fields.String(dump_only=True)
+    role = fields.Enum(Role, by_value=True, dump_only=True)
+    timezone = fields.String(dump_only=True)
+    locale = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class SessionSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    last_seen_at = fields.DateTime(dump_only=True)
+    user_agent = fields.String(dump_only=True)
+    current = fields.Boolean(dump_only=True)

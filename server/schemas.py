@@ -1,0 +1,16 @@
+"""Schema pieces every feature shares."""
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class StrictSchema(Schema):
+    """Writable fields are an allowlist: an unknown key is an error, not ignored."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class PageArgsSchema(StrictSchema):
+    limit = fields.Integer(strict=True, load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))

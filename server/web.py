@@ -1,0 +1,84 @@
+"""Request guards and response headers that every route shares.
+
+- Unsafe methods carry JSON or nothing: another content type is 415.
+- CSRF: an unsafe request from another site is 403, by Fetch Metadata and Origin.
+- A strict CSP, nosniff, no referrer; API answers are never cached.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
+
+from server.errors import ApiError
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+def _has_body() -> bool:
+    if request.content_length:
+        return True
+    # chunked uploads carry no Content-Length
+    return request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+
+
+def require_json_body() -> None:
+    if request.method not in UNSAFE_METHODS or not _has_body():
+        return
+    if request.mimetype != "application/json":
+        raise ApiError(415, "Send the request body as application/json.")
+
+
+def refuse_cross_site() -> None:
+    if request.method not in UNSAFE_METHODS:
+        return
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in {"same-origin", "none"}:
+        raise ApiError(403, "Cross-site requests are not allowed.")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    allowed = set(current_app.config["ALLOWED_ORIGINS"])
+    if origin in allowed:
+        return
+    parts = urlsplit(origin)
+    if origin == "null" or parts.netloc != request.host:
+        raise ApiError(403, "Cross-site requests are not allowed.")
+
+
+def set_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config["PRODUCTION"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    # CSRF before content type: a cross-site form post is refused as such.
+    app.before_request(refuse_cross_site)
+    app.before_request(require_json_body)
+    app.after_request(set_security_headers)

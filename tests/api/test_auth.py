@@ -1,0 +1,225 @@
+"""Accounts and sessions, as a person signing up and in would see them."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from server.auth.models import UserSession
+from server.db import utcnow
+from server.extensions import db
+from tests.factories import PASSWORD
+
+COOKIE = "between_session"
+
+
+def register(client, **overrides):
+    body = {
+        "email": "sam@example.test",
+        "password": "a-long-test-passphrase",
+        "display_name": "Sam",
+        "role": "patient",
+        "timezone": "Europe/Berlin",
+    }
+    body.update(overrides)
+    return client.post("/api/v1/auth/register", json=body)
+
+
+def test_register_signs_in_and_me_shows_who_i_am(client):
+    response = register(client)
+    assert response.status_code == 201
+    assert response.json["email"] == "sam@example.test"
+    assert "password" not in response.json and "password_hash" not in response.json
+    me = client.get("/api/v1/auth/me")
+    assert me.status_code == 200
+    assert me.json["display_name"] == "Sam"
+    assert me.json["role"] == "patient"
+    assert me.json["timezone"] == "Europe/Berlin"
+
+
+def test_email_is_unique_case_insensitively(client, app):
+    assert register(client).status_code == 201
+    again = register(app.test_client(), email="SAM@Example.TEST")
+    assert again.status_code == 422
+    assert "email" in again.json["errors"]["json"]
+
+
+@pytest.mark.parametrize(
+    "password, why",
+    [("short1", "at least 10"), ("password123", "too common"), ("x" * 129, "at most 128")],
+)
+def test_weak_passwords_are_refused_with_a_reason(client, password, why):
+    response = register(client, password=password)
+    assert response.status_code == 422
+    assert why in response.json["errors"]["json"]["password"][0]
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_unknown_time_zone_is_refused(client):
+    response = register(client, timezone="Mars/Olympus")
+    assert response.status_code == 422
+    assert "timezone" in response.json["errors"]["json"]
+
+
+def test_register_rejects_unknown_fields_and_roles(client):
+    assert register(client, is_admin=True).status_code == 422
+    assert register(client, role="admin").status_code == 422
+
+
+def test_login_me_logout(app, patient):
+    client = app.test_client()
+    login = client.post(
+        "/api/v1/auth/login", json={"email": patient.email.upper(), "password": PASSWORD}
+    )
+    assert login.status_code == 200
+    assert login.json["id"] == patient.id
+    assert client.get("/api/v1/auth/me").json["id"] == patient.id
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client, patient):
+    wrong = client.post("/api/v1/auth/login", json={"email": patient.email, "password": "nope" * 3})
+    unknown = client.post(
+        "/api/v1/auth/login", json={"email": "nobody@example.test", "password": "nope" * 3}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json == unknown.json
+    assert wrong.json["message"] == "The email or password is not right."
+
+
+def test_cookie_replayed_after_logout_is_401(app, patient):
+    stolen = patient.client.get_cookie(COOKIE).value
+    assert patient.post("/api/v1/auth/logout").status_code == 204
+
+    replay = app.test_client()
+    replay.set_cookie(COOKIE, stolen)
+    response = replay.get("/api/v1/auth/me")
+    assert response.status_code == 401
+    assert response.json["code"] == 401
+
+
+def test_anonymous_gets_401_in_the_one_shape(client):
+    response = client.get("/api/v1/auth/me")
+    assert response.status_code == 401
+    assert response.json == {"code": 401, "status": "Unauthorized", "message": "Please sign in."}
+
+
+def test_cross_site_unsafe_request_is_403(app, patient):
+    by_fetch_metadata = patient.post(
+        "/api/v1/auth/logout", headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert by_fetch_metadata.status_code == 403
+    by_origin = patient.post("/api/v1/auth/logout", headers={"Origin": "https://evil.example"})
+    assert by_origin.status_code == 403
+    assert by_origin.json["status"] == "Forbidden"
+    # neither request signed the patient out
+    assert patient.get("/api/v1/auth/me").status_code == 200
+    same_origin = patient.post(
+        "/api/v1/auth/logout",
+        headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert same_origin.status_code == 204
+
+
+def test_form_encoded_login_is_415(client, patient):
+    response = client.post(
+        "/api/v1/auth/login", data={"email": patient.email, "password": PASSWORD}
+    )
+    assert response.status_code == 415
+    assert response.json["code"] == 415
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_password_change_signs_out_other_devices_but_not_this_one(app, patient):
+    phone = patient.client
+    laptop = app.test_client()
+    laptop.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    assert laptop.get("/api/v1/auth/me").status_code == 200
+
+    response = phone.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": "another-long-passphrase"},
+    )
+    assert response.status_code == 204
+    assert phone.get("/api/v1/auth/me").status_code == 200
+    assert laptop.get("/api/v1/auth/me").status_code == 401
+    old = app.test_client().post(
+        "/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD}
+    )
+    assert old.status_code == 401
+    new = app.test_client().post(
+        "/api/v1/auth/login", json={"email": patient.email, "password": "another-long-passphrase"}
+    )
+    assert new.status_code == 200
+
+
+def test_password_change_needs_the_current_password(patient):
+    response = patient.post(
+        "/api/v1/auth/password",
+        json={"current_password": "not-my-password", "new_password": "another-long-passphrase"},
+    )
+    assert response.status_code == 422
+    assert "current_password" in response.json["errors"]["json"]
+
+
+def test_sign_out_another_device(app, patient):
+    laptop = app.test_client()
+    laptop.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    sessions = patient.get("/api/v1/auth/sessions").json
+    assert len(sessions) == 2
+    other = next(s for s in sessions if not s["current"])
+    assert patient.delete(f"/api/v1/auth/sessions/{other['id']}").status_code == 204
+    assert laptop.get("/api/v1/auth/me").status_code == 401
+    assert patient.get("/api/v1/auth/me").status_code == 200
+
+
+def test_cannot_end_someone_elses_session(make_patient):
+    a, b = make_patient(), make_patient()
+    b_session = b.get("/api/v1/auth/sessions").json[0]["id"]
+    assert a.delete(f"/api/v1/auth/sessions/{b_session}").status_code == 404
+    assert b.get("/api/v1/auth/me").status_code == 200
+
+
+def _age_sessions(app, *, idle=timedelta(0), absolute=timedelta(0)):
+    with app.app_context():
+        db.session.execute(
+            update(UserSession).values(
+                last_seen_at=utcnow() - idle, created_at=utcnow() - absolute
+            )
+        )
+        db.session.commit()
+
+
+def test_therapist_session_ends_after_30_idle_minutes(app, therapist):
+    _age_sessions(app, idle=timedelta(minutes=31), absolute=timedelta(minutes=31))
+    assert therapist.get("/api/v1/auth/me").status_code == 401
+
+
+def test_patient_session_survives_a_quiet_week(app, patient):
+    _age_sessions(app, idle=timedelta(days=7), absolute=timedelta(days=7))
+    assert patient.get("/api/v1/auth/me").status_code == 200
+
+
+def test_patient_session_ends_at_the_absolute_limit(app, patient):
+    _age_sessions(app, idle=timedelta(0), absolute=timedelta(days=91))
+    assert patient.get("/api/v1/auth/me").status_code == 401
+
+
+@pytest.mark.app_config(RATELIMIT_LOGIN="3 per minute")
+def test_login_is_rate_limited_with_retry_after(client, patient):
+    body = {"email": patient.email, "password": "wrong-password-here"}
+    statuses = [client.post("/api/v1/auth/login", json=body).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    limited = client.post("/api/v1/auth/login", json=body)
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.json["code"] == 429
+
+
+@pytest.mark.app_config(RATELIMIT_REGISTER="2 per minute")
+def test_register_is_rate_limited(client):
+    codes = [
+        register(client, email=f"r{i}@example.test").status_code for i in range(3)
+    ]
+    assert codes == [201, 201, 429]

@@ -1,0 +1,106 @@
+"""Every error, 4xx and 5xx, answers in the one JSON shape."""
+
+import pytest
+from flask import Flask
+
+from server import create_app
+
+SHAPE = {"code", "status", "message"}
+
+
+def assert_shape(response, code):
+    assert response.status_code == code
+    assert response.mimetype == "application/json"
+    assert SHAPE <= set(response.json)
+    assert response.json["code"] == code
+
+
+def test_unknown_api_path_is_404_json(client):
+    assert_shape(client.get("/api/v1/nothing-here"), 404)
+    assert_shape(client.post("/api/v1/nothing-here", json={}), 404)
+
+
+def test_wrong_method_is_405_with_allow(client):
+    response = client.get("/api/v1/auth/login")
+    assert_shape(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+def test_oversized_body_is_413(app, patient):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = patient.post("/api/v1/care-team/join", json={"code": "x" * 5000})
+    assert_shape(response, 413)
+
+
+def test_non_json_body_is_415(patient):
+    response = patient.post(
+        "/api/v1/care-team/join", data="code=ABCD", content_type="text/plain"
+    )
+    assert_shape(response, 415)
+
+
+def test_malformed_json_is_400(patient):
+    response = patient.post(
+        "/api/v1/care-team/join", data="{not json", content_type="application/json"
+    )
+    assert_shape(response, 400)
+
+
+def test_field_errors_name_the_field(patient):
+    response = patient.post("/api/v1/care-team/join", json={"code": 12345678, "extra": 1})
+    assert_shape(response, 422)
+    fields = response.json["errors"]["json"]
+    assert set(fields) == {"code", "extra"}
+
+
+def test_unhandled_exception_is_500_without_a_trace(database_url):
+    app: Flask = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+
+    def explode():
+        raise RuntimeError("secret internals /etc/passwd")
+
+    app.add_url_rule("/api/v1/explode", "explode", explode)
+    response = app.test_client().get("/api/v1/explode")
+    assert_shape(response, 500)
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_healthz_is_200_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+psycopg://postgres@127.0.0.1:1/none", "sqlite:////nonexistent-dir/x/between.db"],
+)
+def test_healthz_is_503_when_the_database_does_not_answer(url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+
+
+def test_openapi_spec_and_a_readable_reference(client):
+    spec = client.get("/api/v1/openapi.json")
+    assert spec.status_code == 200
+    assert "/api/v1/auth/login" in spec.json["paths"]
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    page = docs.get_data(as_text=True)
+    assert "Sign in with email and password." in page
+    assert "/api/v1/care-team/join" in page
+
+
+def test_security_headers(client):
+    api = client.get("/api/v1/auth/me")
+    assert api.headers["Cache-Control"] == "no-store"
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+    assert api.headers["Referrer-Policy"] == "no-referrer"
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    page.close()

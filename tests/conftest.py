@@ -1,0 +1,138 @@
+"""Fixtures: a migrated database per test run, a fresh app per test, signed-in actors.
+
+The suite runs on SQLite by default. With TEST_DATABASE_URL pointing at a PostgreSQL
+server, it makes its own uniquely named database there, runs on it, and drops it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+os.environ.setdefault("SECRET_KEY", "test-secret-" + "x" * 40)
+os.environ.setdefault("BETWEEN_ENV", "test")
+
+from config.settings import normalise_database_url  # noqa: E402
+from server import create_app  # noqa: E402
+from server.extensions import db  # noqa: E402
+from tests.factories import Actor, make_actor  # noqa: E402
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def on_postgres() -> bool:
+    return bool(TEST_DATABASE_URL)
+
+
+@contextmanager
+def fresh_database(tmp_dir: Path):
+    """A new, empty database: a SQLite file, or a uniquely named PostgreSQL database."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_dir / f'between-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    server_url = make_url(normalise_database_url(TEST_DATABASE_URL))
+    name = f"between_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def upgrade_to_head(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        upgrade_to_head(url)
+        yield url
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, database_url):
+    marker = request.node.get_closest_marker("app_config")
+    # Tests register many people from one address; the rate-limit tests set their own.
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TESTING": True,
+        "RATELIMIT_REGISTER": "1000 per minute",
+    }
+    if marker:
+        config.update(marker.kwargs)
+    app = create_app(config)
+    yield app
+    _wipe(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_patient(app):
+    def make(**kwargs) -> Actor:
+        return make_actor(app, "patient", **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_therapist(app):
+    def make(**kwargs) -> Actor:
+        return make_actor(app, "therapist", **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def patient(make_patient) -> Actor:
+    return make_patient()
+
+
+@pytest.fixture
+def therapist(make_therapist) -> Actor:
+    return make_therapist()
+
+
+@pytest.fixture
+def link():
+    """Link a therapist and a patient the way people do: invite code, then join."""
+
+    def make(therapist: Actor, patient: Actor) -> dict:
+        code = therapist.post("/api/v1/invites").json["code"]
+        response = patient.post("/api/v1/care-team/join", json={"code": code})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return make
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(**kw): override app config for one test")
