@@ -31,9 +31,7 @@ def active_link_clause(therapist_id, patient_id_column):
 def is_linked(therapist: User, patient_id: uuid.UUID) -> bool:
     if therapist.role is not Role.THERAPIST:
         return False
-    return bool(
-        db.session.scalar(select(active_link_clause(therapist.id, patient_id)))
-    )
+    return bool(db.session.scalar(select(active_link_clause(therapist.id, patient_id))))
 
 
 def linked_patient(actor: User, patient_id: uuid.UUID) -> User:

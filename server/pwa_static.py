@@ -7,7 +7,6 @@ from pathlib import Path
 from flask import Flask, send_from_directory
 from werkzeug.routing import PathConverter
 
-
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 

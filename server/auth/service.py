@@ -40,7 +40,12 @@ def get_user_by_email(email: str) -> User | None:
 
 
 def register_user(
-    *, email: str, password: str, display_name: str, role: str, timezone: str = "UTC",
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    role: str,
+    timezone: str = "UTC",
     locale: str = "en-US",
 ) -> User:
     """Create an account; refuse a taken email or a weak password."""
@@ -78,9 +83,7 @@ def authenticate(email: str, password: str) -> User | None:
 def start_session(user: User, user_agent: str = "") -> tuple[UserSession, str]:
     """A new server-side session; returns it and the token for the cookie."""
     token = secrets.token_urlsafe(32)
-    row = UserSession(
-        token_hash=_hash_token(token), user=user, user_agent=(user_agent or "")[:200]
-    )
+    row = UserSession(token_hash=_hash_token(token), user=user, user_agent=(user_agent or "")[:200])
     db.session.add(row)
     db.session.flush()
     return row, token

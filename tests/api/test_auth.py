@@ -184,9 +184,7 @@ def test_cannot_end_someone_elses_session(make_patient):
 def _age_sessions(app, *, idle=timedelta(0), absolute=timedelta(0)):
     with app.app_context():
         db.session.execute(
-            update(UserSession).values(
-                last_seen_at=utcnow() - idle, created_at=utcnow() - absolute
-            )
+            update(UserSession).values(last_seen_at=utcnow() - idle, created_at=utcnow() - absolute)
         )
         db.session.commit()
 
@@ -219,7 +217,5 @@ def test_login_is_rate_limited_with_retry_after(client, patient):
 
 @pytest.mark.app_config(RATELIMIT_REGISTER="2 per minute")
 def test_register_is_rate_limited(client):
-    codes = [
-        register(client, email=f"r{i}@example.test").status_code for i in range(3)
-    ]
+    codes = [register(client, email=f"r{i}@example.test").status_code for i in range(3)]
     assert codes == [201, 201, 429]

@@ -33,9 +33,7 @@ def test_oversized_body_is_413(app, patient):
 
 
 def test_non_json_body_is_415(patient):
-    response = patient.post(
-        "/api/v1/care-team/join", data="code=ABCD", content_type="text/plain"
-    )
+    response = patient.post("/api/v1/care-team/join", data="code=ABCD", content_type="text/plain")
     assert_shape(response, 415)
 
 

@@ -56,8 +56,12 @@ def test_release_seed_and_web_serve_the_app(env):
 
     port = free_port()
     web = subprocess.Popen(
-        shlex.split(procfile()["web"]), cwd=ROOT, env={**env, "PORT": str(port)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        shlex.split(procfile()["web"]),
+        cwd=ROOT,
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         body = None
@@ -82,8 +86,12 @@ def test_release_seed_and_web_serve_the_app(env):
 def test_worker_idles_and_stops_cleanly_on_sigterm(env):
     assert run(procfile()["release"], env).returncode == 0
     worker = subprocess.Popen(
-        shlex.split(procfile()["worker"]) + ["--interval", "0.2"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        shlex.split(procfile()["worker"]) + ["--interval", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     time.sleep(2)
     assert worker.poll() is None, "the worker exited on its own"
