@@ -33,7 +33,7 @@ run: install
 	$(BIN)/gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:5000 "server:create_app()"
 
 lint: install-test
-	$(BIN)/ruff check server tests config bench
+	$(BIN)/ruff check .
 
 test: install-test lint
 	scripts/ensure-chromium
