@@ -37,7 +37,7 @@ lint: install-test
 
 test: install-test lint
 	scripts/ensure-chromium
-	$(BIN)/pytest
+	TEST_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$(TEST_DATABASE_URL)" ]; then \
 	  echo "== again on PostgreSQL =="; \
 	  TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest tests/api tests/migrations tests/postgres; \

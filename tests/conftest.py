@@ -75,6 +75,21 @@ def _wipe(app) -> None:
 
 
 @pytest.fixture
+def make_app():
+    """Extra apps for one test (another web process, a broken database); disposed after."""
+    made = []
+
+    def make(config: dict):
+        made.append(create_app({"TESTING": True, **config}))
+        return made[-1]
+
+    yield make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def app(request, database_url):
     marker = request.node.get_closest_marker("app_config")
     # Tests register many people from one address; the rate-limit tests set their own.

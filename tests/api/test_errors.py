@@ -3,8 +3,6 @@
 import pytest
 from flask import Flask
 
-from server import create_app
-
 SHAPE = {"code", "status", "message"}
 
 
@@ -51,8 +49,8 @@ def test_field_errors_name_the_field(patient):
     assert set(fields) == {"code", "extra"}
 
 
-def test_unhandled_exception_is_500_without_a_trace(database_url):
-    app: Flask = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+def test_unhandled_exception_is_500_without_a_trace(make_app, database_url):
+    app: Flask = make_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": False})
 
     def explode():
         raise RuntimeError("secret internals /etc/passwd")
@@ -74,8 +72,8 @@ def test_healthz_is_200_when_the_database_answers(client):
     "url",
     ["postgresql+psycopg://postgres@127.0.0.1:1/none", "sqlite:////nonexistent-dir/x/between.db"],
 )
-def test_healthz_is_503_when_the_database_does_not_answer(url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+def test_healthz_is_503_when_the_database_does_not_answer(make_app, url):
+    app = make_app({"SQLALCHEMY_DATABASE_URI": url})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"

@@ -6,8 +6,6 @@ import uuid
 import pytest
 import redis
 
-from server import create_app
-
 
 @pytest.fixture
 def redis_url():
@@ -17,13 +15,13 @@ def redis_url():
         client.flushdb()
 
 
-def test_redis_rate_limit_is_shared_between_processes(database_url, redis_url):
+def test_redis_rate_limit_is_shared_between_processes(make_app, database_url, redis_url):
     config = {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": redis_url,
         "RATELIMIT_LOGIN": "3 per minute",
     }
-    web1, web2 = create_app(config), create_app(config)
+    web1, web2 = make_app(config), make_app(config)
     body = {"email": f"{uuid.uuid4().hex}@example.test", "password": "wrong-password-x"}
     codes = []
     for web in (web1, web2, web1, web2):
