@@ -12,5 +12,6 @@ class StrictSchema(Schema):
 
 
 class PageArgsSchema(StrictSchema):
-    limit = fields.Integer(strict=True, load_default=50, validate=validate.Range(1, 200))
+    # query strings are text: no `strict` here (bodies use it)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))

@@ -1,0 +1,393 @@
+"""Journal entries: write, edit, share, delete, and what a linked therapist may read.
+
+Flushes, never commits; knows no HTTP. Patient data is reached only through `access`.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+from marshmallow import ValidationError
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import selectinload
+
+from server import access
+from server.audit import service as audit
+from server.auth.models import User
+from server.db import utcnow
+from server.errors import ApiError, conflict, not_found
+from server.extensions import db
+from server.journal.models import EntryKind, EntryTag, JournalEntry, JournalPrompt
+from server.journal.prompts import built_in_prompts
+from server.journal.schemas import EntryFieldsSchema, EntrySchema
+from server.sync import clock
+from server.sync.registry import APPLIED, CONFLICT, REJECTED, SyncedType, register, result
+
+TYPE = "journal_entry"
+# Conflict copies get an id derived from the op, so a replayed op can never make two.
+CONFLICT_NAMESPACE = uuid.UUID("5f0c7d1e-3b7a-4f3e-9a51-2c1d8e6b9a40")
+EntryOut = EntrySchema()
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def written_at_local(entry: JournalEntry) -> str:
+    """The instant in the offset the patient wrote it in."""
+    tz = timezone(timedelta(minutes=entry.written_offset_minutes))
+    return entry.written_at.astimezone(tz).isoformat()
+
+
+def serialize(entry: JournalEntry) -> dict:
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "body": entry.body,
+        "mood": entry.mood,
+        "emotions": list(entry.emotions or []),
+        "tags": entry.tags,
+        "part_ids": [str(p) for p in entry.part_ids or []],
+        "kind": entry.kind,
+        "prompt_id": entry.prompt_id,
+        "session_id": entry.session_id,
+        "shared": entry.shared,
+        "written_at": written_at_local(entry),
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+        "read_by_therapist_at": entry.read_by_therapist_at,
+        "conflict_of": entry.conflict_of,
+        "version": entry.version,
+        "deleted": entry.deleted,
+    }
+
+
+def _own_entry(actor: User, entry_id: uuid.UUID, *, include_deleted: bool = False):
+    query = access.own_rows(actor, JournalEntry).where(JournalEntry.id == entry_id)
+    if not include_deleted:
+        query = query.where(JournalEntry.deleted.is_(False))
+    entry = db.session.scalar(query)
+    if entry is None:
+        raise not_found("No such journal entry.")
+    return entry
+
+
+def get_entry(actor: User, entry_id: uuid.UUID) -> JournalEntry:
+    """One of my entries."""
+    return _own_entry(actor, entry_id)
+
+
+def _encode_cursor(entry: JournalEntry) -> str:
+    raw = f"{entry.written_at.isoformat()}|{entry.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        written, entry_id = base64.urlsafe_b64decode(padded).decode().split("|")
+        return datetime.fromisoformat(written), uuid.UUID(entry_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(422, "Invalid cursor.", errors={"query": {"cursor": ["Invalid."]}}) from exc
+
+
+def _page(query, args: dict) -> tuple[list[JournalEntry], str | None]:
+    """Newest first, by (written_at, id), cursor-paginated."""
+    if args.get("from_"):
+        query = query.where(JournalEntry.written_at >= args["from_"])
+    if args.get("to"):
+        query = query.where(JournalEntry.written_at < args["to"])
+    if args.get("kind"):
+        query = query.where(JournalEntry.kind == args["kind"])
+    if args.get("tag"):
+        tagged = select(EntryTag.entry_id).where(EntryTag.tag == args["tag"])
+        query = query.where(JournalEntry.id.in_(tagged))
+    if args.get("shared") is not None:
+        query = query.where(JournalEntry.shared.is_(args["shared"]))
+    if args.get("cursor"):
+        written, entry_id = _decode_cursor(args["cursor"])
+        query = query.where(tuple_(JournalEntry.written_at, JournalEntry.id) < (written, entry_id))
+    limit = args.get("limit", 50)
+    rows = list(
+        db.session.scalars(
+            query.options(selectinload(JournalEntry.tag_rows))
+            .order_by(JournalEntry.written_at.desc(), JournalEntry.id.desc())
+            .limit(limit + 1)
+        )
+    )
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def list_entries(actor: User, args: dict) -> tuple[list[JournalEntry], str | None]:
+    """My entries, newest first."""
+    query = access.own_rows(actor, JournalEntry).where(JournalEntry.deleted.is_(False))
+    return _page(query, args)
+
+
+def list_shared_entries(therapist: User, patient_id: uuid.UUID, args: dict):
+    """A linked patient's shared entries; every entry read is audited."""
+    access.linked_patient(therapist, patient_id)
+    query = access.shared_rows(therapist, JournalEntry, patient_id).where(
+        JournalEntry.deleted.is_(False)
+    )
+    entries, next_cursor = _page(query, {**args, "shared": None})
+    audit.record(therapist, "read", patient_id, TYPE, [e.id for e in entries])
+    return entries, next_cursor
+
+
+def mark_read(therapist: User, patient_id: uuid.UUID, entry_id: uuid.UUID) -> JournalEntry:
+    """Record that the therapist read a shared entry; the patient sees when."""
+    access.linked_patient(therapist, patient_id)
+    entry = db.session.scalar(
+        access.shared_rows(therapist, JournalEntry, patient_id).where(
+            JournalEntry.id == entry_id, JournalEntry.deleted.is_(False)
+        )
+    )
+    if entry is None:
+        raise not_found("No such journal entry.")
+    clock.lock(patient_id)
+    if entry.read_by_therapist_at is None:
+        entry.read_by_therapist_at = utcnow()
+        # a receipt is not an edit: it syncs to the patient's devices, version unchanged
+        clock.stamp(entry)
+    audit.record(therapist, "read", patient_id, TYPE, [entry.id])
+    db.session.flush()
+    return entry
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+def _apply_fields(entry: JournalEntry, data: dict) -> None:
+    for field, value in _normalised(data).items():
+        setattr(entry, field, value)  # tags and parts keep their order, drop repeats
+    if "written_at" in data:
+        written = data["written_at"]
+        entry.written_at = written.astimezone(UTC)
+        entry.written_offset_minutes = int(written.utcoffset().total_seconds() // 60)
+
+
+def _new_entry(actor: User, entry_id: uuid.UUID | None, data: dict, **extra) -> JournalEntry:
+    now = utcnow()
+    entry = JournalEntry(
+        id=entry_id or uuid.uuid4(),
+        patient_id=actor.id,
+        kind=EntryKind.FREE,
+        written_at=now,
+        written_offset_minutes=0,
+        created_at=now,
+        updated_at=now,
+        emotions=[],
+        part_ids=[],
+        version=1,
+        **extra,
+    )
+    entry.tags = []
+    _apply_fields(entry, data)
+    db.session.add(entry)
+    clock.stamp(entry)
+    db.session.flush()
+    return entry
+
+
+def _normalised(data: dict) -> dict:
+    out = {
+        k: data[k]
+        for k in ("title", "body", "mood", "emotions", "kind", "shared", "prompt_id", "session_id")
+        if k in data
+    }
+    if "tags" in data:
+        out["tags"] = list(dict.fromkeys(data["tags"]))
+    if "part_ids" in data:
+        out["part_ids"] = [str(p) for p in dict.fromkeys(data["part_ids"])]
+    return out
+
+
+def _same_content(entry: JournalEntry, data: dict) -> bool:
+    """Would applying `data` change nothing?"""
+    return all(getattr(entry, k) == v for k, v in _normalised(data).items())
+
+
+def create_entry(actor: User, data: dict) -> tuple[JournalEntry, bool]:
+    """Write a new entry. A retried create (same id, same text) returns the first one."""
+    entry_id = data.pop("id", None)
+    clock.lock(actor.id)
+    if entry_id is not None:
+        existing = db.session.get(JournalEntry, entry_id)
+        if existing is not None:
+            if existing.patient_id != actor.id:
+                raise ApiError(409, "This id is already in use.")
+            if not existing.deleted and _same_content(existing, data):
+                return existing, False
+            raise conflict("An entry with this id already exists.", current=serialize(existing))
+    return _new_entry(actor, entry_id, data), True
+
+
+def _check_version(entry: JournalEntry, base_version: int | None) -> None:
+    if base_version is None:
+        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
+    if base_version != entry.version:
+        raise conflict(
+            "This entry changed on another device. Here is the current copy.",
+            current=EntryOut.dump(serialize(entry)),
+        )
+
+
+def update_entry(
+    actor: User, entry_id: uuid.UUID, data: dict, base_version: int | None
+) -> JournalEntry:
+    """Edit one of my entries from the version I started with; stale is a 409."""
+    clock.lock(actor.id)
+    entry = _own_entry(actor, entry_id)
+    _check_version(entry, base_version)
+    _apply_fields(entry, data)
+    entry.version += 1
+    entry.updated_at = utcnow()
+    clock.stamp(entry)
+    db.session.flush()
+    return entry
+
+
+def _tombstone(entry: JournalEntry) -> None:
+    """Delete means delete: the words go, a tombstone stays so devices learn of it."""
+    entry.title = ""
+    entry.body = ""
+    entry.mood = None
+    entry.emotions = []
+    entry.part_ids = []
+    entry.tags = []
+    entry.shared = False
+    entry.deleted = True
+    entry.deleted_at = entry.updated_at = utcnow()
+    entry.version += 1
+    clock.stamp(entry)
+
+
+def delete_entry(actor: User, entry_id: uuid.UUID, base_version: int | None) -> None:
+    """Delete one of my entries, from the version I last saw."""
+    clock.lock(actor.id)
+    entry = _own_entry(actor, entry_id)
+    _check_version(entry, base_version)
+    _tombstone(entry)
+    db.session.flush()
+
+
+# -- sync --------------------------------------------------------------------------------
+
+_fields_schema = EntryFieldsSchema()
+
+
+def sync_upsert(actor: User, entry_id: uuid.UUID, base_version, data: dict, op_id) -> dict:
+    """Apply a pushed entry. A stale edit never overwrites text: it becomes a copy."""
+    try:
+        fields = _fields_schema.load(data)
+    except ValidationError as exc:
+        return result(REJECTED, TYPE, entry_id, errors={"data": exc.messages})
+    entry = db.session.get(JournalEntry, entry_id)
+    if entry is not None and entry.patient_id != actor.id:
+        # another patient's id: refused, and their row is not touched
+        return result(REJECTED, TYPE, entry_id, errors={"id": ["This id cannot be used."]})
+    if entry is None:
+        if "body" not in fields:
+            return result(
+                REJECTED,
+                TYPE,
+                entry_id,
+                errors={"data": {"body": ["Missing data for required field."]}},
+            )
+        entry = _new_entry(actor, entry_id, fields)
+        return result(APPLIED, TYPE, entry.id, entry.version)
+    if not entry.deleted and base_version == entry.version:
+        _apply_fields(entry, fields)
+        entry.version += 1
+        entry.updated_at = utcnow()
+        clock.stamp(entry)
+        db.session.flush()
+        return result(APPLIED, TYPE, entry.id, entry.version)
+    if not entry.deleted and _same_content(entry, fields):
+        # both devices made the same change: nothing to keep twice
+        return result(APPLIED, TYPE, entry.id, entry.version)
+    # Stale (or edited after another device deleted it): keep the server's copy and
+    # store the incoming text beside it, for the patient to resolve.
+    merged = {f: getattr(entry, f) for f in ("title", "body", "mood", "emotions", "kind")}
+    merged.update(
+        tags=entry.tags,
+        part_ids=list(entry.part_ids or []),
+        prompt_id=entry.prompt_id,
+        session_id=entry.session_id,
+        shared=False,
+    )
+    merged.update(fields)
+    if not merged.get("body"):
+        merged["body"] = "(empty)"
+    copy_id = uuid.uuid5(CONFLICT_NAMESPACE, str(op_id))
+    written = {"written_at": fields["written_at"]} if "written_at" in fields else {}
+    copy = _new_entry(actor, copy_id, {**merged, **written}, conflict_of=entry.id)
+    if not written:
+        copy.written_at = entry.written_at
+        copy.written_offset_minutes = entry.written_offset_minutes
+    return result(CONFLICT, TYPE, entry.id, entry.version, conflict_copy_id=str(copy.id))
+
+
+def sync_delete(actor: User, entry_id: uuid.UUID, base_version) -> dict:
+    """Apply a pushed delete; a delete from a stale version keeps the newer text."""
+    entry = db.session.get(JournalEntry, entry_id)
+    if entry is None:
+        return result(APPLIED, TYPE, entry_id, None)
+    if entry.patient_id != actor.id:
+        return result(REJECTED, TYPE, entry_id, errors={"id": ["This id cannot be used."]})
+    if entry.deleted:
+        return result(APPLIED, TYPE, entry.id, entry.version)
+    if base_version != entry.version:
+        return result(CONFLICT, TYPE, entry.id, entry.version)
+    _tombstone(entry)
+    db.session.flush()
+    return result(APPLIED, TYPE, entry.id, entry.version)
+
+
+def sync_serialize(entry: JournalEntry) -> dict:
+    return EntryOut.dump(serialize(entry))
+
+
+# -- prompts -----------------------------------------------------------------------------
+
+
+def list_prompts(actor: User, context: str | None) -> list[dict]:
+    """Built-in prompts and the ones my therapists wrote for me."""
+    prompts = built_in_prompts(context)
+    query = access.own_rows(actor, JournalPrompt).order_by(JournalPrompt.created_at)
+    if context:
+        query = query.where(JournalPrompt.context == context)
+    prompts += [
+        {"id": str(p.id), "context": p.context, "text": p.text, "source": "therapist"}
+        for p in db.session.scalars(query)
+    ]
+    return prompts
+
+
+def add_prompt(therapist: User, patient_id: uuid.UUID, data: dict) -> dict:
+    """A therapist writes a prompt for one linked patient."""
+    access.linked_patient(therapist, patient_id)
+    prompt = JournalPrompt(patient_id=patient_id, author_id=therapist.id, **data)
+    db.session.add(prompt)
+    audit.record(therapist, "write", patient_id, "journal_prompt", [prompt.id])
+    db.session.flush()
+    return {
+        "id": str(prompt.id),
+        "context": prompt.context,
+        "text": prompt.text,
+        "source": "therapist",
+    }
+
+
+register(
+    SyncedType(
+        name=TYPE,
+        model=JournalEntry,
+        serialize=sync_serialize,
+        upsert=sync_upsert,
+        delete=sync_delete,
+    )
+)

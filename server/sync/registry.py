@@ -1,0 +1,44 @@
+"""The registry of synced types: each feature plugs its objects into the protocol here.
+
+A synced model has `id` (client-made UUID), `patient_id`, `version`, `deleted` and
+`change_seq` (the patient's counter at its last change). A type supplies how to
+serialise an object and how to apply a pushed upsert or delete; the protocol
+(server/sync/service.py) supplies idempotency, locking, ordering and paging.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from server.auth.models import User
+
+APPLIED, CONFLICT, REJECTED = "applied", "conflict", "rejected"
+
+
+@dataclass(frozen=True)
+class SyncedType:
+    name: str
+    model: type
+    serialize: Callable[[Any], dict]
+    # (patient, object id, base version, data, op id) -> result
+    upsert: Callable[[User, uuid.UUID, int | None, dict, uuid.UUID], dict]
+    # (patient, object id, base version) -> result
+    delete: Callable[[User, uuid.UUID, int | None], dict]
+
+
+REGISTRY: dict[str, SyncedType] = {}
+
+
+def register(synced: SyncedType) -> SyncedType:
+    REGISTRY[synced.name] = synced
+    return synced
+
+
+def result(status: str, type_name: str, obj_id, version: int | None = None, **extra) -> dict:
+    """One op's outcome. Ids and versions only: devices pull content, logs keep none."""
+    out = {"status": status, "type": type_name, "id": str(obj_id), "version": version}
+    out.update({k: v for k, v in extra.items() if v is not None})
+    return out

@@ -1,0 +1,60 @@
+from marshmallow import ValidationError, fields, validate
+
+from server.schemas import StrictSchema
+from server.sync.registry import REGISTRY
+
+MAX_OPS = 500
+
+
+def _known_type(name: str) -> None:
+    # the registry fills up as features load; check at load time, not import time
+    if name not in REGISTRY:
+        raise ValidationError(f"Must be one of: {', '.join(sorted(REGISTRY))}.")
+
+
+class OpSchema(StrictSchema):
+    op_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=_known_type)
+    id = fields.UUID(required=True)
+    base_version = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0)
+    )
+    action = fields.String(required=True, validate=validate.OneOf(["upsert", "delete"]))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class PushSchema(StrictSchema):
+    ops = fields.List(fields.Nested(OpSchema), required=True, validate=validate.Length(max=MAX_OPS))
+
+
+class OpResultSchema(StrictSchema):
+    op_id = fields.String()
+    status = fields.String()
+    type = fields.String()
+    id = fields.String()
+    version = fields.Integer(allow_none=True)
+    conflict_copy_id = fields.String()
+    errors = fields.Dict()
+
+
+class PushResultSchema(StrictSchema):
+    results = fields.List(fields.Nested(OpResultSchema))
+
+
+class ChangesArgsSchema(StrictSchema):
+    since = fields.String(load_default="0", validate=validate.Regexp(r"^\d{1,19}$"))
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+
+
+class ChangeSchema(StrictSchema):
+    type = fields.String()
+    id = fields.String()
+    version = fields.Integer()
+    deleted = fields.Boolean()
+    data = fields.Dict(allow_none=True)
+
+
+class ChangesSchema(StrictSchema):
+    changes = fields.List(fields.Nested(ChangeSchema))
+    cursor = fields.String()
+    has_more = fields.Boolean()

@@ -1,0 +1,71 @@
+"""The sync protocol: pull changes after a cursor, push a batch of operations.
+
+Rules that keep every word (../shared/DESIGN.md, "Offline and sync"):
+- each op's first result is kept by (patient, op_id); a replay returns it, changes nothing;
+- a batch runs under the patient's change lock, each op in its own savepoint, so one
+  refused op never undoes the others;
+- the cursor is the patient's change counter, advanced under that lock.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.auth.models import User
+from server.extensions import db
+from server.sync import clock
+from server.sync.models import SyncOp
+from server.sync.registry import REGISTRY
+
+
+def push(actor: User, ops: list[dict]) -> list[dict]:
+    """Apply a batch of pushed operations in order; one result per op."""
+    clock.lock(actor.id)  # first: a concurrent replay of this batch waits, then sees our log
+    results = []
+    for op in ops:
+        done = db.session.get(SyncOp, (actor.id, op["op_id"]))
+        if done is not None:
+            results.append({"op_id": str(op["op_id"]), **done.result})
+            continue
+        synced = REGISTRY[op["type"]]
+        with db.session.begin_nested():
+            if op["action"] == "upsert":
+                outcome = synced.upsert(
+                    actor, op["id"], op["base_version"], op["data"], op["op_id"]
+                )
+            else:
+                outcome = synced.delete(actor, op["id"], op["base_version"])
+        db.session.add(SyncOp(patient_id=actor.id, op_id=op["op_id"], result=outcome))
+        results.append({"op_id": str(op["op_id"]), **outcome})
+    db.session.flush()
+    return results
+
+
+def changes(actor: User, since: int, limit: int) -> dict:
+    """Every change to my synced objects after `since`, oldest first."""
+    found = []
+    for synced in REGISTRY.values():
+        model = synced.model
+        rows = db.session.scalars(
+            select(model)
+            .where(model.patient_id == actor.id, model.change_seq > since)
+            .order_by(model.change_seq)
+            .limit(limit + 1)
+        )
+        found.extend((row.change_seq, synced, row) for row in rows)
+    found.sort(key=lambda item: item[0])
+    page = found[:limit]
+    return {
+        "changes": [
+            {
+                "type": synced.name,
+                "id": str(row.id),
+                "version": row.version,
+                "deleted": row.deleted,
+                "data": None if row.deleted else synced.serialize(row),
+            }
+            for _, synced, row in page
+        ],
+        "cursor": str(page[-1][0] if page else since),
+        "has_more": len(found) > limit,
+    }

@@ -1,0 +1,223 @@
+"""The offline sync protocol, as two devices of one patient (and a stranger) use it."""
+
+import random
+import uuid
+
+from sqlalchemy import select, text
+
+from server.extensions import db
+from server.sync.models import SyncOp
+
+PUSH = "/api/v1/sync/push"
+CHANGES = "/api/v1/sync/changes"
+
+
+def op(entry_id, data=None, base_version=None, action="upsert", op_id=None):
+    return {
+        "op_id": op_id or str(uuid.uuid4()),
+        "type": "journal_entry",
+        "id": str(entry_id),
+        "base_version": base_version,
+        "action": action,
+        "data": data or {},
+    }
+
+
+def push(actor, ops):
+    response = actor.post(PUSH, json={"ops": ops})
+    assert response.status_code == 200, response.json
+    return response.json["results"]
+
+
+def pull_all(actor, since="0", limit=200):
+    changes, cursor = [], since
+    while True:
+        page = actor.get(f"{CHANGES}?since={cursor}&limit={limit}").json
+        changes += page["changes"]
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return changes, cursor
+
+
+def snapshot(app, patient_id):
+    """Every column of every entry row of a patient, as stored."""
+    with app.app_context():
+        rows = (
+            db.session.execute(
+                text("SELECT * FROM journal_entries WHERE patient_id = :p ORDER BY id"),
+                {
+                    "p": uuid.UUID(patient_id).hex
+                    if "sqlite" in str(db.engine.url)
+                    else uuid.UUID(patient_id)
+                },
+            )
+            .mappings()
+            .all()
+        )
+        return [dict(r) for r in rows]
+
+
+class Device:
+    """A patient's phone: a local copy by id, a pull cursor."""
+
+    def __init__(self, actor):
+        self.actor, self.cursor, self.local = actor, "0", {}
+
+    def pull(self):
+        changes, self.cursor = pull_all(self.actor, self.cursor)
+        for change in changes:
+            self.local[change["id"]] = change
+        return changes
+
+
+def test_the_same_batch_pushed_three_times_shuffled_is_one_push(app, patient):
+    ids = [uuid.uuid4() for _ in range(6)]
+    batch = [op(i, {"body": f"entry {n}", "tags": ["t"], "mood": n}) for n, i in enumerate(ids)]
+    batch.append(op(ids[0], {"body": "edited"}, base_version=1))
+    batch.append(op(ids[1], base_version=1, action="delete"))
+
+    first = push(patient, batch)
+    after_one_push = snapshot(app, patient.id)
+    for _ in range(2):
+        shuffled = batch[:]
+        random.shuffle(shuffled)
+        replay = push(patient, shuffled)
+        # each replayed op answers with its first result
+        assert {r["op_id"]: r for r in replay} == {r["op_id"]: r for r in first}
+    assert snapshot(app, patient.id) == after_one_push
+
+    changes, _ = pull_all(patient)
+    assert sorted(c["id"] for c in changes) == sorted(str(i) for i in ids)  # no duplicates
+    bodies = sorted(c["data"]["body"] for c in changes if not c["deleted"])
+    assert bodies == ["edited", "entry 2", "entry 3", "entry 4", "entry 5"]
+    with app.app_context():
+        ops = db.session.scalar(
+            select(db.func.count())
+            .select_from(SyncOp)
+            .where(SyncOp.patient_id == uuid.UUID(patient.id))
+        )
+    assert ops == len(batch)
+
+
+def test_two_devices_editing_one_entry_keep_both_texts_and_converge(patient):
+    phone, laptop = Device(patient), Device(patient)
+    entry_id = uuid.uuid4()
+    push(patient, [op(entry_id, {"body": "first words", "title": "t"})])
+    phone.pull()
+    laptop.pull()
+
+    phone_result = push(patient, [op(entry_id, {"body": "phone text"}, base_version=1)])[0]
+    laptop_result = push(patient, [op(entry_id, {"body": "laptop text"}, base_version=1)])[0]
+    assert phone_result["status"] == "applied"
+    assert laptop_result["status"] == "conflict"
+    copy_id = laptop_result["conflict_copy_id"]
+
+    phone.pull()
+    laptop.pull()
+    assert phone.local == laptop.local
+    assert phone.local[str(entry_id)]["data"]["body"] == "phone text"
+    copy = phone.local[copy_id]["data"]
+    assert copy["body"] == "laptop text"
+    assert copy["conflict_of"] == str(entry_id)
+    assert copy["title"] == "t"  # fields the stale edit did not touch come from the server copy
+
+
+def test_a_stale_delete_keeps_the_newer_text(patient):
+    entry_id = uuid.uuid4()
+    push(patient, [op(entry_id, {"body": "v1"})])
+    push(patient, [op(entry_id, {"body": "v2, written later"}, base_version=1)])
+    result = push(patient, [op(entry_id, base_version=1, action="delete")])[0]
+    assert result["status"] == "conflict"
+    assert patient.get(f"/api/v1/journal/entries/{entry_id}").json["body"] == "v2, written later"
+
+
+def test_an_edit_after_another_device_deleted_survives_as_a_copy(patient):
+    entry_id = uuid.uuid4()
+    push(patient, [op(entry_id, {"body": "v1"})])
+    push(patient, [op(entry_id, base_version=1, action="delete")])
+    result = push(patient, [op(entry_id, {"body": "written offline"}, base_version=1)])[0]
+    assert result["status"] == "conflict"
+    copy = patient.get(f"/api/v1/journal/entries/{result['conflict_copy_id']}").json
+    assert copy["body"] == "written offline"
+
+
+def test_tombstones_sync(patient):
+    phone = Device(patient)
+    entry_id = uuid.uuid4()
+    push(patient, [op(entry_id, {"body": "to be deleted"})])
+    phone.pull()
+    push(patient, [op(entry_id, base_version=1, action="delete")])
+    changes = phone.pull()
+    assert changes == [
+        {"type": "journal_entry", "id": str(entry_id), "version": 2, "deleted": True, "data": None}
+    ]
+
+
+def test_another_patients_id_is_refused_and_their_row_is_untouched(app, make_patient):
+    a, b = make_patient(), make_patient()
+    entry_id = uuid.uuid4()
+    push(a, [op(entry_id, {"body": "A's words", "shared": True})])
+    before = snapshot(app, a.id)
+
+    results = push(
+        b,
+        [
+            op(entry_id, {"body": "B overwrites"}, base_version=1),
+            op(entry_id, {"body": "B blind"}),
+            op(entry_id, base_version=1, action="delete"),
+        ],
+    )
+    assert [r["status"] for r in results] == ["rejected"] * 3
+    put = b.put(f"/api/v1/journal/entries/{entry_id}", json={"body": "B put", "version": 1})
+    assert put.status_code == 404
+    assert b.delete(f"/api/v1/journal/entries/{entry_id}?version=1").status_code == 404
+
+    assert snapshot(app, a.id) == before
+    assert pull_all(b)[0] == []
+
+
+def test_a_rejected_op_does_not_undo_the_others(app, patient):
+    good, bad = uuid.uuid4(), uuid.uuid4()
+    results = push(
+        patient,
+        [
+            op(good, {"body": "kept"}),
+            op(bad, {"body": "x", "mood": 11}),
+            op(uuid.uuid4(), {"title": "no body"}),
+        ],
+    )
+    assert [r["status"] for r in results] == ["applied", "rejected", "rejected"]
+    assert "mood" in results[1]["errors"]["data"]
+    assert [c["id"] for c in pull_all(patient)[0]] == [str(good)]
+
+
+def test_a_malformed_batch_is_422_and_writes_nothing(app, patient):
+    bad_batches = [
+        {"ops": [op(uuid.uuid4(), {"body": "x"}), {**op(uuid.uuid4()), "type": "nope"}]},
+        {"ops": [{**op(uuid.uuid4(), {"body": "x"}), "base_version": 1.5}]},
+        {"ops": [{**op(uuid.uuid4(), {"body": "x"}), "id": "not-a-uuid"}]},
+        {"ops": [{**op(uuid.uuid4(), {"body": "x"}), "extra": 1}]},
+        {"operations": []},
+    ]
+    for batch in bad_batches:
+        response = patient.post(PUSH, json=batch)
+        assert response.status_code == 422, batch
+    assert pull_all(patient)[0] == []
+
+
+def test_changes_page_oldest_first_and_an_empty_delta(patient):
+    ids = [uuid.uuid4() for _ in range(5)]
+    push(patient, [op(i, {"body": str(n)}) for n, i in enumerate(ids)])
+    first = patient.get(f"{CHANGES}?since=0&limit=2").json
+    assert [c["id"] for c in first["changes"]] == [str(i) for i in ids[:2]]
+    assert first["has_more"] is True
+    changes, cursor = pull_all(patient, first["cursor"], limit=2)
+    assert [c["id"] for c in changes] == [str(i) for i in ids[2:]]
+    empty = patient.get(f"{CHANGES}?since={cursor}").json
+    assert empty == {"changes": [], "cursor": cursor, "has_more": False}
+    assert patient.get(f"{CHANGES}?since=-1").status_code == 422
+
+
+def test_sync_is_for_patients(therapist, client):
+    assert therapist.get(CHANGES).status_code == 403
+    assert client.get(CHANGES).status_code == 401
