@@ -62,9 +62,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.auth import session as _session  # noqa: F401  (registers the user loader)
     from server.care import routes as care_routes
     from server.journal import routes as journal_routes
+    from server.parts import routes as parts_routes
     from server.sync import routes as sync_routes
 
-    for blueprint in (auth_routes.bp, care_routes.bp, journal_routes.bp, sync_routes.bp):
+    for blueprint in (
+        auth_routes.bp,
+        care_routes.bp,
+        journal_routes.bp,
+        parts_routes.bp,
+        sync_routes.bp,
+    ):
         api.register_blueprint(blueprint)
     health.init_app(app)
     docs.init_app(app)

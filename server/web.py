@@ -63,6 +63,17 @@ def refuse_cross_site() -> None:
         raise ApiError(403, "Cross-site requests are not allowed.")
 
 
+def base_version(body_version: int | None) -> int | None:
+    """The version an edit started from: If-Match ("3" or W/"3") or the body/query."""
+    header = request.headers.get("If-Match")
+    if header:
+        tag = header.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit():
+            raise ApiError(422, "If-Match must carry the version this change started from.")
+        return int(tag)
+    return body_version
+
+
 def set_security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)

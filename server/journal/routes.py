@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from server.auth.session import current_actor, role_required
-from server.errors import ApiError
 from server.extensions import db
 from server.journal import schemas, service
+from server.web import base_version
 
 bp = Blueprint("journal", __name__, url_prefix="/api/v1", description="Journal")
-
-
-def _base_version(body_version: int | None) -> int | None:
-    """The version an edit started from: If-Match ("3" or W/"3") or the body/query."""
-    header = request.headers.get("If-Match")
-    if header:
-        tag = header.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit():
-            raise ApiError(422, "If-Match must carry the entry's version.")
-        return int(tag)
-    return body_version
 
 
 @bp.route("/journal/entries")
@@ -60,7 +48,7 @@ class EntryById(MethodView):
     @bp.response(200, schemas.EntrySchema)
     def put(self, data, entry_id: uuid.UUID):
         """Edit an entry from the version I started with; a stale version is 409."""
-        base = _base_version(data.pop("version", None))
+        base = base_version(data.pop("version", None))
         entry = service.update_entry(current_actor(), entry_id, data, base)
         db.session.commit()
         return service.serialize(entry)
@@ -69,7 +57,7 @@ class EntryById(MethodView):
     @bp.response(204)
     def delete(self, args, entry_id: uuid.UUID):
         """Delete an entry (from the version I last saw); it syncs as a tombstone."""
-        service.delete_entry(current_actor(), entry_id, _base_version(args.get("version")))
+        service.delete_entry(current_actor(), entry_id, base_version(args.get("version")))
         db.session.commit()
 
 

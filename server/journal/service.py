@@ -17,13 +17,22 @@ from server import access
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
-from server.errors import ApiError, conflict, not_found
+from server.errors import ApiError, conflict, not_found, validation_error
 from server.extensions import db
 from server.journal.models import EntryKind, EntryTag, JournalEntry, JournalPrompt
 from server.journal.prompts import built_in_prompts
 from server.journal.schemas import EntryFieldsSchema, EntrySchema
+from server.parts.models import Part
 from server.sync import clock
-from server.sync.registry import APPLIED, CONFLICT, REJECTED, SyncedType, register, result
+from server.sync.registry import (
+    APPLIED,
+    CONFLICT,
+    REJECTED,
+    Deferred,
+    SyncedType,
+    register,
+    result,
+)
 
 TYPE = "journal_entry"
 # Conflict copies get an id derived from the op, so a replayed op can never make two.
@@ -169,6 +178,25 @@ def _apply_fields(entry: JournalEntry, data: dict) -> None:
         entry.written_offset_minutes = int(written.utcoffset().total_seconds() // 60)
 
 
+def _live_part_ids(actor: User, part_ids) -> set[uuid.UUID]:
+    """Which of these ids are my own parts, not deleted."""
+    if not part_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Part.id).where(
+                Part.patient_id == actor.id, Part.deleted.is_(False), Part.id.in_(set(part_ids))
+            )
+        )
+    )
+
+
+def _check_part_ids(actor: User, data: dict) -> None:
+    unknown = set(data.get("part_ids") or []) - _live_part_ids(actor, data.get("part_ids"))
+    if unknown:
+        raise validation_error({"part_ids": ["Link only your own parts that still exist."]})
+
+
 def _new_entry(actor: User, entry_id: uuid.UUID | None, data: dict, **extra) -> JournalEntry:
     now = utcnow()
     entry = JournalEntry(
@@ -214,6 +242,7 @@ def create_entry(actor: User, data: dict) -> tuple[JournalEntry, bool]:
     """Write a new entry. A retried create (same id, same text) returns the first one."""
     entry_id = data.pop("id", None)
     clock.lock(actor.id)
+    _check_part_ids(actor, data)
     if entry_id is not None:
         existing = db.session.get(JournalEntry, entry_id)
         if existing is not None:
@@ -242,6 +271,7 @@ def update_entry(
     clock.lock(actor.id)
     entry = _own_entry(actor, entry_id)
     _check_version(entry, base_version)
+    _check_part_ids(actor, data)
     _apply_fields(entry, data)
     entry.version += 1
     entry.updated_at = utcnow()
@@ -279,12 +309,21 @@ def delete_entry(actor: User, entry_id: uuid.UUID, base_version: int | None) -> 
 _fields_schema = EntryFieldsSchema()
 
 
-def sync_upsert(actor: User, entry_id: uuid.UUID, base_version, data: dict, op_id) -> dict:
+def sync_upsert(
+    actor: User, entry_id: uuid.UUID, base_version, data: dict, op_id, last_chance: bool = True
+) -> dict:
     """Apply a pushed entry. A stale edit never overwrites text: it becomes a copy."""
     try:
         fields = _fields_schema.load(data)
     except ValidationError as exc:
         return result(REJECTED, TYPE, entry_id, errors={"data": exc.messages})
+    if fields.get("part_ids"):
+        live = _live_part_ids(actor, fields["part_ids"])
+        if len(live) < len(set(fields["part_ids"])):
+            if not last_chance:
+                raise Deferred  # the parts may come later in this batch
+            # a part deleted meanwhile drops out of the link; the words stay
+            fields["part_ids"] = [p for p in fields["part_ids"] if p in live]
     entry = db.session.get(JournalEntry, entry_id)
     if entry is not None and entry.patient_id != actor.id:
         # another patient's id: refused, and their row is not touched

@@ -18,13 +18,19 @@ from server.auth.models import User
 APPLIED, CONFLICT, REJECTED = "applied", "conflict", "rejected"
 
 
+class Deferred(Exception):
+    """Raised by an upsert that refers to objects not here yet (a relation whose parts
+    come later in the same batch). The protocol retries it after the rest of the batch,
+    then once more with `last_chance=True`, when the type must decide for good."""
+
+
 @dataclass(frozen=True)
 class SyncedType:
     name: str
     model: type
     serialize: Callable[[Any], dict]
-    # (patient, object id, base version, data, op id) -> result
-    upsert: Callable[[User, uuid.UUID, int | None, dict, uuid.UUID], dict]
+    # (patient, object id, base version, data, op id, last_chance) -> result
+    upsert: Callable[[User, uuid.UUID, int | None, dict, uuid.UUID, bool], dict]
     # (patient, object id, base version) -> result
     delete: Callable[[User, uuid.UUID, int | None], dict]
 

@@ -15,29 +15,54 @@ from server.auth.models import User
 from server.extensions import db
 from server.sync import clock
 from server.sync.models import SyncOp
-from server.sync.registry import REGISTRY
+from server.sync.registry import REGISTRY, REJECTED, Deferred, result
+
+
+def _apply(actor: User, op: dict, last_chance: bool) -> dict:
+    synced = REGISTRY[op["type"]]
+    with db.session.begin_nested():  # a refused or deferred op leaves no trace
+        if op["action"] == "upsert":
+            return synced.upsert(
+                actor, op["id"], op["base_version"], op["data"], op["op_id"], last_chance
+            )
+        return synced.delete(actor, op["id"], op["base_version"])
 
 
 def push(actor: User, ops: list[dict]) -> list[dict]:
-    """Apply a batch of pushed operations in order; one result per op."""
+    """Apply a batch of pushed operations in order; one result per op, in op order."""
     clock.lock(actor.id)  # first: a concurrent replay of this batch waits, then sees our log
-    results = []
-    for op in ops:
-        done = db.session.get(SyncOp, (actor.id, op["op_id"]))
-        if done is not None:
-            results.append({"op_id": str(op["op_id"]), **done.result})
-            continue
-        synced = REGISTRY[op["type"]]
-        with db.session.begin_nested():
-            if op["action"] == "upsert":
-                outcome = synced.upsert(
-                    actor, op["id"], op["base_version"], op["data"], op["op_id"]
+    results: list[dict] = [{} for _ in ops]
+    pending = list(range(len(ops)))
+    last_chance = False
+    # Ops waiting for objects later in the batch go round again, in order, while any
+    # progress is made; then they get one last chance to decide for good.
+    while pending:
+        deferred = []
+        for index in pending:
+            op = ops[index]
+            done = db.session.get(SyncOp, (actor.id, op["op_id"]))  # a replay
+            if done is not None:
+                results[index] = {"op_id": str(op["op_id"]), **done.result}
+                continue
+            try:
+                outcome = _apply(actor, op, last_chance)
+            except Deferred:
+                if not last_chance:
+                    deferred.append(index)
+                    continue
+                outcome = result(
+                    REJECTED,
+                    op["type"],
+                    op["id"],
+                    errors={"data": ["Refers to something that does not exist."]},
                 )
-            else:
-                outcome = synced.delete(actor, op["id"], op["base_version"])
-        db.session.add(SyncOp(patient_id=actor.id, op_id=op["op_id"], result=outcome))
-        results.append({"op_id": str(op["op_id"]), **outcome})
-    db.session.flush()
+            db.session.add(SyncOp(patient_id=actor.id, op_id=op["op_id"], result=outcome))
+            db.session.flush()
+            results[index] = {"op_id": str(op["op_id"]), **outcome}
+        if last_chance:
+            break
+        last_chance = bool(deferred) and len(deferred) == len(pending)
+        pending = deferred
     return results
 
 
