@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import timedelta
 
 import click
 from flask import Flask
@@ -13,7 +14,12 @@ from sqlalchemy import select
 from server.auth import service as auth_service
 from server.care import service as care_service
 from server.care.models import CareLink
+from server.db import utcnow
 from server.extensions import db
+from server.journal import service as journal_service
+from server.journal.models import EntryKind
+from server.parts import service as parts_service
+from server.parts.models import RelationKind
 
 log = logging.getLogger("between.worker")
 
@@ -45,7 +51,100 @@ def seed_demo() -> tuple:
     if linked is None:
         _invite, code = care_service.create_invite(therapist, ttl_days=7)
         care_service.join_care_team(patient, code)
+    if not parts_service.list_parts(patient):
+        _seed_story(patient)
     return therapist, patient
+
+
+def _seed_story(patient) -> None:
+    """A small synthetic map and a few entries: demo words, not a real person's."""
+    now = utcnow()
+    names = {}
+    for name, role, x, y, extra in [
+        ("Self", "self", 0, 0, {"feelings": ["calm", "curious"]}),
+        (
+            "Inner critic",
+            "manager",
+            -120,
+            -60,
+            {"positive_intent": "Wants to keep me from being rejected."},
+        ),
+        (
+            "The one who wants to give up",
+            "firefighter",
+            120,
+            -60,
+            {"feelings": ["heavy", "numb"], "body_location": "chest"},
+        ),
+        ("Little one", "exile", 0, 120, {"age_sense": "about seven", "burdens": "not enough"}),
+    ]:
+        names[name] = parts_service.create_part(
+            patient, {"name": name, "role": role, "x": x, "y": y, **extra}
+        )
+    for source, target, kind in [
+        ("Inner critic", "Little one", "protects"),
+        ("The one who wants to give up", "Little one", "protects"),
+        ("Inner critic", "The one who wants to give up", "polarized_with"),
+    ]:
+        parts_service.create_relation(
+            patient,
+            {
+                "source_id": names[source].id,
+                "target_id": names[target].id,
+                "kind": RelationKind(kind),
+            },
+        )
+    parts_service.set_map_shared(patient, True)
+    for days_ago, kind, title, body, mood, parts, shared in [
+        (
+            9,
+            "intention",
+            "Intention for the session",
+            "I want to meet the part of me that goes quiet when things get hard.",
+            4,
+            [],
+            True,
+        ),
+        (
+            7,
+            "integration",
+            "The day after",
+            "I noticed the critic stepping back for a moment. Underneath it felt young.",
+            6,
+            ["Inner critic", "Little one"],
+            True,
+        ),
+        (
+            5,
+            "free",
+            "A heavy afternoon",
+            "The wish to give up showed up after the phone call. I went for a walk instead.",
+            3,
+            ["The one who wants to give up"],
+            False,
+        ),
+        (
+            2,
+            "integration",
+            "What stayed",
+            "The image of the lake is still with me. Breathing there helps.",
+            7,
+            ["Self"],
+            True,
+        ),
+    ]:
+        journal_service.create_entry(
+            patient,
+            {
+                "kind": EntryKind(kind),
+                "title": title,
+                "body": body,
+                "mood": mood,
+                "part_ids": [names[n].id for n in parts],
+                "shared": shared,
+                "written_at": now - timedelta(days=days_ago),
+            },
+        )
 
 
 @click.command("seed-demo")

@@ -1,0 +1,29 @@
+"""The demo seed gives a new user something real-looking to explore (all synthetic)."""
+
+from server.cli import DEMO_PASSWORD, DEMO_PATIENT, DEMO_THERAPIST
+
+
+def sign_in(app, email):
+    client = app.test_client()
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 200
+    return client
+
+
+def test_seed_demo_twice_gives_one_linked_pair_with_a_map_and_entries(app):
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+    patient = sign_in(app, DEMO_PATIENT)
+    therapist = sign_in(app, DEMO_THERAPIST)
+    patient_id = patient.get("/api/v1/auth/me").json["id"]
+
+    assert len(therapist.get("/api/v1/care-team").json) == 1
+    whole = patient.get("/api/v1/parts/map").json
+    assert len(whole["parts"]) == 4 and len(whole["relations"]) == 3
+    assert {p["role"] for p in whole["parts"]} == {"self", "manager", "firefighter", "exile"}
+    assert len(patient.get("/api/v1/journal/entries").json["entries"]) == 4
+    shared = therapist.get(f"/api/v1/patients/{patient_id}/journal/entries").json["entries"]
+    assert len(shared) == 3
+    assert therapist.get(f"/api/v1/patients/{patient_id}/parts/map").status_code == 200
