@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from server.auth import service as auth_service
@@ -148,6 +149,7 @@ def _seed_story(patient) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Create a demo therapist and patient, linked, and say how to sign in."""
     seed_demo()
@@ -158,6 +160,7 @@ def seed_demo_command():
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--interval", default=30.0, help="Seconds between polls for due work.")
 @click.option("--once", is_flag=True, help="Poll once and exit.")
 def worker_command(interval: float, once: bool):
