@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.care import routes as care_routes
     from server.journal import routes as journal_routes
     from server.parts import routes as parts_routes
+    from server.plans import routes as plans_routes
     from server.sync import routes as sync_routes
 
     for blueprint in (
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         care_routes.bp,
         journal_routes.bp,
         parts_routes.bp,
+        plans_routes.bp,
         sync_routes.bp,
     ):
         api.register_blueprint(blueprint)

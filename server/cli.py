@@ -21,6 +21,7 @@ from server.journal import service as journal_service
 from server.journal.models import EntryKind
 from server.parts import service as parts_service
 from server.parts.models import RelationKind
+from server.plans import service as plans_service
 
 log = logging.getLogger("between.worker")
 
@@ -54,7 +55,71 @@ def seed_demo() -> tuple:
         care_service.join_care_team(patient, code)
     if not parts_service.list_parts(patient):
         _seed_story(patient)
+    if plans_service.get_plan(patient)["version"] == 0:
+        _seed_plan(patient, therapist)
     return therapist, patient
+
+
+def _seed_plan(patient, therapist) -> None:
+    """A plausible synthetic plan, written together and shared."""
+
+    def items(*texts):
+        return [{"text": t} for t in texts]
+
+    plans_service.update_plan(
+        patient,
+        {
+            "warning_signs": items(
+                "Sleeping past noon two days running",
+                "Cancelling plans with friends",
+                "The critic getting louder",
+            ),
+            "triggers": items("Anniversaries in early spring", "Conflict at work"),
+            "coping_steps": items(
+                "Walk to the lake and breathe there",
+                "Cold water on my face",
+                "Write to the part that wants to give up",
+            ),
+            "distractions": items("The library café", "Calling my cousin"),
+            "support_contacts": [
+                {"name": "Sam (demo)", "relation": "friend", "phone": "+1 555 010 0101"}
+            ],
+            "professional_contacts": [
+                {
+                    "name": "Demo clinic out-of-hours",
+                    "relation": "clinic",
+                    "phone": "+1 555 010 0199",
+                }
+            ],
+            "safe_environment": items("Keep medication with my partner"),
+            "reasons_for_living": items("My dog", "Seeing spring again"),
+            "maintenance_criteria": [
+                {
+                    "text": "PHQ-9 of 10 or more twice in a row",
+                    "rule": {"instrument": "phq9", "at_least": 10, "times_in_a_row": 2},
+                },
+                {"text": "Three of my warning signs in one week", "rule": None},
+            ],
+            "review_every_days": 30,
+            "last_reviewed_at": utcnow(),
+            "shared": True,
+        },
+        base_version=0,
+    )
+    plans_service.therapist_update_plan(
+        therapist,
+        patient.id,
+        {
+            "coping_steps": items(
+                "Walk to the lake and breathe there",
+                "Cold water on my face",
+                "Write to the part that wants to give up",
+                "Put on the playlist from the session",
+            ),
+            "summary": "Added the session playlist after our integration session",
+        },
+        base_version=1,
+    )
 
 
 def _seed_story(patient) -> None:

@@ -34,6 +34,7 @@ class OpResultSchema(StrictSchema):
     id = fields.String()
     version = fields.Integer(allow_none=True)
     conflict_copy_id = fields.String()
+    conflict_revision = fields.Integer()
     errors = fields.Dict()
 
 

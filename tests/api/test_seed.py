@@ -27,3 +27,7 @@ def test_seed_demo_twice_gives_one_linked_pair_with_a_map_and_entries(app):
     shared = therapist.get(f"/api/v1/patients/{patient_id}/journal/entries").json["entries"]
     assert len(shared) == 3
     assert therapist.get(f"/api/v1/patients/{patient_id}/parts/map").status_code == 200
+    revisions = patient.get("/api/v1/plan/revisions").json
+    assert [r["author_role"] for r in revisions] == ["therapist", "patient"]
+    card = patient.get("/api/v1/plan/crisis").json
+    assert card["contacts"][0]["name"] == "Sam (demo)"
