@@ -61,9 +61,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.auth import routes as auth_routes
     from server.auth import session as _session  # noqa: F401  (registers the user loader)
     from server.care import routes as care_routes
+    from server.checkins import routes as checkins_routes
     from server.journal import routes as journal_routes
     from server.parts import routes as parts_routes
     from server.plans import routes as plans_routes
+    from server.sessions import routes as sessions_routes
     from server.sync import routes as sync_routes
 
     for blueprint in (
@@ -72,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         journal_routes.bp,
         parts_routes.bp,
         plans_routes.bp,
+        checkins_routes.bp,
+        sessions_routes.bp,
         sync_routes.bp,
     ):
         api.register_blueprint(blueprint)

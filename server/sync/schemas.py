@@ -35,6 +35,7 @@ class OpResultSchema(StrictSchema):
     version = fields.Integer(allow_none=True)
     conflict_copy_id = fields.String()
     conflict_revision = fields.Integer()
+    flag_id = fields.String()
     errors = fields.Dict()
 
 

@@ -1,0 +1,94 @@
+"""Check-ins, trends and risk flags."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+
+from server.auth.session import current_actor, role_required
+from server.checkins import schemas, service
+from server.extensions import db
+
+bp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins and flags")
+
+
+@bp.get("/checkins/instruments")
+@role_required("patient")
+@bp.response(200)
+def instruments():
+    """The questionnaires: items, answer options, time frames."""
+    return service.list_instruments()
+
+
+@bp.post("/checkins")
+@role_required("patient")
+@bp.arguments(schemas.CheckInCreateSchema)
+@bp.response(201, schemas.CheckInResultSchema)
+def answer(data):
+    """Answer a check-in; a risky answer returns my crisis card at once."""
+    outcome = service.record_checkin(current_actor(), data)
+    db.session.commit()
+    return outcome
+
+
+@bp.get("/checkins")
+@role_required("patient")
+@bp.arguments(schemas.CheckInQuerySchema, location="query")
+@bp.response(200, schemas.CheckInPageSchema)
+def my_checkins(args):
+    """My check-ins, newest first."""
+    return service.list_checkins(current_actor(), args)
+
+
+@bp.get("/checkins/trends")
+@role_required("patient")
+@bp.arguments(schemas.TrendQuerySchema, location="query")
+@bp.response(200, schemas.TrendSchema)
+def my_trends(args):
+    """My scores over time, with baseline and change."""
+    return service.trends(current_actor().id, args["instrument"], args["from_"], args["to"])
+
+
+@bp.get("/patients/<uuid:patient_id>/checkins")
+@role_required("therapist")
+@bp.arguments(schemas.CheckInQuerySchema, location="query")
+@bp.response(200, schemas.CheckInPageSchema)
+def patient_checkins(args, patient_id: uuid.UUID):
+    """A linked patient's check-ins (audited)."""
+    answer = service.therapist_checkins(current_actor(), patient_id, args)
+    db.session.commit()
+    return answer
+
+
+@bp.get("/patients/<uuid:patient_id>/checkins/trends")
+@role_required("therapist")
+@bp.arguments(schemas.TrendQuerySchema, location="query")
+@bp.response(200, schemas.TrendSchema)
+def patient_trends(args, patient_id: uuid.UUID):
+    """A linked patient's scores over time (audited)."""
+    answer = service.therapist_trends(current_actor(), patient_id, args)
+    db.session.commit()
+    return answer
+
+
+@bp.get("/flags")
+@role_required("therapist")
+@bp.arguments(schemas.FlagQuerySchema, location="query")
+@bp.response(200, schemas.FlagSchema(many=True))
+def flags(args):
+    """Risk flags across my caseload, open first."""
+    answer = service.list_flags(current_actor(), args["status"])
+    db.session.commit()
+    return answer
+
+
+@bp.post("/flags/<uuid:flag_id>/acknowledge")
+@role_required("therapist")
+@bp.arguments(schemas.AcknowledgeSchema)
+@bp.response(200, schemas.FlagSchema)
+def acknowledge(data, flag_id: uuid.UUID):
+    """Acknowledge a risk flag, with a note."""
+    answer = service.acknowledge_flag(current_actor(), flag_id, data["note"])
+    db.session.commit()
+    return answer

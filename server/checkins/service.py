@@ -1,0 +1,437 @@
+"""Check-ins, trends, risk flags, and the plan's maintenance rules.
+
+Flushes, never commits; knows no HTTP. Patient data is reached only through `access`.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+from marshmallow import ValidationError
+from sqlalchemy import select, tuple_
+
+from server import access
+from server.audit import service as audit
+from server.auth.models import User
+from server.care.models import CareLink
+from server.checkins import scoring
+from server.checkins.instruments import INSTRUMENTS
+from server.checkins.models import CheckIn, RiskFlag
+from server.checkins.schemas import CheckInCreateSchema, CheckInSchema
+from server.db import utcnow
+from server.errors import ApiError, conflict, not_found, validation_error
+from server.extensions import db
+from server.plans import service as plans_service
+from server.sessions import service as sessions_service
+from server.sync import clock
+from server.sync.registry import APPLIED, REJECTED, SyncedType, register, result
+
+TYPE = "checkin"
+NOBODY_ALERTED = (
+    "You are not connected to a therapist in Between, so nobody was alerted. "
+    "Please use your crisis card now."
+)
+ALERTED = (
+    "Your therapist will see this answer, but not in real time. If you are in danger, "
+    "use your crisis card now."
+)
+MAINTENANCE_WORDS = "Your plan says it may be time to ask for a maintenance session."
+_create_schema = CheckInCreateSchema()
+
+
+def list_instruments() -> list[dict]:
+    return list(INSTRUMENTS.values())
+
+
+# -- views -------------------------------------------------------------------------------
+
+
+def _answered_local(checkin: CheckIn) -> str:
+    tz = timezone(timedelta(minutes=checkin.answered_offset_minutes))
+    return checkin.answered_at.astimezone(tz).isoformat()
+
+
+def _flags_by_checkin(checkin_ids) -> dict:
+    if not checkin_ids:
+        return {}
+    rows = db.session.scalars(select(RiskFlag).where(RiskFlag.checkin_id.in_(checkin_ids)))
+    return {f.checkin_id: f for f in rows}
+
+
+def flag_view(flag: RiskFlag, patient_name: str = "") -> dict:
+    acknowledged_by = None
+    if flag.acknowledged_by_id:
+        who = db.session.get(User, flag.acknowledged_by_id)
+        acknowledged_by = who.display_name if who else None
+    return {
+        "id": flag.id,
+        "patient_id": flag.patient_id,
+        "patient_name": patient_name,
+        "checkin_id": flag.checkin_id,
+        "reason": flag.reason,
+        "status": flag.status,
+        "created_at": flag.created_at,
+        "acknowledged_at": flag.acknowledged_at,
+        "acknowledged_by": acknowledged_by,
+        "acknowledgement_note": flag.acknowledgement_note,
+    }
+
+
+def view(checkin: CheckIn, flag: RiskFlag | None = None, *, for_therapist=False) -> dict:
+    answers = dict(checkin.answers)
+    if for_therapist and checkin.note_private:
+        answers.pop("note", None)
+    return {
+        "id": checkin.id,
+        "instrument": checkin.instrument,
+        "answers": answers,
+        "answered_at": _answered_local(checkin),
+        "score": checkin.score,
+        "severity": checkin.severity,
+        "complete": checkin.complete,
+        "note_private": checkin.note_private,
+        "session_id": checkin.session_id,
+        "created_at": checkin.created_at,
+        "flags": [flag_view(flag)] if flag is not None else [],
+    }
+
+
+# -- answering ---------------------------------------------------------------------------
+
+
+def _linked_therapist_count(patient_id: uuid.UUID) -> int:
+    return len(
+        db.session.scalars(
+            select(CareLink.id).where(
+                CareLink.patient_id == patient_id, CareLink.ended_at.is_(None)
+            )
+        ).all()
+    )
+
+
+def _new_checkin(actor: User, checkin_id, data: dict) -> tuple[CheckIn, RiskFlag | None]:
+    try:
+        scoring.validate_answers(data["instrument"], data["answers"])
+    except scoring.AnswerError as exc:
+        raise validation_error({"answers": exc.errors}) from exc
+    scored = scoring.score(data["instrument"], data["answers"])
+    answered = data["answered_at"]
+    checkin = CheckIn(
+        id=checkin_id or uuid.uuid4(),
+        patient_id=actor.id,
+        instrument=data["instrument"],
+        answers=data["answers"],
+        answered_at=answered.astimezone(UTC),
+        answered_offset_minutes=int(answered.utcoffset().total_seconds() // 60),
+        score=scored.score,
+        severity=scored.severity,
+        complete=scored.complete,
+        note_private=data.get("note_private", False),
+        session_id=data.get("session_id"),
+        created_at=utcnow(),
+        version=1,
+    )
+    db.session.add(checkin)
+    clock.stamp(checkin)
+    flag = None
+    if scored.risk_reasons:
+        # every linked therapist sees it, whatever the patient's sharing settings
+        flag = RiskFlag(
+            patient_id=actor.id,
+            checkin_id=checkin.id,
+            reason=scored.risk_reasons[0],
+            status="open",
+            created_at=utcnow(),
+        )
+        db.session.add(flag)
+    db.session.flush()
+    return checkin, flag
+
+
+def record_checkin(actor: User, data: dict) -> dict:
+    """Store my answers, score them, raise a flag for a dangerous answer, and answer
+    with what I need right now. The same id sent again changes nothing."""
+    checkin_id = data.pop("id", None)
+    clock.lock(actor.id)
+    if checkin_id is not None and (existing := db.session.get(CheckIn, checkin_id)):
+        if existing.patient_id != actor.id:
+            raise ApiError(409, "This id is already in use.")
+        if existing.answers != data["answers"] or existing.instrument != data["instrument"]:
+            raise conflict(
+                "A check-in with this id has other answers.",
+                current=CheckInSchema().dump(view(existing)),
+            )
+        checkin, flag = existing, _flags_by_checkin([existing.id]).get(existing.id)
+    else:
+        checkin, flag = _new_checkin(actor, checkin_id, data)
+    return patient_result(actor, checkin, flag)
+
+
+def patient_result(actor: User, checkin: CheckIn, flag: RiskFlag | None) -> dict:
+    answer = view(checkin, flag)
+    maintenance = (
+        maintenance_status(actor)
+        if checkin.complete
+        else {"suggested": False, "criteria": [], "message": None}
+    )
+    answer["maintenance"] = maintenance
+    answer["crisis_card"] = None
+    answer["alerted_therapists"] = 0
+    answer["message"] = None
+    if flag is not None:
+        therapists = _linked_therapist_count(actor.id)
+        card = plans_service.crisis_card(actor)
+        card["maintenance_suggested"] = maintenance["suggested"]
+        answer.update(
+            crisis_card=card,
+            alerted_therapists=therapists,
+            message=ALERTED if therapists else NOBODY_ALERTED,
+        )
+    return answer
+
+
+# -- maintenance rules -------------------------------------------------------------------
+
+
+def _recent_scores(patient_id: uuid.UUID, instrument: str, n: int) -> list[int]:
+    rows = db.session.scalars(
+        select(CheckIn.score)
+        .where(
+            CheckIn.patient_id == patient_id,
+            CheckIn.instrument == instrument,
+            CheckIn.complete.is_(True),
+            CheckIn.deleted.is_(False),
+        )
+        .order_by(CheckIn.answered_at.desc())
+        .limit(n)
+    )
+    return list(rows)
+
+
+def maintenance_status(patient: User) -> dict:
+    """Which of the plan's score rules are met by the latest scores."""
+    plan = plans_service.get_plan(patient)
+    met = []
+    for criterion in plan.get("maintenance_criteria", []):
+        rule = criterion.get("rule")
+        if not rule:
+            continue
+        times = rule.get("times_in_a_row", 1)
+        scores = _recent_scores(patient.id, rule["instrument"], times)
+        if len(scores) == times and all(s >= rule["at_least"] for s in scores):
+            met.append(criterion["text"])
+    return {"suggested": bool(met), "criteria": met, "message": MAINTENANCE_WORDS if met else None}
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def _encode(checkin: CheckIn) -> str:
+    raw = f"{checkin.answered_at.isoformat()}|{checkin.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str):
+    try:
+        at, cid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        return datetime.fromisoformat(at), uuid.UUID(cid)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(422, "Invalid cursor.", errors={"query": {"cursor": ["Invalid."]}}) from exc
+
+
+def _page(patient_id: uuid.UUID, args: dict, *, for_therapist: bool):
+    query = select(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.deleted.is_(False))
+    if args.get("instrument"):
+        query = query.where(CheckIn.instrument == args["instrument"])
+    if args.get("from_"):
+        query = query.where(CheckIn.answered_at >= args["from_"])
+    if args.get("to"):
+        query = query.where(CheckIn.answered_at < args["to"])
+    if args.get("cursor"):
+        query = query.where(tuple_(CheckIn.answered_at, CheckIn.id) < _decode(args["cursor"]))
+    limit = args.get("limit", 50)
+    rows = list(
+        db.session.scalars(
+            query.order_by(CheckIn.answered_at.desc(), CheckIn.id.desc()).limit(limit + 1)
+        )
+    )
+    page = rows[:limit]
+    flags = _flags_by_checkin([c.id for c in page])
+    return (
+        [view(c, flags.get(c.id), for_therapist=for_therapist) for c in page],
+        _encode(rows[limit - 1]) if len(rows) > limit else None,
+    )
+
+
+def list_checkins(actor: User, args: dict) -> dict:
+    """My check-ins, newest first."""
+    checkins, next_cursor = _page(actor.id, args, for_therapist=False)
+    return {"checkins": checkins, "next_cursor": next_cursor}
+
+
+def therapist_checkins(therapist: User, patient_id: uuid.UUID, args: dict) -> dict:
+    """A linked patient's check-ins (scores are shared with the care team; audited)."""
+    access.linked_patient(therapist, patient_id)
+    checkins, next_cursor = _page(patient_id, args, for_therapist=True)
+    audit.record(therapist, "read", patient_id, TYPE, [c["id"] for c in checkins])
+    return {"checkins": checkins, "next_cursor": next_cursor}
+
+
+def _point(checkin: CheckIn) -> dict:
+    point = {
+        "id": str(checkin.id),
+        "answered_at": _answered_local(checkin),
+        "score": checkin.score,
+        "severity": checkin.severity,
+    }
+    if checkin.instrument == "daily":
+        point.update(
+            {
+                k: checkin.answers.get(k)
+                for k in ("mood", "anxiety", "sleep_quality", "sleep_hours", "rumination")
+            }
+        )
+    return point
+
+
+def trends(patient_id: uuid.UUID, instrument: str, start=None, end=None) -> dict:
+    """A series with baseline, change from baseline, and PHQ-9 response and remission."""
+    base_query = select(CheckIn).where(
+        CheckIn.patient_id == patient_id,
+        CheckIn.instrument == instrument,
+        CheckIn.deleted.is_(False),
+    )
+    query = base_query
+    if start:
+        query = query.where(CheckIn.answered_at >= start)
+    if end:
+        query = query.where(CheckIn.answered_at < end)
+    series = list(db.session.scalars(query.order_by(CheckIn.answered_at)))
+    scored = [c for c in series if c.score is not None]
+    baseline = db.session.scalar(
+        base_query.where(CheckIn.complete.is_(True), CheckIn.score.is_not(None))
+        .order_by(CheckIn.answered_at)
+        .limit(1)
+    )
+    latest = scored[-1] if scored else None
+    change = percent = responded = remitted = None
+    if baseline is not None and latest is not None:
+        change = latest.score - baseline.score
+        percent = round(100 * change / baseline.score, 1) if baseline.score else None
+    if instrument == "phq9" and baseline is not None and latest is not None:
+        responded, remitted = scoring.response_and_remission(baseline.score, latest.score)
+    return {
+        "instrument": instrument,
+        "series": [_point(c) for c in series],
+        "baseline": _point(baseline) if baseline is not None else None,
+        "latest": _point(latest) if latest is not None else None,
+        "change": change,
+        "percent_change": percent,
+        "response": responded,
+        "remission": remitted,
+        "markers": sessions_service.markers(patient_id, start, end),
+    }
+
+
+def therapist_trends(therapist: User, patient_id: uuid.UUID, args: dict) -> dict:
+    """A linked patient's trend (audited)."""
+    access.linked_patient(therapist, patient_id)
+    answer = trends(patient_id, args["instrument"], args.get("from_"), args.get("to"))
+    audit.record(therapist, "read", patient_id, "checkin_trend")
+    return answer
+
+
+# -- flags -------------------------------------------------------------------------------
+
+
+def _caseload_flags(therapist: User):
+    return (
+        select(RiskFlag, User.display_name)
+        .join(User, User.id == RiskFlag.patient_id)
+        .where(access.active_link_clause(therapist.id, RiskFlag.patient_id))
+    )
+
+
+def list_flags(therapist: User, status: str | None) -> list[dict]:
+    """Flags across my caseload: open ones first, newest first within each."""
+    query = _caseload_flags(therapist)
+    if status:
+        query = query.where(RiskFlag.status == status)
+    rows = db.session.execute(query).all()
+    rows.sort(key=lambda r: (r[0].status != "open", -r[0].created_at.timestamp()))
+    for flag, _name in rows:
+        audit.record(therapist, "read", flag.patient_id, "risk_flag", [flag.id])
+    return [flag_view(flag, name) for flag, name in rows]
+
+
+def acknowledge_flag(therapist: User, flag_id: uuid.UUID, note: str) -> dict:
+    """Acknowledge a flag with a note; it stays in the audit log."""
+    row = db.session.execute(_caseload_flags(therapist).where(RiskFlag.id == flag_id)).first()
+    if row is None:
+        raise not_found("No such flag.")
+    flag, name = row
+    if flag.status != "acknowledged":
+        flag.status = "acknowledged"
+        flag.acknowledged_at = utcnow()
+        flag.acknowledged_by_id = therapist.id
+        flag.acknowledgement_note = note
+        audit.record(therapist, "acknowledge", flag.patient_id, "risk_flag", [flag.id])
+    db.session.flush()
+    return flag_view(flag, name)
+
+
+# -- sync --------------------------------------------------------------------------------
+
+
+def serialize(checkin: CheckIn) -> dict:
+    flag = _flags_by_checkin([checkin.id]).get(checkin.id)
+    return CheckInSchema().dump(view(checkin, flag))
+
+
+def sync_upsert(actor, checkin_id, base_version, data, op_id, last_chance=True) -> dict:
+    """Apply a check-in answered offline; its time is when it was answered."""
+    try:
+        fields = _create_schema.load({**data, "id": str(checkin_id)})
+    except ValidationError as exc:
+        return result(REJECTED, TYPE, checkin_id, errors={"data": exc.messages})
+    fields.pop("id")
+    existing = db.session.get(CheckIn, checkin_id)
+    if existing is not None:
+        if existing.patient_id != actor.id:
+            return result(REJECTED, TYPE, checkin_id, errors={"id": ["This id cannot be used."]})
+        if existing.answers == fields["answers"]:
+            return result(APPLIED, TYPE, existing.id, existing.version)
+        return result(
+            REJECTED,
+            TYPE,
+            checkin_id,
+            errors={"answers": ["A check-in cannot be changed once answered."]},
+        )
+    try:
+        checkin, flag = _new_checkin(actor, checkin_id, fields)
+    except ApiError as exc:
+        return result(REJECTED, TYPE, checkin_id, errors={"data": exc.errors["json"]})
+    return result(
+        APPLIED, TYPE, checkin.id, checkin.version, flag_id=str(flag.id) if flag else None
+    )
+
+
+def sync_delete(actor, checkin_id, base_version) -> dict:
+    """Remove a check-in from my history; a flag it raised stays for my therapist."""
+    checkin = db.session.get(CheckIn, checkin_id)
+    if checkin is None:
+        return result(APPLIED, TYPE, checkin_id, None)
+    if checkin.patient_id != actor.id:
+        return result(REJECTED, TYPE, checkin_id, errors={"id": ["This id cannot be used."]})
+    if not checkin.deleted:
+        checkin.deleted = True
+        checkin.answers = {}
+        checkin.version += 1
+        clock.stamp(checkin)
+        db.session.flush()
+    return result(APPLIED, TYPE, checkin.id, checkin.version)
+
+
+register(SyncedType(TYPE, CheckIn, serialize, sync_upsert, sync_delete))

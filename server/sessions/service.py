@@ -1,0 +1,204 @@
+"""Treatment sessions: therapists set them, patients see them; dosing drives prompts.
+
+Flushes, never commits; knows no HTTP. Patient data is reached only through `access`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, timedelta, timezone
+
+from sqlalchemy import select
+
+from server import access
+from server.audit import service as audit
+from server.auth.models import User
+from server.db import utcnow
+from server.errors import ApiError, conflict, not_found
+from server.extensions import db
+from server.sessions.models import SessionKind, TreatmentSession
+from server.sessions.schemas import TreatmentSessionSchema
+from server.sync import clock
+from server.sync.registry import REJECTED, SyncedType, register, result
+
+TYPE = "treatment_session"
+
+
+def _local(session: TreatmentSession, instant) -> str:
+    return instant.astimezone(
+        timezone(timedelta(minutes=session.starts_offset_minutes))
+    ).isoformat()
+
+
+def view(session: TreatmentSession) -> dict:
+    ends = session.starts_at + timedelta(minutes=session.duration_minutes)
+    return {
+        "id": session.id,
+        "patient_id": session.patient_id,
+        "kind": session.kind,
+        "starts_at": _local(session, session.starts_at),
+        "ends_at": _local(session, ends),
+        "duration_minutes": session.duration_minutes,
+        "route": session.route,
+        "title": session.title,
+        "note": session.note,
+        "version": session.version,
+        "deleted": session.deleted,
+    }
+
+
+def _apply(session: TreatmentSession, data: dict) -> None:
+    for key in ("kind", "duration_minutes", "route", "title", "note"):
+        if key in data:
+            setattr(session, key, data[key])
+    if "starts_at" in data:
+        session.starts_at = data["starts_at"].astimezone(UTC)
+        session.starts_offset_minutes = int(data["starts_at"].utcoffset().total_seconds() // 60)
+
+
+def _live(patient_id: uuid.UUID):
+    return select(TreatmentSession).where(
+        TreatmentSession.patient_id == patient_id, TreatmentSession.deleted.is_(False)
+    )
+
+
+def list_for_therapist(therapist: User, patient_id: uuid.UUID) -> list[TreatmentSession]:
+    """A linked patient's sessions, in time order."""
+    access.linked_patient(therapist, patient_id)
+    return list(db.session.scalars(_live(patient_id).order_by(TreatmentSession.starts_at)))
+
+
+def create_session(therapist: User, patient_id: uuid.UUID, data: dict) -> TreatmentSession:
+    """Put a session on a linked patient's timeline."""
+    access.linked_patient(therapist, patient_id)
+    session_id = data.pop("id", None)
+    clock.lock(patient_id)
+    if session_id is not None and db.session.get(TreatmentSession, session_id) is not None:
+        raise ApiError(409, "This id is already in use.")
+    now = utcnow()
+    session = TreatmentSession(
+        id=session_id or uuid.uuid4(),
+        patient_id=patient_id,
+        therapist_id=therapist.id,
+        duration_minutes=60,
+        title="",
+        note="",
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    _apply(session, data)
+    db.session.add(session)
+    clock.stamp(session)
+    audit.record(therapist, "write", patient_id, TYPE, [session.id])
+    db.session.flush()
+    return session
+
+
+def _therapists_session(therapist, patient_id, session_id) -> TreatmentSession:
+    access.linked_patient(therapist, patient_id)
+    session = db.session.scalar(_live(patient_id).where(TreatmentSession.id == session_id))
+    if session is None:
+        raise not_found("No such session.")
+    return session
+
+
+def update_session(therapist: User, patient_id, session_id, data: dict, base_version):
+    """Move or change a session, from the version I started with."""
+    clock.lock(patient_id)
+    session = _therapists_session(therapist, patient_id, session_id)
+    if base_version is None:
+        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
+    if base_version != session.version:
+        raise conflict(
+            "This session changed meanwhile.", current=TreatmentSessionSchema().dump(view(session))
+        )
+    _apply(session, data)
+    session.version += 1
+    session.updated_at = utcnow()
+    clock.stamp(session)
+    audit.record(therapist, "write", patient_id, TYPE, [session.id])
+    db.session.flush()
+    return session
+
+
+def cancel_session(therapist: User, patient_id, session_id) -> None:
+    """Take a session off the timeline."""
+    clock.lock(patient_id)
+    session = _therapists_session(therapist, patient_id, session_id)
+    session.deleted = True
+    session.version += 1
+    session.updated_at = utcnow()
+    clock.stamp(session)
+    audit.record(therapist, "delete", patient_id, TYPE, [session.id])
+    db.session.flush()
+
+
+def my_sessions(patient: User) -> dict:
+    """My sessions, upcoming and past, and days since my last dosing session."""
+    rows = list(
+        db.session.scalars(
+            access.own_rows(patient, TreatmentSession)
+            .where(TreatmentSession.deleted.is_(False))
+            .order_by(TreatmentSession.starts_at)
+        )
+    )
+    now = utcnow()
+    past = [s for s in rows if s.starts_at <= now]
+    dosing = [s for s in past if s.kind is SessionKind.DOSING]
+    last = dosing[-1] if dosing else None
+    return {
+        "upcoming": [view(s) for s in rows if s.starts_at > now],
+        "past": [view(s) for s in reversed(past)],
+        "days_since_last_dosing": (now - last.starts_at).days if last else None,
+        "last_dosing_at": _local(last, last.starts_at) if last else None,
+    }
+
+
+def last_session_end(patient_id: uuid.UUID, kind: SessionKind, before=None):
+    """When the latest session of this kind ended (before `before`), or None."""
+    query = _live(patient_id).where(TreatmentSession.kind == kind)
+    if before is not None:
+        query = query.where(TreatmentSession.starts_at < before)
+    rows = db.session.scalars(query.order_by(TreatmentSession.starts_at.desc()))
+    for session in rows:
+        end = session.starts_at + timedelta(minutes=session.duration_minutes)
+        if before is None or end <= before:
+            return end
+    return None
+
+
+def next_session(patient_id: uuid.UUID):
+    return db.session.scalar(
+        _live(patient_id)
+        .where(TreatmentSession.starts_at > utcnow())
+        .order_by(TreatmentSession.starts_at)
+        .limit(1)
+    )
+
+
+def markers(patient_id: uuid.UUID, start=None, end=None) -> list[dict]:
+    """Sessions in a window, as chart markers."""
+    query = _live(patient_id)
+    if start:
+        query = query.where(TreatmentSession.starts_at >= start)
+    if end:
+        query = query.where(TreatmentSession.starts_at < end)
+    return [
+        {"id": str(s.id), "kind": s.kind.value, "starts_at": _local(s, s.starts_at)}
+        for s in db.session.scalars(query.order_by(TreatmentSession.starts_at))
+    ]
+
+
+def serialize(session: TreatmentSession) -> dict:
+    return TreatmentSessionSchema().dump(view(session))
+
+
+def _read_only(actor, session_id, *_args) -> dict:
+    return result(
+        REJECTED, TYPE, session_id, errors={"type": ["Sessions are set by your therapist."]}
+    )
+
+
+# patients' devices pull sessions (for prompts offline) but cannot push them
+register(SyncedType(TYPE, TreatmentSession, serialize, _read_only, _read_only))
