@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, new_uuid, utcnow
 
 
 class AuditEvent(Base):
-    """Ids and verbs only, never content: the log itself must hold no health details."""
+    """Ids and verbs only, never content: the log itself must hold no health details.
+    Append-only: nothing in the app updates or deletes a row."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_patient_at", "patient_id", "at"),)
@@ -29,5 +30,6 @@ class AuditEvent(Base):
     )
     action: Mapped[str] = mapped_column(String(32))  # read, write, share, delete, export …
     object_type: Mapped[str] = mapped_column(String(32))
-    object_id: Mapped[str | None] = mapped_column(String(64))
+    # ids of what was touched (one read of a list is one event naming each item)
+    object_ids: Mapped[list] = mapped_column(JSON, default=list)
     outcome: Mapped[str] = mapped_column(String(16), default="ok")

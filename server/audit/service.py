@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from sqlalchemy import insert
+
 from server.audit.models import AuditEvent
 from server.auth.models import User
+from server.db import utcnow
 from server.extensions import db
 
 
@@ -18,17 +21,36 @@ def record(
     object_ids: Iterable[object] | None = None,
     outcome: str = "ok",
 ) -> None:
-    """One event per object (or one without an object when none is named)."""
-    ids = [str(i) for i in object_ids] if object_ids is not None else [None]
-    db.session.add_all(
+    """Exactly one event for one act, naming every object it touched."""
+    db.session.add(
         AuditEvent(
             actor_id=actor.id,
             actor_role=actor.role.value,
             patient_id=patient_id,
             action=action,
             object_type=object_type,
-            object_id=object_id,
+            object_ids=[str(i) for i in object_ids or []],
             outcome=outcome,
         )
-        for object_id in ids
     )
+
+
+def record_many(actor: User, action: str, object_type: str, patient_ids) -> None:
+    """One event per patient for an act that touched several (a caseload read), in one
+    statement whatever the caseload's size."""
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "at": utcnow(),
+            "actor_id": actor.id,
+            "actor_role": actor.role.value,
+            "patient_id": pid,
+            "action": action,
+            "object_type": object_type,
+            "object_ids": [],
+            "outcome": "ok",
+        }
+        for pid in patient_ids
+    ]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)

@@ -361,8 +361,11 @@ def list_flags(therapist: User, status: str | None) -> list[dict]:
         query = query.where(RiskFlag.status == status)
     rows = db.session.execute(query).all()
     rows.sort(key=lambda r: (r[0].status != "open", -r[0].created_at.timestamp()))
+    by_patient: dict = {}
     for flag, _name in rows:
-        audit.record(therapist, "read", flag.patient_id, "risk_flag", [flag.id])
+        by_patient.setdefault(flag.patient_id, []).append(flag.id)
+    for patient_id, flag_ids in by_patient.items():  # one event per patient read
+        audit.record(therapist, "read", patient_id, "risk_flag", flag_ids)
     return [flag_view(flag, name) for flag, name in rows]
 
 

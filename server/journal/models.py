@@ -57,6 +57,8 @@ class JournalEntry(Base):
     prompt_id: Mapped[str | None] = mapped_column(String(64))
     session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "bring to session": the patient wants to talk about it (the brief lists shared ones)
+    for_session: Mapped[bool] = mapped_column(Boolean, default=False)
     # The instant, plus the patient's UTC offset then, so the entry reads in their day.
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
     written_offset_minutes: Mapped[int] = mapped_column(Integer, default=0)

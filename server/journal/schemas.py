@@ -21,6 +21,7 @@ class EntryFieldsSchema(StrictSchema):
     prompt_id = fields.String(allow_none=True, validate=validate.Length(1, 64))
     session_id = fields.UUID(allow_none=True)
     shared = fields.Boolean()
+    for_session = fields.Boolean()
     written_at = fields.AwareDateTime()
 
 
@@ -50,6 +51,7 @@ class EntrySchema(StrictSchema):
     prompt_id = fields.String(allow_none=True)
     session_id = fields.UUID(allow_none=True)
     shared = fields.Boolean()
+    for_session = fields.Boolean()
     written_at = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -69,6 +71,7 @@ class TherapistEntrySchema(StrictSchema):
     kind = fields.Enum(EntryKind, by_value=True)
     prompt_id = fields.String(allow_none=True)
     session_id = fields.UUID(allow_none=True)
+    for_session = fields.Boolean()
     written_at = fields.String()
     updated_at = fields.DateTime()
     read_by_therapist_at = fields.DateTime(allow_none=True)

@@ -62,6 +62,7 @@ def serialize(entry: JournalEntry) -> dict:
         "prompt_id": entry.prompt_id,
         "session_id": entry.session_id,
         "shared": entry.shared,
+        "for_session": entry.for_session,
         "written_at": written_at_local(entry),
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
@@ -197,6 +198,13 @@ def _check_part_ids(actor: User, data: dict) -> None:
         raise validation_error({"part_ids": ["Link only your own parts that still exist."]})
 
 
+def _audit_share(actor: User, entry: JournalEntry, was_shared: bool) -> None:
+    """Sharing and unsharing are recorded, like every change to who may see what."""
+    if entry.shared != was_shared:
+        action = "share" if entry.shared else "unshare"
+        audit.record(actor, action, entry.patient_id, TYPE, [entry.id])
+
+
 def _new_entry(actor: User, entry_id: uuid.UUID | None, data: dict, **extra) -> JournalEntry:
     now = utcnow()
     entry = JournalEntry(
@@ -216,6 +224,7 @@ def _new_entry(actor: User, entry_id: uuid.UUID | None, data: dict, **extra) -> 
     _apply_fields(entry, data)
     db.session.add(entry)
     clock.stamp(entry)
+    _audit_share(actor, entry, False)
     db.session.flush()
     return entry
 
@@ -223,7 +232,17 @@ def _new_entry(actor: User, entry_id: uuid.UUID | None, data: dict, **extra) -> 
 def _normalised(data: dict) -> dict:
     out = {
         k: data[k]
-        for k in ("title", "body", "mood", "emotions", "kind", "shared", "prompt_id", "session_id")
+        for k in (
+            "title",
+            "body",
+            "mood",
+            "emotions",
+            "kind",
+            "shared",
+            "for_session",
+            "prompt_id",
+            "session_id",
+        )
         if k in data
     }
     if "tags" in data:
@@ -272,7 +291,9 @@ def update_entry(
     entry = _own_entry(actor, entry_id)
     _check_version(entry, base_version)
     _check_part_ids(actor, data)
+    was_shared = entry.shared
     _apply_fields(entry, data)
+    _audit_share(actor, entry, was_shared)
     entry.version += 1
     entry.updated_at = utcnow()
     clock.stamp(entry)
@@ -289,6 +310,7 @@ def _tombstone(entry: JournalEntry) -> None:
     entry.part_ids = []
     entry.tags = []
     entry.shared = False
+    entry.for_session = False
     entry.deleted = True
     entry.deleted_at = entry.updated_at = utcnow()
     entry.version += 1
@@ -339,7 +361,9 @@ def sync_upsert(
         entry = _new_entry(actor, entry_id, fields)
         return result(APPLIED, TYPE, entry.id, entry.version)
     if not entry.deleted and base_version == entry.version:
+        was_shared = entry.shared
         _apply_fields(entry, fields)
+        _audit_share(actor, entry, was_shared)
         entry.version += 1
         entry.updated_at = utcnow()
         clock.stamp(entry)

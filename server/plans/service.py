@@ -179,7 +179,7 @@ def diff_contents(old: dict, new: dict, old_settings: dict, new_settings: dict) 
 def _save(author: User, patient: User, plan: Plan | None, data: dict, summary: str | None):
     content, settings = _merged(plan, data)
     if plan is None:
-        plan = Plan(id=patient.id, patient_id=patient.id, content={}, version=0)
+        plan = Plan(id=patient.id, patient_id=patient.id, content={}, version=0, shared=False)
         db.session.add(plan)
     auto = diff_contents(plan.content or {}, content, _settings_of(plan), settings)["summary"]
     db.session.add(
@@ -194,6 +194,10 @@ def _save(author: User, patient: User, plan: Plan | None, data: dict, summary: s
             summary=(summary or auto)[:500],
         )
     )
+    if settings["shared"] != plan.shared and plan.shared is not None:
+        audit.record(
+            author, "share" if settings["shared"] else "unshare", patient.id, TYPE, [patient.id]
+        )
     plan.content = content
     for key in ("region", "review_every_days", "shared"):
         setattr(plan, key, settings[key])

@@ -29,8 +29,10 @@ class PatientSessions(MethodView):
 
     @bp.response(200, schemas.TreatmentSessionSchema(many=True))
     def get(self, patient_id: uuid.UUID):
-        """A linked patient's sessions."""
-        return [service.view(s) for s in service.list_for_therapist(current_actor(), patient_id)]
+        """A linked patient's sessions (audited)."""
+        sessions = service.list_for_therapist(current_actor(), patient_id)
+        db.session.commit()
+        return [service.view(s) for s in sessions]
 
     @bp.arguments(schemas.TreatmentSessionCreateSchema)
     @bp.response(201, schemas.TreatmentSessionSchema)

@@ -65,7 +65,9 @@ def _live(patient_id: uuid.UUID):
 def list_for_therapist(therapist: User, patient_id: uuid.UUID) -> list[TreatmentSession]:
     """A linked patient's sessions, in time order."""
     access.linked_patient(therapist, patient_id)
-    return list(db.session.scalars(_live(patient_id).order_by(TreatmentSession.starts_at)))
+    sessions = list(db.session.scalars(_live(patient_id).order_by(TreatmentSession.starts_at)))
+    audit.record(therapist, "read", patient_id, TYPE, [s.id for s in sessions])
+    return sessions
 
 
 def create_session(therapist: User, patient_id: uuid.UUID, data: dict) -> TreatmentSession:
