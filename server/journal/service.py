@@ -452,5 +452,6 @@ register(
         serialize=sync_serialize,
         upsert=sync_upsert,
         delete=sync_delete,
+        load_options=(selectinload(JournalEntry.tag_rows),),
     )
 )

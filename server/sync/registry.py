@@ -33,6 +33,8 @@ class SyncedType:
     upsert: Callable[[User, uuid.UUID, int | None, dict, uuid.UUID, bool], dict]
     # (patient, object id, base version) -> result
     delete: Callable[[User, uuid.UUID, int | None], dict]
+    # loader options for a page of this type (eager relationships: no query per row)
+    load_options: tuple = ()
 
 
 REGISTRY: dict[str, SyncedType] = {}

@@ -67,13 +67,24 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
 
 
 def changes(actor: User, since: int, limit: int) -> dict:
-    """Every change to my synced objects after `since`, oldest first."""
+    """Every change to my synced objects after `since`, oldest first.
+
+    The counter is read first: every change numbered up to it has committed (they commit
+    in counter order), so bounding each type's query by it gives one consistent cut even
+    when a batch touching several types commits between those queries.
+    """
+    head = clock.current(actor.id)
     found = []
     for synced in REGISTRY.values():
         model = synced.model
         rows = db.session.scalars(
             select(model)
-            .where(model.patient_id == actor.id, model.change_seq > since)
+            .where(
+                model.patient_id == actor.id,
+                model.change_seq > since,
+                model.change_seq <= head,
+            )
+            .options(*synced.load_options)
             .order_by(model.change_seq)
             .limit(limit + 1)
         )
@@ -91,6 +102,6 @@ def changes(actor: User, since: int, limit: int) -> dict:
             }
             for _, synced, row in page
         ],
-        "cursor": str(page[-1][0] if page else since),
+        "cursor": str(page[-1][0] if page else max(since, 0)),
         "has_more": len(found) > limit,
     }
