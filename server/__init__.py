@@ -58,8 +58,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
 
     from server import cli, docs, health, pwa_static
+    from server.audit import routes as audit_routes
     from server.auth import routes as auth_routes
     from server.auth import session as _session  # noqa: F401  (registers the user loader)
+    from server.brief import routes as brief_routes
     from server.care import routes as care_routes
     from server.checkins import routes as checkins_routes
     from server.journal import routes as journal_routes
@@ -76,6 +78,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         plans_routes.bp,
         checkins_routes.bp,
         sessions_routes.bp,
+        brief_routes.bp,
+        audit_routes.bp,
         sync_routes.bp,
     ):
         api.register_blueprint(blueprint)

@@ -11,25 +11,46 @@ PASSWORD = "a-long-test-passphrase"
 _counter = itertools.count(1)
 
 
+def _audit_count(app) -> int:
+    from sqlalchemy import func, select
+
+    from server.audit.models import AuditEvent
+    from server.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
 @dataclass
 class Actor:
     client: FlaskClient
     id: str
     email: str
     role: str
+    app: object = None
     password: str = PASSWORD
 
+    def _open(self, method, url, **kw):
+        # Every therapist act on one patient's data, in every test, leaves exactly one
+        # audit row: checked here rather than trusted.
+        watched = self.role == "therapist" and url.startswith("/api/v1/patients/")
+        before = _audit_count(self.app) if watched else 0
+        response = self.client.open(url, method=method, **kw)
+        if watched and 200 <= response.status_code < 300:
+            assert _audit_count(self.app) == before + 1, f"{method} {url}: not audited once"
+        return response
+
     def get(self, url, **kw):
-        return self.client.get(url, **kw)
+        return self._open("GET", url, **kw)
 
     def post(self, url, json=None, **kw):
-        return self.client.post(url, json=json, **kw)
+        return self._open("POST", url, json=json, **kw)
 
     def put(self, url, json=None, **kw):
-        return self.client.put(url, json=json, **kw)
+        return self._open("PUT", url, json=json, **kw)
 
     def delete(self, url, json=None, **kw):
-        return self.client.delete(url, json=json, **kw)
+        return self._open("DELETE", url, json=json, **kw)
 
 
 def make_actor(app, role: str, *, email: str | None = None, timezone: str = "UTC") -> Actor:
@@ -47,4 +68,4 @@ def make_actor(app, role: str, *, email: str | None = None, timezone: str = "UTC
         },
     )
     assert response.status_code == 201, response.json
-    return Actor(client=client, id=response.json["id"], email=email, role=role)
+    return Actor(client=client, id=response.json["id"], email=email, role=role, app=app)

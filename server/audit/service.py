@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import insert
+from sqlalchemy import insert, or_, select, tuple_
 
+from server import pagination
 from server.audit.models import AuditEvent
 from server.auth.models import User
 from server.db import utcnow
@@ -54,3 +55,36 @@ def record_many(actor: User, action: str, object_type: str, patient_ids) -> None
     ]
     if rows:
         db.session.execute(insert(AuditEvent), rows)
+
+
+def access_log(patient: User, limit: int, cursor: str | None) -> dict:
+    """Who else read, wrote or acknowledged what of mine, and when; newest first."""
+    query = (
+        select(AuditEvent, User.display_name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.patient_id == patient.id)
+        .where(or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != patient.id))
+    )
+    if cursor:
+        query = query.where(tuple_(AuditEvent.at, AuditEvent.id) < pagination.decode(cursor))
+    rows = db.session.execute(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit + 1)
+    ).all()
+    page = rows[:limit]
+    return {
+        "events": [
+            {
+                "at": e.at,
+                "actor_name": name,
+                "actor_role": e.actor_role,
+                "action": e.action,
+                "object_type": e.object_type,
+                "object_ids": e.object_ids,
+                "outcome": e.outcome,
+            }
+            for e, name in page
+        ],
+        "next_cursor": pagination.encode(page[-1][0].at, page[-1][0].id)
+        if len(rows) > limit
+        else None,
+    }

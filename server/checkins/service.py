@@ -5,14 +5,13 @@ Flushes, never commits; knows no HTTP. Patient data is reached only through `acc
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, timedelta, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import select, tuple_
 
-from server import access
+from server import access, pagination
 from server.audit import service as audit
 from server.auth.models import User
 from server.care.models import CareLink
@@ -228,19 +227,6 @@ def maintenance_status(patient: User) -> dict:
 # -- reading -----------------------------------------------------------------------------
 
 
-def _encode(checkin: CheckIn) -> str:
-    raw = f"{checkin.answered_at.isoformat()}|{checkin.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str):
-    try:
-        at, cid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
-        return datetime.fromisoformat(at), uuid.UUID(cid)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(422, "Invalid cursor.", errors={"query": {"cursor": ["Invalid."]}}) from exc
-
-
 def _page(patient_id: uuid.UUID, args: dict, *, for_therapist: bool):
     query = select(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.deleted.is_(False))
     if args.get("instrument"):
@@ -250,7 +236,9 @@ def _page(patient_id: uuid.UUID, args: dict, *, for_therapist: bool):
     if args.get("to"):
         query = query.where(CheckIn.answered_at < args["to"])
     if args.get("cursor"):
-        query = query.where(tuple_(CheckIn.answered_at, CheckIn.id) < _decode(args["cursor"]))
+        query = query.where(
+            tuple_(CheckIn.answered_at, CheckIn.id) < pagination.decode(args["cursor"])
+        )
     limit = args.get("limit", 50)
     rows = list(
         db.session.scalars(
@@ -261,7 +249,9 @@ def _page(patient_id: uuid.UUID, args: dict, *, for_therapist: bool):
     flags = _flags_by_checkin([c.id for c in page])
     return (
         [view(c, flags.get(c.id), for_therapist=for_therapist) for c in page],
-        _encode(rows[limit - 1]) if len(rows) > limit else None,
+        pagination.encode(rows[limit - 1].answered_at, rows[limit - 1].id)
+        if len(rows) > limit
+        else None,
     )
 
 

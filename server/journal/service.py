@@ -5,15 +5,14 @@ Flushes, never commits; knows no HTTP. Patient data is reached only through `acc
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, timedelta, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
-from server import access
+from server import access, pagination
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
@@ -88,20 +87,6 @@ def get_entry(actor: User, entry_id: uuid.UUID) -> JournalEntry:
     return _own_entry(actor, entry_id)
 
 
-def _encode_cursor(entry: JournalEntry) -> str:
-    raw = f"{entry.written_at.isoformat()}|{entry.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        written, entry_id = base64.urlsafe_b64decode(padded).decode().split("|")
-        return datetime.fromisoformat(written), uuid.UUID(entry_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(422, "Invalid cursor.", errors={"query": {"cursor": ["Invalid."]}}) from exc
-
-
 def _page(query, args: dict) -> tuple[list[JournalEntry], str | None]:
     """Newest first, by (written_at, id), cursor-paginated."""
     if args.get("from_"):
@@ -116,7 +101,7 @@ def _page(query, args: dict) -> tuple[list[JournalEntry], str | None]:
     if args.get("shared") is not None:
         query = query.where(JournalEntry.shared.is_(args["shared"]))
     if args.get("cursor"):
-        written, entry_id = _decode_cursor(args["cursor"])
+        written, entry_id = pagination.decode(args["cursor"])
         query = query.where(tuple_(JournalEntry.written_at, JournalEntry.id) < (written, entry_id))
     limit = args.get("limit", 50)
     rows = list(
@@ -126,7 +111,11 @@ def _page(query, args: dict) -> tuple[list[JournalEntry], str | None]:
             .limit(limit + 1)
         )
     )
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = (
+        pagination.encode(rows[limit - 1].written_at, rows[limit - 1].id)
+        if len(rows) > limit
+        else None
+    )
     return rows[:limit], next_cursor
 
 

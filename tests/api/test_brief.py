@@ -1,0 +1,324 @@
+"""The therapist's caseload, pre-session brief and the patient's access log."""
+
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import event, insert, select
+
+from server.audit.models import AuditEvent
+from server.auth.models import Role, User
+from server.care.models import CareLink
+from server.checkins.models import CheckIn
+from server.db import utcnow
+from server.extensions import db
+from server.journal.models import JournalEntry
+from tests.unit.test_scoring import answers_totalling
+
+ENTRIES = "/api/v1/journal/entries"
+
+
+def write(patient, body, days_ago, shared=True, **extra):
+    written = (utcnow() - timedelta(days=days_ago)).isoformat()
+    response = patient.post(
+        ENTRIES, json={"body": body, "shared": shared, "written_at": written, **extra}
+    )
+    assert response.status_code == 201
+    return response.json
+
+
+def phq9(patient, total, days_ago, **extra):
+    answers = {**answers_totalling("phq9", total, 9), **extra}
+    response = patient.post(
+        "/api/v1/checkins",
+        json={
+            "instrument": "phq9",
+            "answers": answers,
+            "answered_at": (utcnow() - timedelta(days=days_ago)).isoformat(),
+        },
+    )
+    assert response.status_code == 201
+    return response.json
+
+
+@contextmanager
+def counting_statements(app):
+    counts = {"n": 0}
+
+    def count(*_args, **_kwargs):
+        counts["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_brief_holds_exactly_the_shared_items_of_the_window(therapist, make_patient, patient, link):
+    link(therapist, patient)
+    other = make_patient()
+    link(therapist, other)
+    therapist.post(
+        f"/api/v1/patients/{patient.id}/sessions",
+        json={
+            "kind": "integration",
+            "duration_minutes": 60,
+            "starts_at": (utcnow() - timedelta(days=10)).isoformat(),
+        },
+    )
+    write(patient, "before the window", 12)
+    inside = write(patient, "shared, inside", 5, for_session=True, title="the lake")
+    write(patient, "private, inside", 4, shared=False)
+    write(other, "another patient's shared words", 3)
+    phq9(patient, 16, 20)
+    phq9(patient, 12, 11)
+    phq9(patient, 9, 2)
+    patient.put(
+        "/api/v1/plan",
+        json={"version": 0, "shared": True, "warning_signs": [{"text": "sleeping late"}]},
+    )
+    patient.post("/api/v1/parts", json={"name": "Watcher"})
+    patient.put("/api/v1/parts/map", json={"shared": True})
+
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    assert [e["body"] for e in brief["entries"]] == ["shared, inside"]
+    assert brief["unread_entries"] == 1
+    assert brief["bring_to_session"] == [
+        {"id": inside["id"], "title": "the lake", "written_at": inside["written_at"]}
+    ]
+    phq = next(s for s in brief["scores"] if s["instrument"] == "phq9")
+    assert [p["value"] for p in phq["points"]] == [9]
+    assert phq["baseline"] == 16 and phq["change_from_baseline"] == -7
+    assert phq["previous_window_latest"] == 12 and phq["change_from_previous_window"] == -3
+    assert [r["summary"] for r in brief["plan"]["revisions"]] == [
+        "warning signs: 1 added; shared changed"
+    ]
+    assert [c["text"] for c in brief["parts"]["changes"]] == ["added the part 'Watcher'"]
+    text = str(brief)
+    assert "private, inside" not in text and "before the window" not in text
+    assert "another patient" not in text
+
+
+def test_unshared_plan_and_map_stay_out_of_the_brief(therapist, patient, link):
+    link(therapist, patient)
+    patient.put("/api/v1/plan", json={"version": 0, "warning_signs": [{"text": "x"}]})
+    patient.post("/api/v1/parts", json={"name": "Hidden"})
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    assert brief["plan"]["revisions"] == [] and brief["plan"]["shared"] is False
+    assert brief["parts"] == {"shared": False, "changes": []}
+    assert "Hidden" not in str(brief)
+
+
+def test_brief_is_for_linked_therapists_only(make_therapist, patient):
+    stranger = make_therapist()
+    assert stranger.get(f"/api/v1/patients/{patient.id}/brief").status_code == 404
+    assert patient.get(f"/api/v1/patients/{patient.id}/brief").status_code == 403
+
+
+def test_caseload_shows_flags_first_and_what_matters(therapist, make_patient, link):
+    calm, worried = make_patient(), make_patient()
+    link(therapist, calm)
+    link(therapist, worried)
+    phq9(calm, 14, 9)
+    phq9(calm, 8, 1)
+    write(calm, "shared", 1)
+    phq9(worried, 10, 1, phq9_9=1)
+    rows = therapist.get("/api/v1/caseload").json
+    assert [r["patient_id"] for r in rows] == [worried.id, calm.id]
+    first, second = rows
+    assert first["open_flags"] == 1 and second["open_flags"] == 0
+    assert second["latest_phq9"] == 8 and second["phq9_change"] == -6
+    assert second["unread_shared_entries"] == 1
+    by_name = therapist.get("/api/v1/caseload?sort=name").json
+    assert [r["display_name"] for r in by_name] == sorted(r["display_name"] for r in rows)
+    assert therapist.get("/api/v1/caseload?sort=shoe-size").status_code == 422
+
+
+def _seed_caseload(app, therapist_id, n):
+    """n more linked patients, written straight to the database (no argon2 per patient)."""
+    with app.app_context():
+        ids = [uuid.uuid4() for _ in range(n)]
+        now = utcnow()
+        db.session.execute(
+            insert(User),
+            [
+                {
+                    "id": i,
+                    "email": f"{i.hex}@example.test",
+                    "password_hash": "x",
+                    "display_name": f"Patient {i.hex[:6]}",
+                    "role": Role.PATIENT,
+                    "timezone": "UTC",
+                    "locale": "en-US",
+                    "created_at": now,
+                    "password_changed_at": now,
+                }
+                for i in ids
+            ],
+        )
+        db.session.execute(
+            insert(CareLink),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "therapist_id": uuid.UUID(therapist_id),
+                    "patient_id": i,
+                    "created_at": now,
+                }
+                for i in ids
+            ],
+        )
+        db.session.execute(
+            insert(CheckIn),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "patient_id": i,
+                    "instrument": "phq9",
+                    "answers": answers_totalling("phq9", 9, 9),
+                    "answered_at": now - timedelta(days=d),
+                    "answered_offset_minutes": 0,
+                    "score": 9,
+                    "severity": "mild",
+                    "complete": True,
+                    "note_private": False,
+                    "created_at": now,
+                    "version": 1,
+                    "deleted": False,
+                    "change_seq": 0,
+                }
+                for i in ids
+                for d in (1, 8)
+            ],
+        )
+        db.session.commit()
+
+
+def _seed_history(app, patient_id, days):
+    """A daily entry and check-in for `days` days back."""
+    with app.app_context():
+        now = utcnow()
+        pid = uuid.UUID(patient_id)
+        db.session.execute(
+            insert(JournalEntry),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "patient_id": pid,
+                    "title": "",
+                    "body": "old day",
+                    "emotions": [],
+                    "part_ids": [],
+                    "kind": "free",
+                    "shared": True,
+                    "for_session": False,
+                    "written_at": now - timedelta(days=d),
+                    "written_offset_minutes": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                    "deleted": False,
+                    "change_seq": 0,
+                }
+                for d in range(30, days)
+            ],
+        )
+        db.session.execute(
+            insert(CheckIn),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "patient_id": pid,
+                    "instrument": "daily",
+                    "answers": {"mood": 5},
+                    "answered_at": now - timedelta(days=d),
+                    "answered_offset_minutes": 0,
+                    "score": None,
+                    "severity": None,
+                    "complete": True,
+                    "note_private": False,
+                    "created_at": now,
+                    "version": 1,
+                    "deleted": False,
+                    "change_seq": 0,
+                }
+                for d in range(30, days)
+            ],
+        )
+        db.session.commit()
+
+
+def test_statement_counts_do_not_grow_with_caseload_or_history(app, therapist, patient, link):
+    link(therapist, patient)
+    write(patient, "recent", 2)
+    phq9(patient, 11, 3)
+    _seed_caseload(app, therapist.id, 4)
+    with counting_statements(app) as small:
+        assert len(therapist.get("/api/v1/caseload").json) == 5
+    _seed_caseload(app, therapist.id, 45)
+    with counting_statements(app) as large:
+        assert len(therapist.get("/api/v1/caseload").json) == 50
+    assert small["n"] == large["n"]
+
+    url = f"/api/v1/patients/{patient.id}/brief"
+    with counting_statements(app) as short:
+        assert therapist.get(url).status_code == 200
+    _seed_history(app, patient.id, 5 * 365)
+    with counting_statements(app) as long:
+        brief = therapist.get(url).json
+    assert short["n"] == long["n"]
+    assert [e["body"] for e in brief["entries"]] == ["recent"]
+
+
+def _audit_rows(app):
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_role == "therapist"))
+        return [(r.at, r.object_type) for r in rows]
+
+
+def test_each_therapist_read_is_one_audit_row_in_the_patients_access_log(
+    app, therapist, patient, link
+):
+    link(therapist, patient)
+    entry = write(patient, "for you", 1)
+    patient.put("/api/v1/plan", json={"version": 0, "shared": True})
+    base = f"/api/v1/patients/{patient.id}"
+    reads = [
+        ("GET", f"{base}/journal/entries", "journal_entry"),
+        ("POST", f"{base}/journal/entries/{entry['id']}/read", "journal_entry"),
+        ("GET", f"{base}/plan", "plan"),
+        ("GET", f"{base}/checkins", "checkin"),
+        ("GET", f"{base}/checkins/trends?instrument=phq9", "checkin_trend"),
+        ("GET", f"{base}/sessions", "treatment_session"),
+        ("GET", f"{base}/brief", "brief"),
+        ("GET", "/api/v1/caseload", "caseload"),
+    ]
+    for n, (method, url, object_type) in enumerate(reads, start=1):
+        response = therapist.client.open(url, method=method)
+        assert response.status_code == 200, url
+        rows = _audit_rows(app)
+        assert len(rows) == n, url  # exactly one more
+        assert max(rows)[1] == object_type
+
+    log = patient.get("/api/v1/me/access-log").json["events"]
+    assert len(log) == len(reads)
+    assert [e["object_type"] for e in log] == [t for _, _, t in reversed(reads)]
+    assert all(e["actor_name"].startswith("Test Therapist") for e in log)
+    assert log[-1]["object_ids"] == [entry["id"]]
+    page = patient.get("/api/v1/me/access-log?limit=3").json
+    rest = patient.get(f"/api/v1/me/access-log?limit=10&cursor={page['next_cursor']}").json
+    assert [e["object_type"] for e in page["events"] + rest["events"]] == [
+        e["object_type"] for e in log
+    ]
+
+
+def test_access_log_is_mine_alone(make_patient, therapist, link):
+    a, b = make_patient(), make_patient()
+    link(therapist, a)
+    therapist.get(f"/api/v1/patients/{a.id}/journal/entries")
+    assert len(a.get("/api/v1/me/access-log").json["events"]) == 1
+    assert b.get("/api/v1/me/access-log").json["events"] == []
+    assert therapist.get("/api/v1/me/access-log").status_code == 403
