@@ -1,6 +1,6 @@
 """The demo seed gives a new user something real-looking to explore (all synthetic)."""
 
-from server.cli import DEMO_PASSWORD, DEMO_PATIENT, DEMO_THERAPIST
+from server.demo import DEMO_PASSWORD, DEMO_PATIENT, DEMO_THERAPIST
 
 
 def sign_in(app, email):
@@ -19,7 +19,17 @@ def test_seed_demo_twice_gives_one_linked_pair_with_a_map_and_entries(app):
     therapist = sign_in(app, DEMO_THERAPIST)
     patient_id = patient.get("/api/v1/auth/me").json["id"]
 
-    assert len(therapist.get("/api/v1/care-team").json) == 1
+    assert len(therapist.get("/api/v1/care-team").json) == 4
+    caseload = therapist.get("/api/v1/caseload").json
+    assert caseload[0]["open_flags"] == 1 and all(r["open_flags"] == 0 for r in caseload[1:])
+    sessions = patient.get("/api/v1/sessions").json
+    assert len(sessions["past"]) == 5 and len(sessions["upcoming"]) == 1
+    assert sessions["days_since_last_dosing"] == 15
+    trend = patient.get("/api/v1/checkins/trends?instrument=phq9").json
+    assert [p["score"] for p in trend["series"]] == [18, 17, 13, 11, 9, 7]
+    assert trend["response"] is True and len(trend["markers"]) == 6
+    brief = therapist.get(f"/api/v1/patients/{patient_id}/brief").json
+    assert brief["entries"] and brief["scores"][0]["latest"] == 7
     whole = patient.get("/api/v1/parts/map").json
     assert len(whole["parts"]) == 4 and len(whole["relations"]) == 3
     assert {p["role"] for p in whole["parts"]} == {"self", "manager", "firefighter", "exile"}
