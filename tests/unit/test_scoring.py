@@ -16,20 +16,39 @@ def answers_totalling(instrument: str, total: int, n_items: int) -> dict:
     return {f"{instrument}_{i + 1}": v for i, v in enumerate(values)}
 
 
-@pytest.mark.parametrize("total, band", [
-    (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
-    (14, "moderate"), (15, "moderately severe"), (19, "moderately severe"), (20, "severe"),
-    (27, "severe"),
-])
+@pytest.mark.parametrize(
+    "total, band",
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately severe"),
+        (19, "moderately severe"),
+        (20, "severe"),
+        (27, "severe"),
+    ],
+)
 def test_phq9_bands(total, band):
     scored = scoring.score("phq9", answers_totalling("phq9", total, 9))
     assert (scored.score, scored.severity, scored.complete) == (total, band, True)
 
 
-@pytest.mark.parametrize("total, band", [
-    (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
-    (14, "moderate"), (15, "severe"), (21, "severe"),
-])
+@pytest.mark.parametrize(
+    "total, band",
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ],
+)
 def test_gad7_bands(total, band):
     scored = scoring.score("gad7", answers_totalling("gad7", total, 7))
     assert (scored.score, scored.severity, scored.complete) == (total, band, True)
@@ -59,25 +78,34 @@ def test_item_9_above_zero_is_a_risk_even_when_incomplete():
 
 
 def test_daily_safety_yes_is_a_risk():
-    daily = {"mood": 3, "anxiety": 6, "sleep_quality": 4, "sleep_hours": 5.5,
-             "rumination": 7, "safety": True}
+    daily = {
+        "mood": 3,
+        "anxiety": 6,
+        "sleep_quality": 4,
+        "sleep_hours": 5.5,
+        "rumination": 7,
+        "safety": True,
+    }
     scored = scoring.score("daily", daily)
     assert scored.complete and scored.risk_reasons == ("daily_safety",)
     assert scored.score is None and scored.severity is None
 
 
-@pytest.mark.parametrize("instrument, answers, bad", [
-    ("phq9", {"phq9_1": 4}, "phq9_1"),
-    ("phq9", {"phq9_1": -1}, "phq9_1"),
-    ("phq9", {"phq9_1": 1.0}, "phq9_1"),
-    ("phq9", {"phq9_1": True}, "phq9_1"),
-    ("phq9", {"phq9_10": 1}, "phq9_10"),
-    ("gad7", {"gad7_8": 0}, "gad7_8"),
-    ("daily", {"mood": 11}, "mood"),
-    ("daily", {"sleep_hours": 25}, "sleep_hours"),
-    ("daily", {"safety": "no"}, "safety"),
-    ("daily", {"note": "x" * 2001}, "note"),
-])
+@pytest.mark.parametrize(
+    "instrument, answers, bad",
+    [
+        ("phq9", {"phq9_1": 4}, "phq9_1"),
+        ("phq9", {"phq9_1": -1}, "phq9_1"),
+        ("phq9", {"phq9_1": 1.0}, "phq9_1"),
+        ("phq9", {"phq9_1": True}, "phq9_1"),
+        ("phq9", {"phq9_10": 1}, "phq9_10"),
+        ("gad7", {"gad7_8": 0}, "gad7_8"),
+        ("daily", {"mood": 11}, "mood"),
+        ("daily", {"sleep_hours": 25}, "sleep_hours"),
+        ("daily", {"safety": "no"}, "safety"),
+        ("daily", {"note": "x" * 2001}, "note"),
+    ],
+)
 def test_out_of_range_answers_are_named(instrument, answers, bad):
     with pytest.raises(scoring.AnswerError) as err:
         scoring.validate_answers(instrument, answers)
@@ -91,14 +119,25 @@ def test_published_wording_and_options():
         "Thoughts that you would be better off dead or of hurting yourself in some way"
     )
     assert [o["label"] for o in phq9["items"][0]["options"]] == [
-        "Not at all", "Several days", "More than half the days", "Nearly every day"]
+        "Not at all",
+        "Several days",
+        "More than half the days",
+        "Nearly every day",
+    ]
     assert len([i for i in phq9["items"] if i["scored"]]) == 9
     assert len([i for i in INSTRUMENTS["gad7"]["items"] if i["scored"]]) == 7
 
 
-@pytest.mark.parametrize("baseline, latest, response, remission", [
-    (20, 10, True, False), (20, 11, False, False), (20, 4, True, True),
-    (6, 4, False, True), (0, 0, False, True), (None, 3, False, False),
-])
+@pytest.mark.parametrize(
+    "baseline, latest, response, remission",
+    [
+        (20, 10, True, False),
+        (20, 11, False, False),
+        (20, 4, True, True),
+        (6, 4, False, True),
+        (0, 0, False, True),
+        (None, 3, False, False),
+    ],
+)
 def test_response_and_remission(baseline, latest, response, remission):
     assert scoring.response_and_remission(baseline, latest) == (response, remission)
