@@ -79,6 +79,13 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict:
     elif not secret:
         secret = _development_secret(instance_path)
 
+    field_keys = env.get("FIELD_ENCRYPTION_KEYS") or None
+    if production and not field_keys:
+        raise ConfigError(
+            "FIELD_ENCRYPTION_KEYS is required in production "
+            "(make one with: flask --app server keys generate)"
+        )
+
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'between.db'}"
     redis_url = env.get("REDIS_URL") or None
 
@@ -89,6 +96,8 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # kid:base64key,… newest first; generated into the instance folder when absent
+        "FIELD_ENCRYPTION_KEYS": field_keys,
         # Cookies: the session id only; HttpOnly, SameSite=Lax, Secure in production.
         "SESSION_COOKIE_NAME": "between_session",
         "SESSION_COOKIE_HTTPONLY": True,

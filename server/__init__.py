@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import load_settings
+from server import crypto
 
 
 @event.listens_for(Engine, "connect")
@@ -32,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    crypto.configure(
+        app.config["FIELD_ENCRYPTION_KEYS"] or crypto.development_keys(Path(app.instance_path))
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if app.config["TRUSTED_PROXIES"]:

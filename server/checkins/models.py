@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.crypto import EncryptedJSON, EncryptedText
 from server.db import Base, UTCDateTime, new_uuid, utcnow
 
 
@@ -21,7 +22,7 @@ class CheckIn(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     instrument: Mapped[str] = mapped_column(String(16))
-    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict] = mapped_column(EncryptedJSON("checkins.answers"), default=dict)
     # when the patient answered (their time, with their offset), not when it uploaded
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
@@ -55,4 +56,6 @@ class RiskFlag(Base):
     acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    acknowledgement_note: Mapped[str] = mapped_column(Text, default="")
+    acknowledgement_note: Mapped[str] = mapped_column(
+        EncryptedText("risk_flags.acknowledgement_note"), default=""
+    )

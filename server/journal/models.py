@@ -15,11 +15,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.crypto import EncryptedJSON, EncryptedText
 from server.db import Base, UTCDateTime, new_uuid, utcnow
 
 
@@ -39,10 +39,10 @@ class JournalEntry(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    title: Mapped[str] = mapped_column(String(500), default="")
-    body: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(EncryptedText("journal_entries.title"), default="")
+    body: Mapped[str] = mapped_column(EncryptedText("journal_entries.body"), default="")
     mood: Mapped[int | None] = mapped_column(Integer)
-    emotions: Mapped[list] = mapped_column(JSON, default=list)
+    emotions: Mapped[list] = mapped_column(EncryptedJSON("journal_entries.emotions"), default=list)
     part_ids: Mapped[list] = mapped_column(JSON, default=list)
     kind: Mapped[EntryKind] = mapped_column(
         Enum(
@@ -109,5 +109,5 @@ class JournalPrompt(Base):
     )
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     context: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(String(1000))
+    text: Mapped[str] = mapped_column(EncryptedText("journal_prompts.text"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,11 +17,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.crypto import EncryptedJSON, EncryptedText
 from server.db import Base, UTCDateTime, new_uuid, utcnow
 
 
@@ -56,16 +56,16 @@ class Part(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(EncryptedText("parts.name"))
     role: Mapped[PartRole] = mapped_column(_enum(PartRole, "part_role"), default=PartRole.UNKNOWN)
-    description: Mapped[str] = mapped_column(Text, default="")
-    feelings: Mapped[list] = mapped_column(JSON, default=list)
-    body_location: Mapped[str] = mapped_column(String(200), default="")
-    age_sense: Mapped[str] = mapped_column(String(100), default="")
-    positive_intent: Mapped[str] = mapped_column(Text, default="")
-    burdens: Mapped[str] = mapped_column(Text, default="")
-    fears: Mapped[str] = mapped_column(Text, default="")
-    needs: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(EncryptedText("parts.description"), default="")
+    feelings: Mapped[list] = mapped_column(EncryptedJSON("parts.feelings"), default=list)
+    body_location: Mapped[str] = mapped_column(EncryptedText("parts.body_location"), default="")
+    age_sense: Mapped[str] = mapped_column(EncryptedText("parts.age_sense"), default="")
+    positive_intent: Mapped[str] = mapped_column(EncryptedText("parts.positive_intent"), default="")
+    burdens: Mapped[str] = mapped_column(EncryptedText("parts.burdens"), default="")
+    fears: Mapped[str] = mapped_column(EncryptedText("parts.fears"), default="")
+    needs: Mapped[str] = mapped_column(EncryptedText("parts.needs"), default="")
     first_noticed_at: Mapped[date | None] = mapped_column(Date)
     x: Mapped[float] = mapped_column(Float, default=0.0)
     y: Mapped[float] = mapped_column(Float, default=0.0)
@@ -88,7 +88,7 @@ class PartRelation(Base):
     source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parts.id", ondelete="CASCADE"))
     target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parts.id", ondelete="CASCADE"))
     kind: Mapped[RelationKind] = mapped_column(_enum(RelationKind, "relation_kind"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText("part_relations.note"), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -124,4 +124,4 @@ class PartChange(Base):
     action: Mapped[str] = mapped_column(String(16))  # added, changed, removed
     fields: Mapped[list] = mapped_column(JSON, default=list)  # names of changed fields
     # what the sentence needs, as it was then ("Critic protects Little one")
-    label: Mapped[str] = mapped_column(String(400), default="")
+    label: Mapped[str] = mapped_column(EncryptedText("part_changes.label"), default="")

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.crypto import EncryptedJSON, EncryptedText
 from server.db import Base, UTCDateTime, new_uuid, utcnow
 
 
@@ -29,7 +30,7 @@ class Plan(Base):
     patient_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
     )
-    content: Mapped[dict] = mapped_column(JSON, default=dict)  # the sections
+    content: Mapped[dict] = mapped_column(EncryptedJSON("plans.content"), default=dict)
     region: Mapped[str | None] = mapped_column(String(2))
     review_every_days: Mapped[int | None] = mapped_column(Integer)
     last_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -50,12 +51,12 @@ class PlanRevision(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    content: Mapped[dict] = mapped_column(EncryptedJSON("plan_revisions.content"), default=dict)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)  # region, review cadence
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     author_role: Mapped[str] = mapped_column(String(16))
     author_name: Mapped[str] = mapped_column(String(100), default="")
-    summary: Mapped[str] = mapped_column(String(500), default="")
+    summary: Mapped[str] = mapped_column(EncryptedText("plan_revisions.summary"), default="")
     # a stale edit: not applied, kept whole for the patient to merge
     conflict: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

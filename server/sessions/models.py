@@ -6,9 +6,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Boolean, Enum, ForeignKey, Index, Integer, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.crypto import EncryptedText
 from server.db import Base, UTCDateTime, new_uuid, utcnow
 
 
@@ -49,8 +50,8 @@ class TreatmentSession(Base):
     starts_offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     route: Mapped[Route | None] = mapped_column(_enum(Route, "dosing_route"))
-    note: Mapped[str] = mapped_column(Text, default="")  # visible to the patient
-    title: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(EncryptedText("treatment_sessions.note"), default="")
+    title: Mapped[str] = mapped_column(EncryptedText("treatment_sessions.title"), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
