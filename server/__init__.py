@@ -72,6 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.journal import routes as journal_routes
     from server.parts import routes as parts_routes
     from server.plans import routes as plans_routes
+    from server.privacy import routes as privacy_routes
+    from server.privacy.cli import keys as keys_cli
     from server.sessions import routes as sessions_routes
     from server.sync import routes as sync_routes
 
@@ -85,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         sessions_routes.bp,
         brief_routes.bp,
         audit_routes.bp,
+        privacy_routes.bp,
         sync_routes.bp,
     ):
         api.register_blueprint(blueprint)
@@ -92,4 +95,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     docs.init_app(app)
     pwa_static.init_app(app)
     cli.init_app(app)
+    app.cli.add_command(keys_cli)
     return app

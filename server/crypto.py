@@ -122,6 +122,8 @@ class EncryptedText(TypeDecorator):
 class EncryptedJSON(EncryptedText):
     """A JSON document stored encrypted as text."""
 
+    cache_ok = True
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
