@@ -11,7 +11,6 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-"
+# the app logs every request itself (server/logs.py, JSON, no query strings)
+accesslog = None
 errorlog = "-"
-# The path only (%(U)s), never the query string: filters like ?tag= can be health details.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'

@@ -8,6 +8,7 @@ without a real `SECRET_KEY` and marks the session cookie `Secure`.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -48,6 +49,90 @@ def _development_secret(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(secret)
     return secret
+
+
+# Push services the worker may POST to (the endpoint of a subscription). A pattern
+# "*.example.com" matches any subdomain; a plain name matches itself.
+DEFAULT_PUSH_HOSTS = (
+    "fcm.googleapis.com",
+    "android.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "*.push.services.mozilla.com",
+    "web.push.apple.com",
+    "*.push.apple.com",
+    "*.notify.windows.com",
+)
+_VAPID_SUBJECT = re.compile(r"^(mailto:[^@\s]+@[^@\s]+|https://[^/\s]+(/\S*)?)$", re.IGNORECASE)
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def new_vapid_private_key() -> str:
+    """A fresh P-256 private key as its raw 32-byte scalar, base64url without padding."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    return base64.urlsafe_b64encode(scalar.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
+def _development_vapid_key(instance_path: Path) -> str:
+    """A VAPID private key (raw P-256 scalar, base64url) made on first run."""
+    path = instance_path / "vapid_private_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = new_vapid_private_key()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it a moment ago
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _push_settings(env: Mapping[str, str], instance_path: Path, production: bool) -> dict:
+    private_key = env.get("VAPID_PRIVATE_KEY", "").strip() or None
+    if private_key is None and not production:
+        private_key = _development_vapid_key(instance_path)
+    subject = env.get("VAPID_SUBJECT", "").strip() or (None if production else "mailto:operator@localhost")
+    if private_key and not subject:
+        raise ConfigError("VAPID_SUBJECT is required with VAPID_PRIVATE_KEY (mailto: or https:)")
+    if subject and not _VAPID_SUBJECT.match(subject):
+        raise ConfigError("VAPID_SUBJECT must be a mailto: address or an https: URL")
+    hosts = env.get("PUSH_ALLOWED_HOSTS")
+    return {
+        # Without a key (production, not configured) push is off: the API says so (503).
+        "VAPID_PRIVATE_KEY": private_key,
+        "VAPID_SUBJECT": subject,
+        "PUSH_ALLOWED_HOSTS": [h.strip().lower() for h in hosts.split(",") if h.strip()]
+        if hosts
+        else list(DEFAULT_PUSH_HOSTS),
+        # a local push service (http on loopback) for development and tests only
+        "PUSH_ALLOW_LOOPBACK": _bool(env.get("PUSH_ALLOW_LOOPBACK"), not production)
+        and not production,
+        "PUSH_TIMEOUT": _float(env, "PUSH_TIMEOUT", 10.0),  # seconds, connect and read
+        "PUSH_THREADS": _int(env, "PUSH_THREADS", 32),
+        "PUSH_BATCH_SIZE": _int(env, "PUSH_BATCH_SIZE", 200),
+        "PUSH_LEASE_SECONDS": _float(env, "PUSH_LEASE_SECONDS", 120.0),
+        "PUSH_MAX_ATTEMPTS": _int(env, "PUSH_MAX_ATTEMPTS", 5),
+        "PUSH_RETRY_BASE_SECONDS": _float(env, "PUSH_RETRY_BASE_SECONDS", 30.0),
+        "PUSH_RETRY_MAX_SECONDS": _float(env, "PUSH_RETRY_MAX_SECONDS", 1800.0),
+        # how often the worker looks again at a schedule whose next reminder is far off,
+        # so a dosing session or plan review set meanwhile is seen in time
+        "REMINDER_RECHECK_SECONDS": _int(env, "REMINDER_RECHECK_SECONDS", 3600),
+        "REMINDER_POLL_SECONDS": _float(env, "REMINDER_POLL_SECONDS", 5.0),
+    }
 
 
 def normalise_database_url(url: str) -> str:
@@ -126,6 +211,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict:
         "RATELIMIT_REGISTER": env.get("RATELIMIT_REGISTER", "5 per minute; 30 per hour"),
         "RATELIMIT_JOIN": env.get("RATELIMIT_JOIN", "10 per minute; 30 per hour"),
         "INVITE_TTL_DAYS": _int(env, "INVITE_TTL_DAYS", 7),
+        # production requires therapists to turn on TOTP before reaching patient data
+        "REQUIRE_THERAPIST_TOTP": _bool(env.get("REQUIRE_THERAPIST_TOTP"), production),
+        **_push_settings(env, instance_path, production),
         # OpenAPI (flask-smorest)
         "API_TITLE": "Between API",
         "API_VERSION": "v1",

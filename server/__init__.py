@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -13,7 +12,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import load_settings
-from server import crypto
+from server import crypto, logs
 
 
 @event.listens_for(Engine, "connect")
@@ -37,8 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     crypto.configure(
         app.config["FIELD_ENCRYPTION_KEYS"] or crypto.development_keys(Path(app.instance_path))
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logs.configure()
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -61,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # after api.init_app, so our handler (the one shape, 5xx included) replaces its own
     errors.init_app(app)
     web.init_app(app)
+    logs.init_app(app)
 
     from server import cli, docs, health, pwa_static
     from server.audit import routes as audit_routes

@@ -39,11 +39,31 @@ def _has_body() -> bool:
     return request.headers.get("Transfer-Encoding", "").lower() == "chunked"
 
 
+MAX_JSON_DEPTH = 16
+
+
+def _depth(value, limit: int) -> bool:
+    """Is this JSON nested no deeper than `limit`? (iterative: no recursion to exhaust)"""
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return True
+
+
 def require_json_body() -> None:
     if request.method not in UNSAFE_METHODS or not _has_body():
         return
     if request.mimetype != "application/json":
         raise ApiError(415, "Send the request body as application/json.")
+    body = request.get_json(silent=True)
+    if body is not None and not _depth(body, MAX_JSON_DEPTH):
+        raise ApiError(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
 
 
 def refuse_cross_site() -> None:
@@ -80,6 +100,10 @@ def set_security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault(
+        "Permissions-Policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    )
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config["PRODUCTION"]:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")

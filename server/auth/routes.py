@@ -5,11 +5,18 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
-from server.auth import schemas, service
-from server.auth.session import current_actor, current_session, sign_in, sign_out
+from server import logs
+from server.auth import schemas, service, totp
+from server.auth.session import (
+    current_actor,
+    current_session,
+    role_required,
+    sign_in,
+    sign_out,
+)
 from server.errors import ApiError
 from server.extensions import db, limiter
 
@@ -45,9 +52,25 @@ def login(data):
     user = service.authenticate(data["email"], data["password"])
     if user is None:
         # One answer for an unknown email and a wrong password.
+        logs.auth_event("login_failed", reason="credentials")
         raise ApiError(401, "The email or password is not right.")
+    if user.totp_enabled:
+        code, recovery = data.get("totp_code"), data.get("recovery_code")
+        if not code and not recovery:
+            db.session.commit()  # keep a rehashed password
+            raise ApiError(
+                401,
+                "Enter the code from your authenticator app.",
+                errors={"json": {"totp_code": ["Required."]}},
+                extra={"totp_required": True},
+            )
+        if not totp.second_factor_ok(user, code, recovery):
+            logs.auth_event("login_failed", user.id, reason="second_factor")
+            db.session.commit()
+            raise ApiError(401, "That code is not right.", extra={"totp_required": True})
     sign_in(user)
     db.session.commit()
+    logs.auth_event("login", user.id)
     return user
 
 
@@ -105,3 +128,50 @@ def end_session(session_id: uuid.UUID):
     """Sign out one of my devices."""
     service.end_session(current_actor(), session_id)
     db.session.commit()
+
+
+@bp.post("/totp/setup")
+@role_required("therapist")
+@bp.response(200, schemas.TotpSetupSchema)
+def totp_setup():
+    """Start two-factor sign-in: a secret and a QR code for an authenticator app."""
+    answer = totp.setup(current_actor())
+    db.session.commit()
+    return answer
+
+
+@bp.post("/totp/enable")
+@role_required("therapist")
+@bp.arguments(schemas.TotpCodeSchema)
+@bp.response(200, schemas.RecoveryCodesSchema)
+def totp_enable(data):
+    """Confirm a code to turn two-factor sign-in on; recovery codes are shown once."""
+    codes = totp.enable(current_actor(), data["code"])
+    db.session.commit()
+    return {"recovery_codes": codes}
+
+
+@bp.post("/totp/disable")
+@role_required("therapist")
+@bp.arguments(schemas.TotpDisableSchema)
+@bp.response(204)
+def totp_disable(data):
+    """Turn two-factor sign-in off (password and a current code)."""
+    totp.disable(current_actor(), data["password"], data["code"])
+    db.session.commit()
+
+
+@bp.before_app_request
+def _second_factor_required():
+    """Production can require two-factor sign-in for therapists: until it is on, a
+    therapist reaches only the account routes that set it up."""
+    if not current_app.config.get("REQUIRE_THERAPIST_TOTP"):
+        return
+    if not request.path.startswith("/api/v1/") or request.path.startswith("/api/v1/auth/"):
+        return
+    if (
+        current_user.is_authenticated
+        and current_user.is_therapist
+        and not current_user.totp_enabled
+    ):
+        raise ApiError(403, "Turn on two-factor sign-in to continue (Account → Security).")

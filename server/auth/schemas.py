@@ -20,6 +20,27 @@ class RegisterSchema(StrictSchema):
 class LoginSchema(StrictSchema):
     email = fields.String(required=True, validate=validate.Length(1, 254))
     password = fields.String(**_password)
+    # the second factor, for accounts that turned it on
+    totp_code = fields.String(load_only=True, validate=validate.Regexp(r"^\d{6}$"))
+    recovery_code = fields.String(load_only=True, validate=validate.Length(6, 32))
+
+
+class TotpSetupSchema(StrictSchema):
+    secret = fields.String(dump_only=True)
+    otpauth_uri = fields.String(dump_only=True)
+    qr_svg_data_uri = fields.String(dump_only=True)
+
+
+class TotpCodeSchema(StrictSchema):
+    code = fields.String(required=True, load_only=True, validate=validate.Regexp(r"^\d{6}$"))
+
+
+class TotpDisableSchema(TotpCodeSchema):
+    password = fields.String(**_password)
+
+
+class RecoveryCodesSchema(StrictSchema):
+    recovery_codes = fields.List(fields.String(), dump_only=True)
 
 
 class PasswordChangeSchema(StrictSchema):
@@ -35,6 +56,7 @@ class UserSchema(StrictSchema):
     timezone = fields.String(dump_only=True)
     locale = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+    totp_enabled = fields.Boolean(dump_only=True)
 
 
 class SessionSchema(StrictSchema):

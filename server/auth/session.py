@@ -62,7 +62,8 @@ def current_actor() -> User:
 
 
 def role_required(role: str):
-    """Only this role may call the route: the other gets 403, anonymous 401."""
+    """Only this role may call the route. For the other role it does not exist (404:
+    hidden and missing look the same); anonymous gets 401."""
 
     def decorator(view):
         @wraps(view)
@@ -70,7 +71,7 @@ def role_required(role: str):
             if not current_user.is_authenticated:
                 raise ApiError(401, "Please sign in.")
             if current_user.role.value != role:
-                raise ApiError(403, f"Only a {role} can do this.")
+                raise ApiError(404, "Not found.")
             return view(*args, **kwargs)
 
         return wrapper

@@ -115,7 +115,7 @@ def test_unshared_plan_and_map_stay_out_of_the_brief(therapist, patient, link):
 def test_brief_is_for_linked_therapists_only(make_therapist, patient):
     stranger = make_therapist()
     assert stranger.get(f"/api/v1/patients/{patient.id}/brief").status_code == 404
-    assert patient.get(f"/api/v1/patients/{patient.id}/brief").status_code == 403
+    assert patient.get(f"/api/v1/patients/{patient.id}/brief").status_code == 404
 
 
 def test_caseload_shows_flags_first_and_what_matters(therapist, make_patient, link):
@@ -321,4 +321,4 @@ def test_access_log_is_mine_alone(make_patient, therapist, link):
     therapist.get(f"/api/v1/patients/{a.id}/journal/entries")
     assert len(a.get("/api/v1/me/access-log").json["events"]) == 1
     assert b.get("/api/v1/me/access-log").json["events"] == []
-    assert therapist.get("/api/v1/me/access-log").status_code == 403
+    assert therapist.get("/api/v1/me/access-log").status_code == 404

@@ -70,9 +70,9 @@ def test_joining_twice_is_409(therapist, patient, link):
 
 
 def test_roles_are_kept_apart(client, therapist, patient):
-    assert patient.post("/api/v1/invites").status_code == 403
+    assert patient.post("/api/v1/invites").status_code == 404
     code = therapist.post("/api/v1/invites").json["code"]
-    assert therapist.post("/api/v1/care-team/join", json={"code": code}).status_code == 403
+    assert therapist.post("/api/v1/care-team/join", json={"code": code}).status_code == 404
     assert client.post("/api/v1/invites").status_code == 401
     assert client.get("/api/v1/care-team").status_code == 401
 

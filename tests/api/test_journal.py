@@ -201,8 +201,8 @@ def test_every_therapist_read_is_audited(app, therapist, patient, link):
 
 
 def test_patients_and_therapists_keep_to_their_routes(therapist, patient):
-    assert therapist.get(ENTRIES).status_code == 403
-    assert patient.get(f"/api/v1/patients/{patient.id}/journal/entries").status_code == 403
+    assert therapist.get(ENTRIES).status_code == 404
+    assert patient.get(f"/api/v1/patients/{patient.id}/journal/entries").status_code == 404
 
 
 def test_prompts_by_context_with_stable_ids(therapist, patient, link):

@@ -219,5 +219,5 @@ def test_changes_page_oldest_first_and_an_empty_delta(patient):
 
 
 def test_sync_is_for_patients(therapist, client):
-    assert therapist.get(CHANGES).status_code == 403
+    assert therapist.get(CHANGES).status_code == 404
     assert client.get(CHANGES).status_code == 401

@@ -1,0 +1,100 @@
+"""TOTP two-factor sign-in (RFC 6238) with single-use recovery codes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+import pyotp
+import segno
+from sqlalchemy import delete, select
+
+from server.auth import passwords
+from server.auth.models import RecoveryCode, User
+from server.db import utcnow
+from server.errors import ApiError, validation_error
+from server.extensions import db
+
+ISSUER = "Between"
+RECOVERY_CODES = 10
+STEP = 30
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
+
+
+def setup(user: User) -> dict:
+    """A new secret to scan; it counts only once a code from it is confirmed."""
+    if user.totp_enabled:
+        raise ApiError(409, "Two-factor sign-in is already on. Turn it off first to reset it.")
+    user.totp_secret = pyotp.random_base32()
+    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    qr = segno.make(uri, error="m")
+    db.session.flush()
+    return {
+        "secret": user.totp_secret,
+        "otpauth_uri": uri,
+        "qr_svg_data_uri": qr.svg_data_uri(scale=4),
+    }
+
+
+def _step_ok(user: User, code: str) -> bool:
+    """A current code, not used before (a code seen once is spent)."""
+    if not user.totp_secret or not code.isdigit():
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now_step = int(time.time()) // STEP
+    for step in (now_step - 1, now_step, now_step + 1):  # allow one step of clock drift
+        if secrets.compare_digest(totp.at(step * STEP), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def enable(user: User, code: str) -> list[str]:
+    """Confirm the authenticator works; returns recovery codes, shown this once."""
+    if user.totp_enabled:
+        raise ApiError(409, "Two-factor sign-in is already on.")
+    if not _step_ok(user, code):
+        raise validation_error({"code": ["That code is not right. Try the newest one."]})
+    user.totp_enabled = True
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
+    db.session.flush()
+    return codes
+
+
+def disable(user: User, password: str, code: str) -> None:
+    """Turn two-factor sign-in off (password and a current code)."""
+    if not passwords.verify_password(user.password_hash, password):
+        raise validation_error({"password": ["This is not your password."]})
+    if not _step_ok(user, code):
+        raise validation_error({"code": ["That code is not right."]})
+    user.totp_enabled = False
+    user.totp_secret = None
+    user.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.flush()
+
+
+def second_factor_ok(user: User, totp_code: str | None, recovery_code: str | None) -> bool:
+    """Check the second factor at sign-in; a recovery code works once."""
+    if totp_code:
+        return _step_ok(user, totp_code)
+    if recovery_code:
+        row = db.session.scalar(
+            select(RecoveryCode).where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.code_hash == _hash(recovery_code),
+                RecoveryCode.used_at.is_(None),
+            )
+        )
+        if row is not None:
+            row.used_at = utcnow()
+            return True
+    return False
