@@ -34,6 +34,8 @@ run: install
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r server config -x server/migrations -ll
+	BIN=$(BIN) scripts/audit-deps
 
 test: install-test lint
 	scripts/ensure-chromium

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
-DEV_SECRET_PREFIX = "dev-"  # generated secrets carry it, so production can refuse them
+DEV_SECRET_PREFIX = "dev-"  # a marker production refuses, not a secret  # nosec B105
 MIN_SECRET_LENGTH = 32
 
 
@@ -105,7 +105,9 @@ def _push_settings(env: Mapping[str, str], instance_path: Path, production: bool
     private_key = env.get("VAPID_PRIVATE_KEY", "").strip() or None
     if private_key is None and not production:
         private_key = _development_vapid_key(instance_path)
-    subject = env.get("VAPID_SUBJECT", "").strip() or (None if production else "mailto:operator@localhost")
+    subject = env.get("VAPID_SUBJECT", "").strip() or (
+        None if production else "mailto:operator@localhost"
+    )
     if private_key and not subject:
         raise ConfigError("VAPID_SUBJECT is required with VAPID_PRIVATE_KEY (mailto: or https:)")
     if subject and not _VAPID_SUBJECT.match(subject):

@@ -17,7 +17,7 @@ from server.auth.models import User, UserSession
 from server.errors import ApiError
 from server.extensions import login_manager
 
-TOKEN_KEY = "sid"
+TOKEN_KEY = "sid"  # the name of a session key, not a secret  # nosec B105
 
 
 @login_manager.user_loader
