@@ -8,9 +8,14 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 
 from server.db import Base
+from server.schemas import ErrorSchema
+
+
+class BetweenApi(Api):
+    ERROR_SCHEMA = ErrorSchema  # documents every key our error answers can carry
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-api = Api()
+api = BetweenApi()
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

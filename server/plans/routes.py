@@ -42,7 +42,7 @@ def revisions():
     return service.list_revisions(current_actor())
 
 
-@bp.get("/plan/revisions/<int:number>")
+@bp.get("/plan/revisions/<int(max=1000000):number>")
 @role_required("patient")
 @bp.response(200, schemas.RevisionSchema)
 def revision(number: int):

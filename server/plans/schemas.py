@@ -137,8 +137,8 @@ class RevisionListItemSchema(StrictSchema):
 
 
 class DiffArgsSchema(StrictSchema):
-    from_ = fields.Integer(data_key="from", required=True, validate=validate.Range(min=1))
-    to = fields.Integer(required=True, validate=validate.Range(min=1))
+    from_ = fields.Integer(data_key="from", required=True, validate=validate.Range(1, 10**6))
+    to = fields.Integer(required=True, validate=validate.Range(1, 10**6))
 
 
 class DiffSchema(StrictSchema):

@@ -292,6 +292,7 @@ def therapist_update_plan(therapist: User, patient_id: uuid.UUID, data: dict, ba
             "Only the patient decides whether the plan is shared.",
             errors={"json": {"shared": ["Only the patient can change this."]}},
         )
+    access.linked_patient(therapist, patient_id)  # before the lock: no clock for strangers
     clock.lock(patient_id)
     patient, plan = _shared_plan(therapist, patient_id)
     if base_version is None:

@@ -107,6 +107,7 @@ def _therapists_session(therapist, patient_id, session_id) -> TreatmentSession:
 
 def update_session(therapist: User, patient_id, session_id, data: dict, base_version):
     """Move or change a session, from the version I started with."""
+    access.linked_patient(therapist, patient_id)  # before the lock: no clock for strangers
     clock.lock(patient_id)
     session = _therapists_session(therapist, patient_id, session_id)
     if base_version is None:
@@ -126,6 +127,7 @@ def update_session(therapist: User, patient_id, session_id, data: dict, base_ver
 
 def cancel_session(therapist: User, patient_id, session_id) -> None:
     """Take a session off the timeline."""
+    access.linked_patient(therapist, patient_id)
     clock.lock(patient_id)
     session = _therapists_session(therapist, patient_id, session_id)
     session.deleted = True

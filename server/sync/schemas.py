@@ -44,7 +44,7 @@ class PushResultSchema(StrictSchema):
 
 
 class ChangesArgsSchema(StrictSchema):
-    since = fields.String(load_default="0", validate=validate.Regexp(r"^\d{1,19}$"))
+    since = fields.String(load_default="0", validate=validate.Regexp(r"^\d{1,18}$"))
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
 
 
