@@ -39,104 +39,113 @@ def _grouped(query) -> dict:
     return {row[0]: row[1] for row in db.session.execute(query)}
 
 
+def _latest(column, *where, offset: int = 0):
+    """A correlated scalar: this patient's newest value of `column` (index-backed:
+    an ordered range read that stops at the first row, not a scan of all history)."""
+    return (
+        select(column)
+        .where(*where)
+        .order_by(column.desc())
+        .offset(offset)
+        .limit(1)
+        .correlate(User)
+        .scalar_subquery()
+    )
+
+
 def caseload(therapist: User, sort: str = "flags") -> list[dict]:
-    """Every linked patient with what matters before a session; open flags first."""
+    """Every linked patient with what matters before a session; open flags first.
+
+    One statement for the figures, whatever the caseload's size, and each figure an
+    index seek per patient, whatever the length of their history. "Last activity"
+    counts only what the therapist may see: shared entries and check-ins.
+    """
     now = utcnow()
-    patients = db.session.execute(
-        select(User.id, User.display_name, CareLink.created_at)
+    entry_seen = (
+        JournalEntry.patient_id == User.id,
+        JournalEntry.shared.is_(True),
+        JournalEntry.deleted.is_(False),
+    )
+    answered = (CheckIn.patient_id == User.id, CheckIn.deleted.is_(False))
+    phq9 = (*answered, CheckIn.instrument == "phq9", CheckIn.complete.is_(True))
+    rows = db.session.execute(
+        select(
+            User.id,
+            User.display_name,
+            CareLink.created_at.label("linked_at"),
+            _latest(JournalEntry.written_at, *entry_seen).label("last_entry"),
+            _latest(CheckIn.answered_at, *answered).label("last_checkin"),
+            select(func.min(TreatmentSession.starts_at))
+            .where(
+                TreatmentSession.patient_id == User.id,
+                TreatmentSession.deleted.is_(False),
+                TreatmentSession.starts_at > now,
+            )
+            .correlate(User)
+            .scalar_subquery()
+            .label("next_session"),
+            select(func.count())
+            .select_from(RiskFlag)
+            .where(RiskFlag.patient_id == User.id, RiskFlag.status == "open")
+            .correlate(User)
+            .scalar_subquery()
+            .label("open_flags"),
+            select(func.count())
+            .select_from(JournalEntry)
+            .where(*entry_seen, JournalEntry.read_by_therapist_at.is_(None))
+            .correlate(User)
+            .scalar_subquery()
+            .label("unread"),
+            _latest(CheckIn.answered_at, *phq9).label("phq9_at"),
+            select(CheckIn.score)
+            .where(*phq9)
+            .order_by(CheckIn.answered_at.desc())
+            .limit(1)
+            .correlate(User)
+            .scalar_subquery()
+            .label("phq9"),
+            select(CheckIn.score)
+            .where(*phq9)
+            .order_by(CheckIn.answered_at.desc())
+            .offset(1)
+            .limit(1)
+            .correlate(User)
+            .scalar_subquery()
+            .label("phq9_before"),
+            Plan.review_every_days,
+            Plan.last_reviewed_at,
+        )
         .join(CareLink, CareLink.patient_id == User.id)
+        .outerjoin(Plan, Plan.patient_id == User.id)
         .where(CareLink.therapist_id == therapist.id, CareLink.ended_at.is_(None))
     ).all()
-    ids = [p.id for p in patients]
-    if not ids:
+    if not rows:
         return []
-    last_entry = _grouped(
-        select(JournalEntry.patient_id, func.max(JournalEntry.updated_at))
-        .where(JournalEntry.patient_id.in_(ids))
-        .group_by(JournalEntry.patient_id)
-    )
-    last_checkin = _grouped(
-        select(CheckIn.patient_id, func.max(CheckIn.created_at))
-        .where(CheckIn.patient_id.in_(ids))
-        .group_by(CheckIn.patient_id)
-    )
-    next_session = _grouped(
-        select(TreatmentSession.patient_id, func.min(TreatmentSession.starts_at))
-        .where(
-            TreatmentSession.patient_id.in_(ids),
-            TreatmentSession.deleted.is_(False),
-            TreatmentSession.starts_at > now,
-        )
-        .group_by(TreatmentSession.patient_id)
-    )
-    open_flags = _grouped(
-        select(RiskFlag.patient_id, func.count())
-        .where(RiskFlag.patient_id.in_(ids), RiskFlag.status == "open")
-        .group_by(RiskFlag.patient_id)
-    )
-    unread = _grouped(
-        select(JournalEntry.patient_id, func.count())
-        .where(
-            JournalEntry.patient_id.in_(ids),
-            JournalEntry.shared.is_(True),
-            JournalEntry.deleted.is_(False),
-            JournalEntry.read_by_therapist_at.is_(None),
-        )
-        .group_by(JournalEntry.patient_id)
-    )
-    # the latest two complete PHQ-9 scores per patient, in one windowed query
-    ranked = (
-        select(
-            CheckIn.patient_id,
-            CheckIn.score,
-            CheckIn.answered_at,
-            func.row_number()
-            .over(partition_by=CheckIn.patient_id, order_by=CheckIn.answered_at.desc())
-            .label("n"),
-        )
-        .where(
-            CheckIn.patient_id.in_(ids),
-            CheckIn.instrument == "phq9",
-            CheckIn.complete.is_(True),
-            CheckIn.deleted.is_(False),
-        )
-        .subquery()
-    )
-    phq9: dict = {}
-    for row in db.session.execute(select(ranked).where(ranked.c.n <= 2).order_by(ranked.c.n)):
-        phq9.setdefault(row.patient_id, []).append(row)
-    plans = {
-        p.patient_id: p for p in db.session.scalars(select(Plan).where(Plan.patient_id.in_(ids)))
-    }
-    audit.record_many(therapist, "read", "caseload", ids)
-
-    rows = []
-    for patient in patients:
-        scores = phq9.get(patient.id, [])
-        plan = plans.get(patient.id)
+    audit.record_many(therapist, "read", "caseload", [r.id for r in rows])
+    result = []
+    for r in rows:
         due = bool(
-            plan
-            and plan.review_every_days
-            and plan.last_reviewed_at
-            and now >= plan.last_reviewed_at + timedelta(days=plan.review_every_days)
+            r.review_every_days
+            and r.last_reviewed_at
+            and now >= r.last_reviewed_at + timedelta(days=r.review_every_days)
         )
-        activity = [t for t in (last_entry.get(patient.id), last_checkin.get(patient.id)) if t]
-        rows.append(
+        activity = [t for t in (r.last_entry, r.last_checkin) if t is not None]
+        result.append(
             {
-                "patient_id": patient.id,
-                "display_name": patient.display_name,
-                "linked_at": patient.created_at,
+                "patient_id": r.id,
+                "display_name": r.display_name,
+                "linked_at": r.linked_at,
                 "last_activity_at": max(activity) if activity else None,
-                "next_session_at": next_session.get(patient.id),
-                "open_flags": open_flags.get(patient.id, 0),
-                "unread_shared_entries": unread.get(patient.id, 0),
-                "latest_phq9": scores[0].score if scores else None,
-                "latest_phq9_at": scores[0].answered_at if scores else None,
-                "phq9_change": scores[0].score - scores[1].score if len(scores) == 2 else None,
+                "next_session_at": r.next_session,
+                "open_flags": r.open_flags,
+                "unread_shared_entries": r.unread,
+                "latest_phq9": r.phq9,
+                "latest_phq9_at": r.phq9_at,
+                "phq9_change": r.phq9 - r.phq9_before if r.phq9_before is not None else None,
                 "plan_review_due": due,
             }
         )
-    return _sorted(rows, sort)
+    return _sorted(result, sort)
 
 
 def _sorted(rows: list[dict], sort: str) -> list[dict]:

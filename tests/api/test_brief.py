@@ -2,7 +2,7 @@
 
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, insert, select
 
@@ -322,3 +322,12 @@ def test_access_log_is_mine_alone(make_patient, therapist, link):
     assert len(a.get("/api/v1/me/access-log").json["events"]) == 1
     assert b.get("/api/v1/me/access-log").json["events"] == []
     assert therapist.get("/api/v1/me/access-log").status_code == 404
+
+
+def test_caseload_activity_does_not_reveal_private_writing(therapist, patient, link):
+    link(therapist, patient)
+    write(patient, "shared long ago", 20)
+    write(patient, "private, today", 0, shared=False)
+    row = therapist.get("/api/v1/caseload").json[0]
+    last = datetime.fromisoformat(row["last_activity_at"])
+    assert utcnow() - last > timedelta(days=19)
