@@ -1,4 +1,4 @@
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from server.journal.models import EntryKind
 from server.journal.prompts import CONTEXTS
@@ -6,6 +6,11 @@ from server.schemas import PageArgsSchema, StrictSchema
 
 MAX_BODY = 100_000
 _words = {"validate": validate.Length(max=30)}
+
+
+def _only_null(value) -> None:
+    if value is not None:
+        raise ValidationError("Only null: it marks a conflict copy as resolved.")
 
 
 class EntryFieldsSchema(StrictSchema):
@@ -23,6 +28,8 @@ class EntryFieldsSchema(StrictSchema):
     shared = fields.Boolean()
     for_session = fields.Boolean()
     written_at = fields.AwareDateTime()
+    # a kept conflict copy becomes an ordinary one once the patient resolves it
+    conflict_of = fields.UUID(allow_none=True, validate=_only_null)
 
 
 class EntryCreateSchema(EntryFieldsSchema):

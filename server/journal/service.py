@@ -231,6 +231,7 @@ def _normalised(data: dict) -> dict:
             "for_session",
             "prompt_id",
             "session_id",
+            "conflict_of",
         )
         if k in data
     }
@@ -377,6 +378,7 @@ def sync_upsert(
     copy_id = uuid.uuid5(CONFLICT_NAMESPACE, str(op_id))
     written = {"written_at": fields["written_at"]} if "written_at" in fields else {}
     copy = _new_entry(actor, copy_id, {**merged, **written}, conflict_of=entry.id)
+    clock.stamp(entry)  # the server copy travels back on the device's next pull
     if not written:
         copy.written_at = entry.written_at
         copy.written_offset_minutes = entry.written_offset_minutes
@@ -393,6 +395,7 @@ def sync_delete(actor: User, entry_id: uuid.UUID, base_version) -> dict:
     if entry.deleted:
         return result(APPLIED, TYPE, entry.id, entry.version)
     if base_version != entry.version:
+        clock.stamp(entry)  # the device deleted it locally: send the kept copy back
         return result(CONFLICT, TYPE, entry.id, entry.version)
     _tombstone(entry)
     db.session.flush()

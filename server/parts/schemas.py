@@ -1,10 +1,15 @@
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from server.parts.models import PartRole, RelationKind
 from server.schemas import StrictSchema
 
 _text = {"validate": validate.Length(max=5000)}
 _coord = {"allow_nan": False, "validate": validate.Range(-100_000, 100_000)}
+
+
+def _only_null(value) -> None:
+    if value is not None:
+        raise ValidationError("Only null: it marks a conflict copy as resolved.")
 
 
 class PartFieldsSchema(StrictSchema):
@@ -26,6 +31,8 @@ class PartFieldsSchema(StrictSchema):
     x = fields.Float(**_coord)
     y = fields.Float(**_coord)
     color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+    # a kept conflict copy becomes an ordinary one once the patient resolves it
+    conflict_of = fields.UUID(allow_none=True, validate=_only_null)
 
 
 class PartCreateSchema(PartFieldsSchema):

@@ -137,7 +137,8 @@ def _edit_part(actor: User, part: Part, data: dict) -> None:
     part.version += 1
     part.updated_at = utcnow()
     clock.stamp(part)
-    if set(changed) - set(LAYOUT_FIELDS):  # moving a part around is not news for the brief
+    quiet = set(LAYOUT_FIELDS) | {"conflict_of"}
+    if set(changed) - quiet:  # moving a part around is not news for the brief
         _history(
             actor,
             part.patient_id,
@@ -145,7 +146,7 @@ def _edit_part(actor: User, part: Part, data: dict) -> None:
             part.id,
             "changed",
             part.name,
-            set(changed) - set(LAYOUT_FIELDS),
+            set(changed) - quiet,
         )
     db.session.flush()
 
@@ -546,6 +547,7 @@ def sync_upsert_part(actor, part_id, base_version, data, op_id, last_chance=True
     merged.update(fields)
     merged["name"] = merged["name"] or "Part"
     copy = _new_part(actor, uuid.uuid5(CONFLICT_NAMESPACE, str(op_id)), merged, conflict_of=part.id)
+    clock.stamp(part)  # the server copy travels back on the device's next pull
     return result(CONFLICT, PART, part.id, part.version, conflict_copy_id=str(copy.id))
 
 
@@ -558,6 +560,7 @@ def sync_delete_part(actor, part_id, base_version) -> dict:
     if part.deleted:
         return result(APPLIED, PART, part.id, part.version)
     if base_version != part.version:
+        clock.stamp(part)
         return result(CONFLICT, PART, part.id, part.version)
     _remove_part(actor, part)
     return result(APPLIED, PART, part.id, part.version)

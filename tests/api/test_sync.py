@@ -221,3 +221,26 @@ def test_changes_page_oldest_first_and_an_empty_delta(patient):
 def test_sync_is_for_patients(therapist, client):
     assert therapist.get(CHANGES).status_code == 404
     assert client.get(CHANGES).status_code == 401
+
+
+def test_a_conflict_sends_the_server_copy_back_and_the_copy_can_be_resolved(patient):
+    entry_id = uuid.uuid4()
+    push(patient, [op(entry_id, {"body": "v1"})])
+    push(patient, [op(entry_id, {"body": "v2 from the phone"}, base_version=1)])
+    _, cursor = pull_all(patient)
+    result = push(patient, [op(entry_id, {"body": "from the laptop"}, base_version=1)])[0]
+    assert result["status"] == "conflict"
+    after = {c["id"]: c for c in pull_all(patient, cursor)[0]}
+    # the kept server copy comes back with the copy, so the laptop can show both
+    assert after[str(entry_id)]["data"]["body"] == "v2 from the phone"
+    copy_id = result["conflict_copy_id"]
+    assert after[copy_id]["data"]["conflict_of"] == str(entry_id)
+
+    resolved = patient.put(
+        f"/api/v1/journal/entries/{copy_id}", json={"conflict_of": None, "version": 1}
+    )
+    assert resolved.status_code == 200 and resolved.json["conflict_of"] is None
+    pointed = patient.put(
+        f"/api/v1/journal/entries/{copy_id}", json={"conflict_of": str(entry_id), "version": 2}
+    )
+    assert pointed.status_code == 422
