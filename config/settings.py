@@ -124,8 +124,8 @@ def _push_settings(env: Mapping[str, str], instance_path: Path, production: bool
         "PUSH_ALLOW_LOOPBACK": _bool(env.get("PUSH_ALLOW_LOOPBACK"), not production)
         and not production,
         "PUSH_TIMEOUT": _float(env, "PUSH_TIMEOUT", 10.0),  # seconds, connect and read
-        "PUSH_THREADS": _int(env, "PUSH_THREADS", 32),
-        "PUSH_BATCH_SIZE": _int(env, "PUSH_BATCH_SIZE", 200),
+        "PUSH_THREADS": _int(env, "PUSH_THREADS", 64),
+        "PUSH_BATCH_SIZE": _int(env, "PUSH_BATCH_SIZE", 256),
         "PUSH_LEASE_SECONDS": _float(env, "PUSH_LEASE_SECONDS", 120.0),
         "PUSH_MAX_ATTEMPTS": _int(env, "PUSH_MAX_ATTEMPTS", 5),
         "PUSH_RETRY_BASE_SECONDS": _float(env, "PUSH_RETRY_BASE_SECONDS", 30.0),

@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.plans import routes as plans_routes
     from server.privacy import routes as privacy_routes
     from server.privacy.cli import keys as keys_cli
+    from server.reminders import routes as reminders_routes
     from server.sessions import routes as sessions_routes
     from server.sync import routes as sync_routes
 
@@ -88,6 +89,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         audit_routes.bp,
         privacy_routes.bp,
         sync_routes.bp,
+        reminders_routes.bp,
     ):
         api.register_blueprint(blueprint)
     health.init_app(app)

@@ -1,13 +1,15 @@
-"""Command-line tasks: `flask --app server seed-demo`, `flask --app server worker`."""
+"""Command-line tasks: `flask --app server seed-demo`, `reminders run`, `push keys`."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from server.demo import DEMO_PASSWORD, DEMO_PATIENT, DEMO_THERAPIST, seed_demo
@@ -27,24 +29,76 @@ def seed_demo_command():
     click.echo(f"  patient:   {DEMO_PATIENT}  password: {DEMO_PASSWORD}")
 
 
-@click.command("worker")
+@click.group("reminders")
+def reminders_group():
+    """Push reminders."""
+
+
+@reminders_group.command("run")
 @with_appcontext
-@click.option("--interval", default=30.0, help="Seconds between polls for due work.")
-@click.option("--once", is_flag=True, help="Poll once and exit.")
-def worker_command(interval: float, once: bool):
-    """Run the background worker until stopped (SIGTERM or Ctrl-C)."""
+@click.option("--interval", default=None, type=float, help="Seconds between polls for due work.")
+@click.option("--once", is_flag=True, help="Send everything due now, then exit.")
+def reminders_run_command(interval: float | None, once: bool):
+    """Send due reminders until stopped (SIGTERM or Ctrl-C), or once with --once."""
+    from server.reminders import worker
+
+    config = current_app.config
+    sender = worker.build_sender(config)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     log.info("worker started")
-    while True:
-        # Reminder dispatch plugs in here; until then the worker idles without crash-looping.
+    try:
+        if once:
+            totals = worker.run_pass(sender, stop=stop)
+            click.echo(f"sent {totals['sent']}, failed {totals['failed']}, gone {totals['gone']}")
+        else:
+            worker.run(sender, stop, interval or config["REMINDER_POLL_SECONDS"])
+    finally:
+        sender.close()
         db.session.remove()
-        if once or stop.wait(interval):
-            break
     log.info("worker stopped")
+
+
+@click.group("push")
+def push_group():
+    """Web Push keys."""
+
+
+@push_group.command("keys")
+@with_appcontext
+@click.option("--rotate", is_flag=True, help="Make a new key pair (devices subscribe again).")
+def push_keys_command(rotate: bool):
+    """Print the VAPID public key, or rotate the key pair."""
+    from config.settings import new_vapid_private_key
+    from server.reminders import keys
+
+    config = current_app.config
+    if not rotate:
+        if not config.get("VAPID_PRIVATE_KEY"):
+            raise click.ClickException("No VAPID key: set VAPID_PRIVATE_KEY and VAPID_SUBJECT.")
+        click.echo(f"public key: {keys.public_key_b64(keys.load(config['VAPID_PRIVATE_KEY']))}")
+        click.echo(f"subject:    {config['VAPID_SUBJECT']}")
+        return
+    new_key = new_vapid_private_key()
+    public = keys.public_key_b64(keys.load(new_key))
+    if os.environ.get("VAPID_PRIVATE_KEY") or config["PRODUCTION"]:
+        # the key lives in the operator's environment: say what to set, keep nothing
+        click.echo("Set this in the environment of every web and worker process:")
+        click.echo(f"  VAPID_PRIVATE_KEY={new_key}")
+    else:
+        path = Path(current_app.instance_path) / "vapid_private_key"
+        if path.exists():
+            os.replace(path, path.with_name("vapid_private_key.old"))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(new_key)
+        click.echo(f"New key written to {path}; restart web and worker.")
+    click.echo(f"public key: {public}")
+    click.echo("Devices subscribed with the old key will subscribe again when the app opens.")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
-    app.cli.add_command(worker_command)
+    app.cli.add_command(reminders_group)
+    app.cli.add_command(push_group)

@@ -21,10 +21,11 @@ from server.journal.models import EntryKind
 from server.parts import service as parts_service
 from server.parts.models import RelationKind
 from server.plans import service as plans_service
+from server.reminders import service as reminders_service
 from server.sessions import service as sessions_service
 from server.sessions.models import SessionKind
 
-DEMO_PASSWORD = "between-demo-2026"
+DEMO_PASSWORD = "between-demo-2026"  # the published demo sign-in  # nosec B105
 DEMO_THERAPIST = "therapist@demo.between.example"
 DEMO_PATIENT = "patient@demo.between.example"
 
@@ -58,6 +59,8 @@ def seed_demo() -> tuple:
         _seed_plan(patient, therapist)
     if not sessions_service.my_sessions(patient)["past"]:
         _seed_timeline(therapist, patient)
+    if reminders_service.get_schedule(patient)["version"] == 0:
+        _seed_reminders(patient)
     for n, (name, scores, risky) in enumerate(CASELOAD, start=2):
         other = _demo_user(f"patient{n}@demo.between.example", name, "patient", "America/Chicago")
         if _link(therapist, other) and not checkins_service.list_checkins(other, {})["checkins"]:
@@ -125,7 +128,7 @@ def _seed_timeline(therapist, patient) -> None:
         if route:
             data.update(route=route, note="Bring a blanket and your playlist if you like.")
         sessions_service.create_session(therapist, patient.id, data)
-    rng = random.Random(7)  # the same demo every time
+    rng = random.Random(7)  # the same synthetic demo each time  # nosec B311
     for days_ago in range(40, 0, -1):
         lift = 0 if days_ago > 29 else 2 if days_ago > 15 else 3
         mood = max(0, min(10, 3 + lift + rng.choice([-1, 0, 0, 1])))
@@ -146,6 +149,23 @@ def _seed_timeline(therapist, patient) -> None:
         )
     for weeks_ago, total in zip(range(5, -1, -1), [18, 17, 13, 11, 9, 7], strict=True):
         _phq9(patient, total, days_ago=7 * weeks_ago + 0.5)
+
+
+def _seed_reminders(patient) -> None:
+    """An evening check-in, the weekly questionnaires on Sunday morning, prompts after
+    each dosing session, and quiet nights."""
+    reminders_service.update_schedule(
+        patient,
+        {
+            "daily_checkin": {"enabled": True, "times": ["20:00"]},
+            "phq9": {"enabled": True, "day": "sunday", "time": "10:00"},
+            "gad7": {"enabled": True, "day": "sunday", "time": "10:15"},
+            "post_dosing": {"enabled": True, "days": [1, 3, 7], "time": "18:00"},
+            "plan_review": {"enabled": True, "time": "10:00"},
+            "quiet_hours": {"start": "22:00", "end": "08:00"},
+        },
+        base_version=0,
+    )
 
 
 def _seed_plan(patient, therapist) -> None:

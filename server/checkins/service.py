@@ -23,6 +23,7 @@ from server.db import utcnow
 from server.errors import ApiError, conflict, not_found, validation_error
 from server.extensions import db
 from server.plans import service as plans_service
+from server.reminders import service as reminders_service
 from server.sessions import service as sessions_service
 from server.sync import clock
 from server.sync.registry import APPLIED, REJECTED, SyncedType, register, result
@@ -146,6 +147,9 @@ def _new_checkin(actor: User, checkin_id, data: dict) -> tuple[CheckIn, RiskFlag
         )
         db.session.add(flag)
     db.session.flush()
+    if flag is not None:
+        # linked therapists' devices hear "a check-in needs your review": no name, no score
+        reminders_service.alert_therapists(actor.id, flag.id)
     return checkin, flag
 
 

@@ -27,6 +27,7 @@ from server.errors import ApiError, conflict, not_found
 from server.extensions import db
 from server.plans.models import Plan, PlanRevision
 from server.plans.schemas import CONTACT_SECTIONS, SECTIONS, PlanFieldsSchema, PlanSchema
+from server.reminders import service as reminders
 from server.sync import clock
 from server.sync.registry import APPLIED, CONFLICT, REJECTED, SyncedType, register, result
 
@@ -207,6 +208,7 @@ def _save(author: User, patient: User, plan: Plan | None, data: dict, summary: s
     plan.updated_at = utcnow()
     plan.updated_by_role = author.role.value
     clock.stamp(plan)
+    reminders.wake(patient.id)  # a new review cadence moves the review reminder
     db.session.flush()
     return plan
 

@@ -16,6 +16,7 @@ from server.auth.models import User
 from server.db import utcnow
 from server.errors import ApiError, conflict, not_found
 from server.extensions import db
+from server.reminders import service as reminders
 from server.sessions.models import SessionKind, TreatmentSession
 from server.sessions.schemas import TreatmentSessionSchema
 from server.sync import clock
@@ -93,6 +94,7 @@ def create_session(therapist: User, patient_id: uuid.UUID, data: dict) -> Treatm
     db.session.add(session)
     clock.stamp(session)
     audit.record(therapist, "write", patient_id, TYPE, [session.id])
+    reminders.wake(patient_id)  # post-dosing prompts follow the timeline
     db.session.flush()
     return session
 
@@ -121,6 +123,7 @@ def update_session(therapist: User, patient_id, session_id, data: dict, base_ver
     session.updated_at = utcnow()
     clock.stamp(session)
     audit.record(therapist, "write", patient_id, TYPE, [session.id])
+    reminders.wake(patient_id)
     db.session.flush()
     return session
 
@@ -135,6 +138,7 @@ def cancel_session(therapist: User, patient_id, session_id) -> None:
     session.updated_at = utcnow()
     clock.stamp(session)
     audit.record(therapist, "delete", patient_id, TYPE, [session.id])
+    reminders.wake(patient_id)
     db.session.flush()
 
 

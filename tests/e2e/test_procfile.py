@@ -83,7 +83,9 @@ def test_release_seed_and_web_serve_the_app(env):
     assert "gunicorn" in out.lower() or "Booting worker" in out
 
 
-def test_worker_idles_and_stops_cleanly_on_sigterm(env):
+def test_reminder_worker_polls_and_stops_cleanly_on_sigterm(env):
+    # the Procfile's worker is the reminder dispatcher; --interval is its own option
+    assert procfile()["worker"] == "flask --app server reminders run"
     assert run(procfile()["release"], env).returncode == 0
     worker = subprocess.Popen(
         shlex.split(procfile()["worker"]) + ["--interval", "0.2"],
@@ -98,7 +100,12 @@ def test_worker_idles_and_stops_cleanly_on_sigterm(env):
     worker.send_signal(signal.SIGTERM)
     out, _ = worker.communicate(timeout=15)
     assert worker.returncode == 0, out
-    assert "worker stopped" in out
+    assert "worker started" in out and "worker stopped" in out
+    assert "Traceback" not in out
+
+    once = run(procfile()["worker"] + " --once", env)
+    assert once.returncode == 0, once.stderr
+    assert "sent 0" in once.stdout
 
 
 def test_production_refuses_a_development_secret(env):

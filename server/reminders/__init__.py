@@ -1,0 +1,1 @@
+"""Push reminders: schedules, device subscriptions, and the worker that sends them."""

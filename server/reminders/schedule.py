@@ -1,0 +1,302 @@
+"""When reminders fire: wall-clock rules in a person's own zone, as pure functions.
+
+Rules are local times ("09:00 every day", "Sunday 10:00", "18:00 on days 1, 3 and 7
+after a dosing session"). Each is turned into an instant once per local calendar day,
+never by adding 24 hours to the last one, so daylight-saving changes move neither a
+reminder nor its day:
+
+- spring forward (02:00 → 03:00): a 02:30 reminder does not exist that day; it fires
+  at 03:30 (the wall time read with the offset before the change), once;
+- fall back (02:00 → 01:00): 01:30 happens twice; the reminder fires at the first, once.
+
+Quiet hours move a reminder to their end; a pause holds everything until its date.
+No database, no Flask: the worker and the API feed in dosing sessions and plan dates.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DAILY = "daily_checkin"
+PHQ9 = "phq9"
+GAD7 = "gad7"
+POST_DOSING = "post_dosing"
+PLAN_REVIEW = "plan_review"
+FLAG_ALERT = "flag_alert"
+TEST = "test"
+SCHEDULED_KINDS = (DAILY, PHQ9, GAD7, POST_DOSING, PLAN_REVIEW)
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+# How long a reminder is still worth sending after its time. A worker that was down
+# sends a missed reminder once within this window and skips it after; it is also the
+# push message's TTL, so a phone that is off does not get yesterday's prompt tomorrow.
+FRESH_FOR = {
+    DAILY: timedelta(hours=2),
+    PHQ9: timedelta(hours=12),
+    GAD7: timedelta(hours=12),
+    POST_DOSING: timedelta(hours=6),
+    PLAN_REVIEW: timedelta(hours=24),
+    FLAG_ALERT: timedelta(hours=24),
+    TEST: timedelta(minutes=10),
+}
+URGENCY = {
+    DAILY: "normal",
+    PHQ9: "normal",
+    GAD7: "normal",
+    POST_DOSING: "normal",
+    PLAN_REVIEW: "low",
+    FLAG_ALERT: "high",
+    TEST: "high",
+}
+# the periodic rules always have an occurrence within a week, plus a day of quiet hours
+_SEARCH_DAYS = 9
+
+
+def parse_hhmm(value: str) -> time:
+    if not HHMM.match(value):
+        raise ValueError(f"not a HH:MM time: {value!r}")
+    return time(int(value[:2]), int(value[3:]))
+
+
+@dataclass(frozen=True)
+class Weekly:
+    weekday: int  # Monday is 0
+    at: time
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One person's reminder rules, in their zone."""
+
+    timezone: str = "UTC"
+    daily: tuple[time, ...] = ()
+    phq9: Weekly | None = None
+    gad7: Weekly | None = None
+    post_dosing_days: tuple[int, ...] = ()
+    post_dosing_at: time | None = None
+    plan_review_at: time | None = None
+    flag_alerts: bool = False
+    quiet: tuple[time, time] | None = None
+    paused_until: date | None = None
+    zone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+
+    @classmethod
+    def from_settings(cls, settings: dict, timezone: str) -> Rules:
+        """Rules from the stored (API-shaped) settings; disabled parts are left out."""
+
+        def on(name):
+            part = settings.get(name) or {}
+            return part if part.get("enabled") else None
+
+        def weekly(name):
+            part = on(name)
+            if not part:
+                return None
+            return Weekly(WEEKDAYS.index(part["day"]), parse_hhmm(part["time"]))
+
+        daily = on(DAILY)
+        dosing = on(POST_DOSING)
+        review = on(PLAN_REVIEW)
+        quiet = settings.get("quiet_hours")
+        paused = settings.get("paused_until")
+        return cls(
+            timezone=timezone,
+            daily=tuple(sorted({parse_hhmm(t) for t in daily["times"]})) if daily else (),
+            phq9=weekly(PHQ9),
+            gad7=weekly(GAD7),
+            post_dosing_days=tuple(sorted(set(dosing["days"]))) if dosing else (),
+            post_dosing_at=parse_hhmm(dosing["time"]) if dosing else None,
+            plan_review_at=parse_hhmm(review["time"]) if review else None,
+            flag_alerts=bool((settings.get("flag_alerts") or {}).get("enabled")),
+            quiet=(parse_hhmm(quiet["start"]), parse_hhmm(quiet["end"])) if quiet else None,
+            paused_until=date.fromisoformat(paused) if isinstance(paused, str) else paused,
+        )
+
+    @property
+    def periodic(self) -> bool:
+        return bool(self.daily or self.phq9 or self.gad7)
+
+
+@dataclass(frozen=True, order=True)
+class Occurrence:
+    fire_at: datetime  # UTC, after quiet hours
+    kind: str
+    slot: str  # unique per person: the rule's local day (and its session), never the instant
+    ref: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Dosing:
+    id: uuid.UUID
+    starts_at: datetime  # UTC
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall time on a local day.
+
+    fold=0: in a gap the time is read with the offset before the change (02:30 on the
+    spring-forward night is 03:30); when the hour repeats, the first one is taken.
+    """
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def _in_quiet(t: time, quiet: tuple[time, time]) -> bool:
+    start, end = quiet
+    if start < end:
+        return start <= t < end
+    return t >= start or t < end  # the window crosses midnight
+
+
+def out_of_quiet(instant: datetime, rules: Rules) -> datetime:
+    """The instant itself, or the end of the quiet hours it falls in."""
+    if rules.quiet is None:
+        return instant
+    local = instant.astimezone(rules.zone)
+    wall = local.time().replace(tzinfo=None)
+    if not _in_quiet(wall, rules.quiet):
+        return instant
+    start, end = rules.quiet
+    day = local.date()
+    if start > end and wall >= start:  # late evening: quiet ends tomorrow morning
+        day += timedelta(days=1)
+    return max(instant, local_instant(day, end, rules.zone))
+
+
+def resume_at(rules: Rules) -> datetime | None:
+    """When a pause ends: the start of its date, in the person's zone."""
+    if rules.paused_until is None:
+        return None
+    return local_instant(rules.paused_until, time(0, 0), rules.zone)
+
+
+def _periodic(rules: Rules, first: date, last: date) -> Iterable[Occurrence]:
+    day = first
+    while day <= last:
+        for at in rules.daily:
+            yield Occurrence(local_instant(day, at, rules.zone), DAILY, f"{DAILY}:{day}T{at:%H:%M}")
+        for kind, weekly in ((PHQ9, rules.phq9), (GAD7, rules.gad7)):
+            if weekly and day.weekday() == weekly.weekday:
+                yield Occurrence(local_instant(day, weekly.at, rules.zone), kind, f"{kind}:{day}")
+        day += timedelta(days=1)
+
+
+def _after_dosing(rules: Rules, sessions: Iterable[Dosing]) -> Iterable[Occurrence]:
+    if rules.post_dosing_at is None:
+        return
+    for session in sessions:
+        dosing_day = session.starts_at.astimezone(rules.zone).date()
+        for n in rules.post_dosing_days:
+            yield Occurrence(
+                local_instant(dosing_day + timedelta(days=n), rules.post_dosing_at, rules.zone),
+                POST_DOSING,
+                f"{POST_DOSING}:{session.id}:{n}",
+                session.id,
+            )
+
+
+def _plan_review(rules: Rules, due: datetime | None) -> Iterable[Occurrence]:
+    if rules.plan_review_at is None or due is None:
+        return
+    day = due.astimezone(rules.zone).date()
+    fire = local_instant(day, rules.plan_review_at, rules.zone)
+    if fire < due:  # due later that day than the preferred time: the next day
+        fire = local_instant(day + timedelta(days=1), rules.plan_review_at, rules.zone)
+    yield Occurrence(fire, PLAN_REVIEW, f"{PLAN_REVIEW}:{due.date()}")
+
+
+def _finish(candidates: Iterable[Occurrence], rules: Rules, start, end) -> list[Occurrence]:
+    """Quiet hours, pause and the window (start, end]; one per kind and instant."""
+    resume = resume_at(rules)
+    seen, kept = set(), []
+    for occ in sorted(candidates):
+        fire = out_of_quiet(occ.fire_at, rules)
+        if resume is not None and fire < resume:
+            continue  # paused: held, not sent late
+        if not (start < fire and (end is None or fire <= end)):
+            continue
+        # two daily times inside the quiet hours both land at its end: once is enough
+        if (occ.kind, fire) in seen:
+            continue
+        seen.add((occ.kind, fire))
+        kept.append(Occurrence(fire, occ.kind, occ.slot, occ.ref))
+    return sorted(kept)
+
+
+def occurrences(
+    rules: Rules,
+    start: datetime,
+    end: datetime,
+    dosing: Iterable[Dosing] = (),
+    plan_review_due: datetime | None = None,
+) -> list[Occurrence]:
+    """Every reminder that fires in (start, end], in time order."""
+    first = start.astimezone(rules.zone).date() - timedelta(days=1)
+    last = end.astimezone(rules.zone).date() + timedelta(days=1)
+    candidates = [
+        *_periodic(rules, first, last),
+        *_after_dosing(rules, dosing),
+        *_plan_review(rules, plan_review_due),
+    ]
+    return _finish(candidates, rules, start, end)
+
+
+def next_occurrence(
+    rules: Rules,
+    after: datetime,
+    dosing: Iterable[Dosing] = (),
+    plan_review_due: datetime | None = None,
+) -> Occurrence | None:
+    """The first reminder after `after`, or None when nothing is switched on."""
+    begin = max(after, resume_at(rules) or after)
+    candidates = [*_after_dosing(rules, dosing), *_plan_review(rules, plan_review_due)]
+    if rules.periodic:
+        first = begin.astimezone(rules.zone).date() - timedelta(days=1)
+        candidates += _periodic(rules, first, first + timedelta(days=_SEARCH_DAYS))
+    found = _finish(candidates, rules, after, None)
+    return found[0] if found else None
+
+
+def flag_alert_at(rules: Rules, now: datetime) -> datetime | None:
+    """When a therapist hears of a new flag: now, after their quiet hours; never if
+    they switched alerts off or paused."""
+    if not rules.flag_alerts:
+        return None
+    resume = resume_at(rules)
+    if resume is not None and now < resume:
+        return None
+    return out_of_quiet(now, rules)
+
+
+def expires_at(kind: str, fire_at: datetime) -> datetime:
+    return fire_at + FRESH_FOR[kind]
+
+
+def after_downtime(missed: list[Occurrence], now: datetime) -> tuple[list, list]:
+    """(send, skip) for reminders that came due while nobody sent them.
+
+    Each goes once while still fresh; a stale one is skipped; of several fresh ones of
+    one kind only the latest goes, so a worker back from downtime sends no burst.
+    """
+    latest: dict[str, Occurrence] = {}
+    for occ in missed:
+        if now <= expires_at(occ.kind, occ.fire_at):
+            if occ.kind not in latest or occ.fire_at >= latest[occ.kind].fire_at:
+                latest[occ.kind] = occ
+    send = sorted(latest.values())
+    chosen = set(send)
+    return send, [occ for occ in missed if occ not in chosen]
+
+
+def ttl_seconds(expires: datetime, now: datetime) -> int:
+    """The push TTL: what is left of the reminder's freshness; never 0."""
+    return max(60, int((expires - now).total_seconds()))

@@ -1,0 +1,427 @@
+"""The reminder worker: materialise due reminders, claim deliveries, send, complete.
+
+Any number of workers may run against one database; each step is a short transaction.
+
+1. Reap: a lease that ran out (its worker died or hung) goes back to pending; a
+   delivery whose reminder went stale is marked expired instead of being sent late.
+2. Materialise: schedules whose wake time has come (PostgreSQL: `FOR UPDATE SKIP
+   LOCKED`) become occurrences, one row per (person, slot), unique; then a pending
+   delivery per (occurrence, device), unique. Missed ones after downtime go once if
+   still fresh, else are recorded as skipped: no bursts.
+3. Claim: a batch of due deliveries gets this claim's token and a lease (PostgreSQL:
+   `SKIP LOCKED`; SQLite: one UPDATE statement under its single write lock).
+4. Send, outside any transaction.
+5. Complete, fenced: only rows still carrying this claim's token, with the lease not
+   yet run out, change. A worker that stalled past its lease changes nothing; its
+   batch is sent again by another (the push `Topic` collapses the repeat).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from server.db import utcnow
+from server.extensions import db
+from server.reminders import keys, service
+from server.reminders import schedule as sched
+from server.reminders.models import (
+    EXPIRED,
+    FAILED,
+    GONE,
+    LEASED,
+    PENDING,
+    SENT,
+    PushDelivery,
+    PushSubscription,
+    ReminderOccurrence,
+    ReminderSchedule,
+)
+from server.reminders.sender import FAILED as OUT_FAILED
+from server.reminders.sender import GONE as OUT_GONE
+from server.reminders.sender import SENT as OUT_SENT
+from server.reminders.sender import Message, Outcome, Sender
+
+log = logging.getLogger("between.worker")
+
+# reminders older than this are not even recorded as skipped (all are stale by then)
+LOOKBACK = timedelta(days=2)
+SCHEDULES_PER_TRANSACTION = 100
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _insert(model):
+    return (pg_insert if _postgres() else sqlite_insert)(model)
+
+
+def _take_sqlite_write_lock() -> None:
+    # SQLite has one writer: take its lock before reading what we will change, so a
+    # second worker process waits here (busy_timeout) instead of failing at commit.
+    db.session.execute(
+        update(ReminderSchedule).where(ReminderSchedule.id.is_(None)).values(version=0)
+    )
+
+
+def build_sender(config) -> Sender:
+    if not config.get("VAPID_PRIVATE_KEY"):
+        raise RuntimeError("VAPID_PRIVATE_KEY is not set: push is off")
+    return Sender(
+        keys.load(config["VAPID_PRIVATE_KEY"]),
+        config["VAPID_SUBJECT"],
+        timeout=config["PUSH_TIMEOUT"],
+        threads=config["PUSH_THREADS"],
+    )
+
+
+def topic_for(subscription_id: uuid.UUID, kind: str) -> str:
+    """An opaque Topic per device and kind: a newer reminder replaces an undelivered one
+    of its kind, and the push service learns nothing from the name."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, f"{subscription_id}:{kind}".encode(), hashlib.sha256).digest()
+    return keys.b64url(digest[:18])  # 24 characters of the URL-safe alphabet
+
+
+# -- reap --------------------------------------------------------------------------------
+
+
+def reap(now: datetime) -> tuple[int, int]:
+    """Return run-out leases to pending; mark stale pending deliveries expired."""
+    returned = db.session.execute(
+        update(PushDelivery)
+        .where(PushDelivery.status == LEASED, PushDelivery.lease_until < now)
+        .values(status=PENDING, lease_token=None, lease_until=None)
+    ).rowcount
+    expired = db.session.execute(
+        update(PushDelivery)
+        .where(PushDelivery.status == PENDING, PushDelivery.expires_at < now)
+        .values(status=EXPIRED, error="stale before it could be sent")
+    ).rowcount
+    db.session.commit()
+    if returned:
+        log.warning("returned %d deliveries whose lease ran out", returned)
+    return returned, expired
+
+
+# -- materialise -------------------------------------------------------------------------
+
+
+def materialise(now: datetime, limit: int = SCHEDULES_PER_TRANSACTION) -> int:
+    """Turn due schedules into occurrences and deliveries; returns schedules handled."""
+    if not _postgres():
+        _take_sqlite_write_lock()
+    query = (
+        select(ReminderSchedule)
+        .where(ReminderSchedule.wake_at <= now)
+        .order_by(ReminderSchedule.wake_at)
+        .limit(limit)
+    )
+    if _postgres():
+        query = query.with_for_update(skip_locked=True)
+    schedules = list(db.session.scalars(query))
+    if not schedules:
+        db.session.commit()
+        return 0
+    user_ids = [s.user_id for s in schedules]
+    dosing = service.dosing_sessions(user_ids)
+    reviews = service.plan_reviews_due(user_ids)
+    devices = service._subscriptions_of(user_ids)
+    recheck = current_app.config["REMINDER_RECHECK_SECONDS"]
+    occurrence_rows, sendable = [], {}
+    for schedule in schedules:
+        rules = sched.Rules.from_settings(schedule.settings, schedule.timezone)
+        start = max(schedule.materialised_until, now - LOOKBACK)
+        context = (dosing.get(schedule.user_id, []), reviews.get(schedule.user_id))
+        missed = sched.occurrences(rules, start, now, *context)
+        send, skip = sched.after_downtime(missed, now)
+        for occ, skipped in [(o, False) for o in send] + [(o, True) for o in skip]:
+            row_id = uuid.uuid4()
+            occurrence_rows.append(
+                {
+                    "id": row_id,
+                    "user_id": schedule.user_id,
+                    "kind": occ.kind,
+                    "slot": occ.slot,
+                    "ref_id": occ.ref,
+                    "fire_at": occ.fire_at,
+                    "expires_at": sched.expires_at(occ.kind, occ.fire_at),
+                    "skipped": skipped,
+                    "created_at": now,
+                }
+            )
+            if not skipped:
+                sendable[row_id] = occurrence_rows[-1]
+        schedule.materialised_until = now
+        service.refresh(schedule, rules, now, *context, recheck)
+    if occurrence_rows:
+        inserted = db.session.execute(
+            _insert(ReminderOccurrence)
+            .values(occurrence_rows)
+            .on_conflict_do_nothing(index_elements=["user_id", "slot"])
+            .returning(ReminderOccurrence.id)
+        ).scalars()
+        deliveries = [
+            {
+                "id": uuid.uuid4(),
+                "occurrence_id": occ_id,
+                "subscription_id": sub_id,
+                "user_id": sendable[occ_id]["user_id"],
+                "kind": sendable[occ_id]["kind"],
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "expires_at": sendable[occ_id]["expires_at"],
+                "created_at": now,
+            }
+            for occ_id in inserted
+            if occ_id in sendable  # a slot made before (another worker, a rerun) is done
+            for sub_id in devices.get(sendable[occ_id]["user_id"], [])
+        ]
+        if deliveries:
+            db.session.execute(
+                _insert(PushDelivery)
+                .values(deliveries)
+                .on_conflict_do_nothing(index_elements=["occurrence_id", "subscription_id"])
+            )
+    db.session.commit()
+    return len(schedules)
+
+
+# -- claim -------------------------------------------------------------------------------
+
+
+@dataclass
+class Claim:
+    token: uuid.UUID
+    lease_until: datetime
+    messages: list[Message] = field(default_factory=list)
+    attempts: dict = field(default_factory=dict)  # delivery id -> attempts so far
+    orphans: list[uuid.UUID] = field(default_factory=list)  # device gone meanwhile
+    subscriptions: dict = field(default_factory=dict)  # delivery id -> subscription id
+
+    def __len__(self) -> int:
+        return len(self.messages) + len(self.orphans)
+
+
+def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | None:
+    """Lease up to `limit` due deliveries to this worker, in one short transaction."""
+    token = uuid.uuid4()
+    lease_until = now + timedelta(seconds=lease_seconds)
+    due = and_(PushDelivery.status == PENDING, PushDelivery.next_attempt_at <= now)
+    if ids is not None:
+        due = and_(due, PushDelivery.id.in_(ids))
+    pick = select(PushDelivery.id).where(due).order_by(PushDelivery.next_attempt_at).limit(limit)
+    lease = dict(
+        status=LEASED,
+        lease_token=token,
+        lease_until=lease_until,
+        attempts=PushDelivery.attempts + 1,
+    )
+    if _postgres():
+        picked = list(db.session.scalars(pick.with_for_update(skip_locked=True)))
+        if picked:
+            db.session.execute(
+                update(PushDelivery).where(PushDelivery.id.in_(picked)).values(**lease)
+            )
+    else:
+        # one statement: SQLite runs it under its single write lock, so no two workers
+        # can pick the same row
+        picked = list(
+            db.session.scalars(
+                update(PushDelivery)
+                .where(PushDelivery.id.in_(pick.scalar_subquery()), due)
+                .values(**lease)
+                .returning(PushDelivery.id)
+            )
+        )
+    if not picked:
+        db.session.commit()
+        return None
+    rows = db.session.execute(
+        select(
+            PushDelivery.id,
+            PushDelivery.kind,
+            PushDelivery.attempts,
+            PushDelivery.expires_at,
+            PushDelivery.subscription_id,
+            PushSubscription.endpoint,
+            PushSubscription.p256dh,
+            PushSubscription.auth,
+            ReminderOccurrence.ref_id,
+        )
+        .join(ReminderOccurrence, ReminderOccurrence.id == PushDelivery.occurrence_id)
+        .outerjoin(PushSubscription, PushSubscription.id == PushDelivery.subscription_id)
+        .where(PushDelivery.lease_token == token)
+    ).all()
+    db.session.commit()
+    batch = Claim(token, lease_until)
+    for row in rows:
+        batch.attempts[row.id] = row.attempts
+        if row.endpoint is None:
+            batch.orphans.append(row.id)
+            continue
+        batch.subscriptions[row.id] = row.subscription_id
+        message = service.message_for(row.kind, row.id, row.ref_id)
+        payload = json.dumps(message, separators=(",", ":"))
+        batch.messages.append(
+            Message(
+                key=row.id,
+                endpoint=row.endpoint,
+                p256dh=row.p256dh,
+                auth=row.auth,
+                payload=payload.encode(),
+                ttl=sched.ttl_seconds(row.expires_at, now),
+                urgency=sched.URGENCY[row.kind],
+                topic=topic_for(row.subscription_id, row.kind),
+            )
+        )
+    return batch
+
+
+# -- complete ----------------------------------------------------------------------------
+
+
+def _fenced(batch: Claim, ids, now: datetime):
+    return update(PushDelivery).where(
+        PushDelivery.id.in_(ids),
+        PushDelivery.lease_token == batch.token,
+        PushDelivery.status == LEASED,
+        PushDelivery.lease_until > now,
+    )
+
+
+def backoff(attempts: int, base: float, cap: float, rng=random) -> float:
+    """Exponential backoff with full jitter on the upper half."""
+    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
+    return ceiling / 2 + rng.random() * ceiling / 2
+
+
+def complete(batch: Claim, outcomes: list[Outcome], now: datetime | None = None) -> Counter:
+    """Record what happened, for rows this claim still holds; returns counts."""
+    now = now or utcnow()
+    config = current_app.config
+    counts: Counter = Counter()
+    done = {"lease_token": None, "lease_until": None}
+    by_result: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_result.setdefault(outcome.result, []).append(outcome)
+    sent = [o.key for o in by_result.get(OUT_SENT, [])]
+    if sent:
+        counts["sent"] += db.session.execute(
+            _fenced(batch, sent, now).values(status=SENT, sent_at=now, status_code=201, **done)
+        ).rowcount
+    gone = [o.key for o in by_result.get(OUT_GONE, [])] + batch.orphans
+    if gone:
+        changed = list(
+            db.session.scalars(
+                _fenced(batch, gone, now)
+                .values(status=GONE, error="subscription gone", **done)
+                .returning(PushDelivery.subscription_id)
+            )
+        )
+        counts["gone"] += len(changed)
+        dead = {s for s in changed if s is not None}
+        if dead:  # that device only; the person's other devices keep theirs
+            for sub in db.session.scalars(
+                select(PushSubscription).where(PushSubscription.id.in_(dead))
+            ):
+                db.session.delete(sub)
+    for outcome in by_result.get(OUT_FAILED, []):
+        counts["failed"] += db.session.execute(
+            _fenced(batch, [outcome.key], now).values(
+                status=FAILED, status_code=outcome.status_code, error=outcome.error, **done
+            )
+        ).rowcount
+    for outcome in by_result.get("retry", []):
+        attempts = batch.attempts.get(outcome.key, 1)
+        if attempts >= config["PUSH_MAX_ATTEMPTS"]:
+            values = dict(status=FAILED, error=f"gave up after {attempts}: {outcome.error}")
+            key = "failed"
+        else:
+            wait = outcome.retry_after or backoff(
+                attempts, config["PUSH_RETRY_BASE_SECONDS"], config["PUSH_RETRY_MAX_SECONDS"]
+            )
+            values = dict(
+                status=PENDING, next_attempt_at=now + timedelta(seconds=wait), error=outcome.error
+            )
+            key = "retry"
+        counts[key] += db.session.execute(
+            _fenced(batch, [outcome.key], now).values(
+                status_code=outcome.status_code, **values, **done
+            )
+        ).rowcount
+    db.session.commit()
+    counts["fenced_out"] = len(batch) - sum(counts.values())
+    if counts["fenced_out"]:
+        log.warning("%d completions fenced out: their lease had run out", counts["fenced_out"])
+    return counts
+
+
+# -- passes ------------------------------------------------------------------------------
+
+
+def deliver(sender: Sender, ids=None, now: datetime | None = None) -> Counter:
+    """Claim one batch, send it, complete it."""
+    config = current_app.config
+    now = now or utcnow()
+    batch = claim(now, config["PUSH_BATCH_SIZE"], config["PUSH_LEASE_SECONDS"], ids)
+    if batch is None:
+        return Counter()
+    outcomes = sender.send(batch.messages)
+    counts = complete(batch, outcomes)
+    counts["claimed"] = len(batch)
+    return counts
+
+
+def run_pass(sender: Sender, now: datetime | None = None, stop=None) -> Counter:
+    """Everything due now: reap, materialise, then claim and send until none is left."""
+    totals: Counter = Counter()
+    reap(now or utcnow())
+    while not (stop and stop.is_set()):
+        handled = materialise(now or utcnow())
+        if not handled:
+            break
+        totals["schedules"] += handled
+    while not (stop and stop.is_set()):
+        counts = deliver(sender, now=now)
+        if not counts:
+            break
+        totals.update(counts)
+    if totals.get("claimed"):
+        log.info(
+            "sent %d, retry %d, gone %d, failed %d",
+            totals["sent"],
+            totals["retry"],
+            totals["gone"],
+            totals["failed"],
+        )
+    return totals
+
+
+def run(sender: Sender, stop: threading.Event, interval: float) -> None:
+    """Passes until `stop` is set; a pass in flight finishes its batch first."""
+    while not stop.is_set():
+        try:
+            run_pass(sender, stop=stop)
+        except Exception:
+            # a database restart must not end the worker; the next pass tries again
+            log.exception("reminder pass failed")
+            db.session.rollback()
+        finally:
+            db.session.remove()
+        stop.wait(interval)

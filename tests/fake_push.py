@@ -1,0 +1,170 @@
+"""A faithful fake Web Push service on loopback, for tests and the benchmark.
+
+It keeps every request (headers and encrypted body) and answers from a script: 201 by
+default, or any status with headers, after an optional delay, or not at all (a hang,
+released when the service closes). Subscriptions are made the way a browser makes
+them: a real P-256 key pair and a 16-byte auth secret, so a test can decrypt exactly
+what a phone would.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import http_ece
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from py_vapid import Vapid
+from py_vapid.jwt import decode as jwt_decode
+
+HANG = "hang"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class Device:
+    """A browser's push subscription, private half included."""
+
+    endpoint: str
+    private_key: ec.EllipticCurvePrivateKey
+    auth_secret: bytes
+
+    @property
+    def keys(self) -> dict:
+        public = self.private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return {"p256dh": b64url(public), "auth": b64url(self.auth_secret)}
+
+    def subscription(self, user_agent: str = "Test browser") -> dict:
+        return {"endpoint": self.endpoint, "keys": self.keys, "user_agent": user_agent}
+
+    def decrypt(self, body: bytes) -> dict:
+        plain = http_ece.decrypt(
+            body, private_key=self.private_key, auth_secret=self.auth_secret, version="aes128gcm"
+        )
+        return json.loads(plain)
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict  # lower-cased names
+    body: bytes
+    at: float = field(default_factory=time.monotonic)
+
+    def vapid_claims(self) -> dict:
+        """Verify `Authorization: vapid t=<jwt>, k=<key>` (RFC 8292) and return its claims."""
+        scheme, _, params = self.headers["authorization"].partition(" ")
+        assert scheme.lower() == "vapid", scheme
+        parts = dict(p.strip().split("=", 1) for p in params.split(","))
+        assert Vapid.verify(self.headers["authorization"])  # py_vapid's own check
+        return jwt_decode(parts["t"], parts["k"])  # raises unless the signature holds
+
+
+class _Server(ThreadingHTTPServer):
+    # many sender threads connect at once; the default backlog of 5 drops SYNs, and a
+    # dropped SYN costs the client a 1 s retransmit
+    request_queue_size = 512
+
+
+class FakePushService:
+    def __init__(self, latency: float = 0.0, keep_bodies: bool = True):
+        self.latency = latency
+        self.keep_bodies = keep_bodies
+        self.received: list[Received] = []
+        self.count = 0
+        self.first_at: float | None = None  # monotonic times of the first and last request
+        self.last_at: float | None = None
+        self._script: dict[str, deque] = {}
+        self._default: deque = deque()
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real push services
+
+            def log_message(self, *_args):
+                pass
+
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                answer = service._answer_for(self.path, self.headers, body)
+                if answer == HANG:
+                    service._released.wait(30)
+                    self.close_connection = True
+                    return
+                status, headers = answer
+                if service.latency:
+                    time.sleep(service.latency)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                if status == 201:
+                    self.send_header("Location", f"{service.url}/m/{service.count}")
+                self.end_headers()
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _answer_for(self, path, headers, body):
+        now = time.monotonic()
+        with self._lock:
+            self.count += 1
+            self.first_at = self.first_at or now
+            self.last_at = now
+            if self.keep_bodies:
+                self.received.append(
+                    Received(path, {k.lower(): v for k, v in headers.items()}, body)
+                )
+            queue = self._script.get(path) or self._default
+            answer = queue.popleft() if queue else (201, {})
+        return answer
+
+    def device(self, name: str | None = None) -> Device:
+        path = f"/push/{name or os.urandom(8).hex()}"
+        return Device(self.url + path, ec.generate_private_key(ec.SECP256R1()), os.urandom(16))
+
+    def answer(self, *answers, endpoint: str | None = None) -> None:
+        """Script the next answers (for one endpoint, or any): (status, headers) or HANG."""
+        with self._lock:
+            queue = self._default
+            if endpoint is not None:
+                queue = self._script.setdefault(urlsplit(endpoint).path, deque())
+            queue.extend(
+                a if a == HANG else (a if isinstance(a, tuple) else (a, {})) for a in answers
+            )
+
+    def to(self, device: Device) -> list[Received]:
+        path = urlsplit(device.endpoint).path
+        with self._lock:
+            return [r for r in self.received if r.path == path]
+
+    def close(self) -> None:
+        self._released.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+    def __enter__(self) -> FakePushService:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
