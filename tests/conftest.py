@@ -6,6 +6,7 @@ server, it makes its own uniquely named database there, runs on it, and drops it
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from contextlib import contextmanager
@@ -103,6 +104,8 @@ def app(request, database_url):
     app = create_app(config)
     yield app
     _wipe(app)
+    # collect now, so a connection some test forgot to close is reported by that test
+    gc.collect()
 
 
 @pytest.fixture

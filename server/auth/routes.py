@@ -20,6 +20,13 @@ from server.auth.session import (
 from server.errors import ApiError
 from server.extensions import db, limiter
 
+
+def _me(user):
+    """The user as the app sees itself, with this role's idle timeout."""
+    user.idle_timeout_seconds = current_app.config["SESSION_TIMEOUTS"][user.role.value][0]
+    return user
+
+
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and sessions")
 
 
@@ -39,7 +46,7 @@ def register(data):
     user = service.register_user(**data)
     sign_in(user)
     db.session.commit()
-    return user
+    return _me(user)
 
 
 @bp.post("/login")
@@ -71,7 +78,7 @@ def login(data):
     sign_in(user)
     db.session.commit()
     logs.auth_event("login", user.id)
-    return user
+    return _me(user)
 
 
 @bp.post("/logout")
@@ -87,7 +94,7 @@ def logout():
 @bp.response(200, schemas.UserSchema)
 def me():
     """Who I am."""
-    return current_actor()
+    return _me(current_actor())
 
 
 @bp.post("/password")

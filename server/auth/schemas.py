@@ -57,6 +57,8 @@ class UserSchema(StrictSchema):
     locale = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     totp_enabled = fields.Boolean(dump_only=True)
+    # so the app can warn before the server signs it out
+    idle_timeout_seconds = fields.Integer(dump_only=True)
 
 
 class SessionSchema(StrictSchema):

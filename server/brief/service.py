@@ -27,6 +27,8 @@ from server.journal.service import serialize as serialize_entry
 from server.parts.models import PartsMap
 from server.parts.service import changes_since
 from server.plans.models import Plan, PlanRevision
+from server.plans.service import diff_contents
+from server.reminders.service import follow_through
 from server.sessions.models import SessionKind, TreatmentSession
 from server.sessions.service import last_session_end
 from server.sessions.service import view as session_view
@@ -233,6 +235,49 @@ def _score_summary(patient_id, instrument, start, end) -> dict:
     }
 
 
+def _revisions_with_diffs(patient_id: uuid.UUID, start: datetime) -> list[dict]:
+    """Plan revisions in the window, each with what it changed from the one before:
+    two statements, however many revisions."""
+    in_window = list(
+        db.session.scalars(
+            select(PlanRevision)
+            .where(PlanRevision.patient_id == patient_id, PlanRevision.created_at >= start)
+            .order_by(PlanRevision.number)
+        )
+    )
+    if not in_window:
+        return []
+    before = db.session.scalar(
+        select(PlanRevision)
+        .where(PlanRevision.patient_id == patient_id, PlanRevision.number < in_window[0].number)
+        .order_by(PlanRevision.number.desc())
+        .limit(1)
+    )
+    answer = []
+    previous = before
+    for r in in_window:
+        diff = diff_contents(
+            previous.content if previous else {},
+            r.content,
+            previous.settings if previous else {},
+            r.settings,
+        )
+        answer.append(
+            {
+                "number": r.number,
+                "author_role": r.author_role,
+                "author_name": r.author_name,
+                "summary": r.summary,
+                "conflict": r.conflict,
+                "created_at": r.created_at,
+                "diff": diff,
+            }
+        )
+        if not r.conflict:  # a kept conflict was never applied: diff against the real plan
+            previous = r
+    return answer
+
+
 def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dict:
     """What happened since the last integration session, as far as the patient shared."""
     patient = access.linked_patient(therapist, patient_id)
@@ -259,23 +304,7 @@ def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dic
     )
     plan = db.session.scalar(select(Plan).where(Plan.patient_id == patient_id))
     plan_shared = bool(plan and plan.shared)
-    revisions = []
-    if plan_shared:
-        revisions = [
-            {
-                "number": r.number,
-                "author_role": r.author_role,
-                "author_name": r.author_name,
-                "summary": r.summary,
-                "conflict": r.conflict,
-                "created_at": r.created_at,
-            }
-            for r in db.session.scalars(
-                select(PlanRevision)
-                .where(PlanRevision.patient_id == patient_id, PlanRevision.created_at >= start)
-                .order_by(PlanRevision.number)
-            )
-        ]
+    revisions = _revisions_with_diffs(patient_id, start) if plan_shared else []
     maintenance = maintenance_status(patient)
     parts_map = db.session.get(PartsMap, patient_id)
     parts_changes = changes_since(patient_id, start) if parts_map and parts_map.shared else None
@@ -321,5 +350,5 @@ def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dic
         },
         "parts": {"shared": parts_changes is not None, "changes": parts_changes or []},
         "sessions": sessions,
-        "reminders": None,  # follow-through arrives with push reminders
+        "reminders": follow_through(patient_id, start, now),
     }

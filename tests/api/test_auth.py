@@ -35,6 +35,7 @@ def test_register_signs_in_and_me_shows_who_i_am(client):
     assert me.json["display_name"] == "Sam"
     assert me.json["role"] == "patient"
     assert me.json["timezone"] == "Europe/Berlin"
+    assert me.json["idle_timeout_seconds"] == 30 * 86400  # a patient's, so the app can warn
 
 
 def test_email_is_unique_case_insensitively(client, app):

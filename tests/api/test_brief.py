@@ -331,3 +331,19 @@ def test_caseload_activity_does_not_reveal_private_writing(therapist, patient, l
     row = therapist.get("/api/v1/caseload").json[0]
     last = datetime.fromisoformat(row["last_activity_at"])
     assert utcnow() - last > timedelta(days=19)
+
+
+def test_brief_plan_revisions_say_item_by_item_what_changed(therapist, patient, link):
+    link(therapist, patient)
+    patient.put(
+        "/api/v1/plan", json={"version": 0, "shared": True, "coping_steps": [{"text": "walk"}]}
+    )
+    patient.put(
+        "/api/v1/plan",
+        json={"version": 1, "coping_steps": [{"text": "walk"}, {"text": "call Ana"}]},
+    )
+    revisions = therapist.get(f"/api/v1/patients/{patient.id}/brief").json["plan"]["revisions"]
+    assert [r["diff"]["sections"]["coping_steps"]["added"] for r in revisions] == [
+        [{"text": "walk"}],
+        [{"text": "call Ana"}],
+    ]

@@ -18,7 +18,7 @@ def test_backup_restores_to_an_identical_readable_database(app, database_url, tm
         seed_demo()
         db.session.commit()
         bodies = sorted(e.body for e in db.session.scalars(sa.select(JournalEntry)))
-        db.engine.dispose()
+        db.session.remove()  # give the connection back before pg_dump reads
     with fresh_database(tmp_path) as restored:
         done = subprocess.run(
             [
