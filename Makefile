@@ -3,12 +3,16 @@
 #   make test  install what the tests need and run them all
 # With TEST_DATABASE_URL (a PostgreSQL server URL) `make test` runs the API,
 # migration and PostgreSQL suites again on a fresh database made on that server.
+#   make bench  run every benchmark on SQLite and PostgreSQL (BENCH_DATABASE_URL, a
+#               server URL; each script makes and drops its own database there) and
+#               write bench/RESULTS.md and bench/plots/*.png (about 15-20 minutes)
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app server
 TEST_DATABASE_URL ?=
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test install install-test lint bench
 
@@ -46,3 +50,7 @@ test: install-test lint
 	else \
 	  echo "PostgreSQL pass not run: set TEST_DATABASE_URL=postgresql://user@host:5432/postgres"; \
 	fi
+
+bench: install-test
+	scripts/ensure-chromium
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python bench/run_all.py

@@ -20,6 +20,7 @@ On PostgreSQL it makes its own uniquely named database on that server and drops 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import statistics
@@ -340,11 +341,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000,50000", help="entries per patient")
     parser.add_argument("--deltas", type=int, default=50, help="empty delta pulls per size")
     parser.add_argument("--pushes", type=int, default=10, help="100-op pushes per size")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     with fresh_database(args.database_url) as url:
         rows = run(url, sizes, args.deltas, args.pushes)
     print_table(rows, args.deltas, args.pushes)
+    if args.json:  # every timing in ms (delta, push: one per request); for bench/run_all.py
+        Path(args.json).write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

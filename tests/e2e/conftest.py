@@ -38,3 +38,52 @@ def server_url(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+# -- the patient PWA ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    # a phone: 390 × 844, touch, the size the screenshots use
+    return {**browser_context_args, "viewport": {"width": 390, "height": 844}, "has_touch": True}
+
+
+class PageErrors:
+    """Uncaught exceptions and CSP refusals in a page: each one fails the test."""
+
+    def __init__(self):
+        self.errors: list[str] = []
+
+    def watch(self, page):
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"console: {msg.text}")
+                if msg.type == "error" and "Content Security Policy" in msg.text
+                else None
+            ),
+        )
+        return page
+
+
+@pytest.fixture
+def page_errors():
+    watcher = PageErrors()
+    yield watcher
+    assert not watcher.errors, watcher.errors
+
+
+@pytest.fixture
+def pwa(page, page_errors):
+    """The default page, watched for script errors and CSP refusals."""
+    return page_errors.watch(page)
+
+
+@pytest.fixture
+def account(app):
+    """A patient account, with an API client signed in on its own session."""
+    from tests.factories import make_actor
+
+    return make_actor(app, "patient")

@@ -1,11 +1,99 @@
-"""The page a person sees at / in a real browser."""
+"""The installable shell: manifest, icons, a service worker that precaches every file
+of the app in a versioned cache, never caches API answers, and offers an update."""
+
+import json
+import re
+import shutil
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from server import pwa_static
+from tests.e2e.pwa import sign_in, wait_for_worker
 
-def test_home_page_shows_between_and_help_now(page: Page, server_url):
-    page.goto(server_url + "/")
-    expect(page.get_by_role("heading", name="Between", exact=True)).to_be_visible()
-    page.get_by_role("link", name="Help now").click()
-    expect(page.get_by_role("link", name="988")).to_have_attribute("href", "tel:988")
-    expect(page.get_by_text("not an emergency service")).to_be_visible()
+PWA = Path(__file__).resolve().parents[2] / "pwa"
+# stylesheets of server-rendered pages (the API reference, the printable export)
+NOT_SHELL = {"css/docs.css", "css/export.css"}
+
+
+def precache_list() -> list[str]:
+    source = (PWA / "sw.js").read_text()
+    block = re.search(r"const SHELL = \[(.*?)\];", source, re.S).group(1)
+    return re.findall(r"'([^']+)'", block)
+
+
+def test_every_shell_file_is_precached_and_nothing_else():
+    """Every file is precached but the therapist's screens (js/therapist/,
+    css/therapist.css): the worker caches those on first use, so a patient's phone
+    never downloads them."""
+    files = {
+        "/" + str(p.relative_to(PWA))
+        for p in PWA.rglob("*")
+        if p.is_file() and str(p.relative_to(PWA)) not in NOT_SHELL and p.name != "sw.js"
+    }
+    therapist = {f for f in files if "/therapist" in f}
+    assert therapist and not [p for p in precache_list() if "/therapist" in p]
+    assert set(precache_list()) - {"/"} == files - therapist
+
+
+def test_manifest_makes_the_app_installable(client):
+    with client.get("/manifest.webmanifest") as response:
+        manifest = response.get_json(force=True)
+    assert manifest["display"] == "standalone"
+    assert {"name", "short_name", "start_url", "theme_color", "background_color"} <= set(manifest)
+    sizes = {(i["sizes"], i.get("purpose", "any")) for i in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        with client.get(icon["src"]) as response:  # closed: files are streamed
+            assert response.status_code == 200
+    assert [s["name"] for s in manifest["shortcuts"]] == ["New entry", "Check in", "Help now"]
+
+
+def test_help_now_works_signed_out_and_offline(pwa: Page, context, server_url):
+    pwa.goto(server_url + "/")
+    wait_for_worker(pwa)
+    context.set_offline(True)
+    pwa.reload()
+    expect(pwa.get_by_role("heading", name="Sign in")).to_be_visible()
+    pwa.get_by_role("link", name="Help now").click()
+    expect(pwa.get_by_role("link", name="Call 988")).to_have_attribute("href", "tel:988")
+    expect(pwa.get_by_text("not an emergency service")).to_be_visible()
+
+
+def test_api_answers_never_reach_cache_storage_and_an_update_is_offered(
+    pwa: Page, context, server_url, account, tmp_path, monkeypatch
+):
+    # serve a copy of pwa/, so a new version can be published without touching the tree
+    shell = tmp_path / "pwa"
+    shutil.copytree(PWA, shell)
+    monkeypatch.setattr(pwa_static, "PWA_DIR", shell)
+    sign_in(pwa, server_url, account.email)
+    wait_for_worker(pwa)
+    cached = pwa.evaluate(
+        """async () => {
+          const out = {};
+          for (const name of await caches.keys()) {
+            const requests = await (await caches.open(name)).keys();
+            out[name] = requests.map((r) => new URL(r.url).pathname);
+          }
+          return out;
+        }"""
+    )
+    assert list(cached) == ["between-static-v1"]
+    assert not [path for path in cached["between-static-v1"] if path.startswith("/api/")]
+
+    # a new version of the worker is published
+    worker = shell / "sw.js"
+    worker.write_text(worker.read_text().replace("const VERSION = 1;", "const VERSION = 2;"))
+    pwa.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    expect(pwa.locator("#update-banner")).to_contain_text("A new version of Between is ready")
+    pwa.get_by_role("button", name="Update now").click()
+    expect(pwa.locator("#update-banner")).to_have_count(0)
+    expect(pwa.get_by_role("heading", level=1)).to_be_visible()
+    keys = json.loads(pwa.evaluate("caches.keys().then((k) => JSON.stringify(k))"))
+    for _ in range(30):
+        if keys == ["between-static-v2"]:
+            break
+        pwa.wait_for_timeout(100)
+        keys = json.loads(pwa.evaluate("caches.keys().then((k) => JSON.stringify(k))"))
+    assert keys == ["between-static-v2"]

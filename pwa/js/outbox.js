@@ -1,0 +1,152 @@
+// The outbox: every change made on this device, queued as a sync op with its own op_id.
+// An op is frozen (op_id, base_version, data) once it has been sent, so a replay after
+// a lost answer is byte-for-byte the same and the server applies it at most once.
+
+import { META, OUTBOX, STORES, done, getAll, tx } from './db.js';
+
+export const LOCAL = 'local';
+export const SYNCED = 'synced';
+export const ATTENTION = 'attention';
+export const STATE_WORDS = {
+  [LOCAL]: 'Saved on this device',
+  [SYNCED]: 'Synced',
+  [ATTENTION]: 'Needs your attention',
+};
+const MAX_BATCH = 100;
+// parts before the relations and entries that name them
+const TYPE_ORDER = ['part', 'part_relation', 'plan', 'journal_entry', 'checkin'];
+
+export const outboxEvents = new EventTarget();
+const keyOf = (type, id) => `${type}:${id}`;
+
+function newOp(type, id, action, data) {
+  return {
+    key: keyOf(type, id),
+    op_id: crypto.randomUUID(),
+    type,
+    id,
+    action,
+    data,
+    base_version: null,
+    attempted: false,
+    status: 'pending',
+    created_at: new Date().toISOString(),
+  };
+}
+
+// Save an item on this device and queue it for the server, in one transaction.
+// `record` is the full local copy; `data` what the server should receive.
+export async function saveItem(type, record, data, action = 'upsert') {
+  const store = STORES[type];
+  await tx([store, OUTBOX], 'readwrite', async (s) => {
+    const ops = await done(s[OUTBOX].index('key').getAll(keyOf(type, record.id)));
+    const open = ops.filter((op) => op.status === 'pending' && !op.attempted).pop();
+    const neverSent = record.version == null && !ops.some((op) => op.attempted);
+    if (action === 'delete' && neverSent) {
+      // never reached the server: nothing to tell it
+      for (const op of ops) s[OUTBOX].delete(op.seq);
+      s[store].delete(record.id);
+      return;
+    }
+    // a delete removes the local copy at once, so it keeps the version it deletes from
+    const deleteBase = action === 'delete' ? (record.version ?? null) : undefined;
+    if (open) {
+      open.action = action;
+      open.data = action === 'delete' ? {} : { ...open.data, ...data };
+      open.delete_base = deleteBase;
+      s[OUTBOX].put(open);
+    } else {
+      s[OUTBOX].add({ ...newOp(type, record.id, action, action === 'delete' ? {} : data), delete_base: deleteBase });
+    }
+    if (action === 'delete') s[store].delete(record.id);
+    else s[store].put({ ...record, _state: LOCAL, _errors: null });
+  });
+  outboxEvents.dispatchEvent(new Event('queued'));
+}
+
+export const deleteItem = (type, record) => saveItem(type, record, {}, 'delete');
+
+export async function allOps() {
+  return getAll(OUTBOX);
+}
+
+export async function pendingCount() {
+  return (await allOps()).filter((op) => op.status === 'pending').length;
+}
+
+// The next batch: the oldest pending op per object (a later edit waits for the answer
+// to the earlier one, so its base_version is right), parts first. Freezes each op.
+export async function takeBatch() {
+  const stores = Object.values(STORES);
+  return tx([OUTBOX, ...stores], 'readwrite', async (s) => {
+    const ops = (await done(s[OUTBOX].getAll())).filter((op) => op.status === 'pending');
+    const seen = new Set();
+    const batch = [];
+    for (const op of ops) {
+      if (seen.has(op.key)) continue;
+      seen.add(op.key);
+      if (!op.attempted) {
+        const item = await done(s[STORES[op.type]].get(op.id));
+        const known = item?.version ?? op.delete_base ?? null;
+        op.base_version = op.type === 'plan' ? (known ?? 0) : known;
+        op.attempted = true;
+        s[OUTBOX].put(op);
+      }
+      batch.push(op);
+      if (batch.length >= MAX_BATCH) break;
+    }
+    batch.sort((a, b) => TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) || a.seq - b.seq);
+    return batch;
+  });
+}
+
+export const toWire = (op) => ({
+  op_id: op.op_id,
+  type: op.type,
+  id: op.id,
+  base_version: op.base_version,
+  action: op.action,
+  data: op.data,
+});
+
+// Record the server's answers. Nothing is ever dropped: a conflict or a refusal marks
+// the item "Needs your attention" and a refused op stays in the outbox until resolved.
+export async function applyResults(batch, results) {
+  const byOp = new Map(results.map((r) => [r.op_id, r]));
+  const stores = Object.values(STORES);
+  const conflicts = [];
+  await tx([OUTBOX, META, ...stores], 'readwrite', async (s) => {
+    const all = await done(s[OUTBOX].getAll());
+    for (const op of batch) {
+      const res = byOp.get(op.op_id);
+      if (!res) continue;
+      const store = s[STORES[op.type]];
+      const item = await done(store.get(op.id));
+      const later = all.some((o) => o.key === op.key && o.seq !== op.seq && o.status === 'pending');
+      if (res.status === 'rejected') {
+        op.status = 'rejected';
+        op.errors = res.errors || {};
+        s[OUTBOX].put(op);
+        if (item) store.put({ ...item, _state: ATTENTION, _errors: op.errors });
+        continue;
+      }
+      s[OUTBOX].delete(op.seq);
+      // an applied op supersedes older refused ones for the same object
+      if (res.status === 'applied') {
+        for (const o of all) if (o.key === op.key && o.status === 'rejected') s[OUTBOX].delete(o.seq);
+      }
+      if (res.status === 'conflict') conflicts.push(res);
+      if (item && op.action !== 'delete') {
+        const next = { ...item, _errors: null };
+        if (res.version != null && res.status === 'applied') next.version = res.version;
+        next._state = later ? LOCAL : res.status === 'conflict' ? ATTENTION : SYNCED;
+        if (res.conflict_revision) next._conflict_revision = res.conflict_revision;
+        store.put(next);
+      }
+    }
+  });
+  return conflicts;
+}
+
+// Let go of a refused change the person chose not to keep.
+export const discardOp = (op) => tx(OUTBOX, 'readwrite', (s) => done(s[OUTBOX].delete(op.seq)));

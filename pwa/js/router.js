@@ -1,0 +1,71 @@
+// Hash routes (#/journal/<id>): the shell is one cached page, so every screen opens offline.
+
+import { session } from './session.js';
+
+const VIEWS = {
+  today: () => import('./views/today.js'),
+  journal: () => import('./views/journal.js'),
+  conflict: () => import('./views/conflict.js'),
+  checkin: () => import('./views/checkin.js'),
+  trends: () => import('./views/trends.js'),
+  parts: () => import('./views/parts-map.js'),
+  plan: () => import('./views/plan.js'),
+  help: () => import('./views/help-now.js'),
+  more: () => import('./views/more.js'),
+  privacy: () => import('./views/privacy.js'),
+  reminders: () => import('./views/reminders.js'),
+  signin: () => import('./views/sign-in.js'),
+};
+const PUBLIC = new Set(['signin', 'help']);
+const TAB_OF = { conflict: 'journal', trends: 'checkin', privacy: 'more', reminders: 'more' };
+
+let outlet;
+let cleanup = null;
+let renderId = 0;
+
+export function parse(hash = location.hash) {
+  const [name, ...params] = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  return { name: VIEWS[name] ? name : 'today', params };
+}
+
+export function navigate(path) {
+  const target = `#/${path.replace(/^#?\/?/, '')}`;
+  if (location.hash === target) render();
+  else location.hash = target;
+}
+
+export async function render() {
+  const id = ++renderId;
+  let { name, params } = parse();
+  if (!session.user && !PUBLIC.has(name)) {
+    name = 'signin';
+    params = [];
+  }
+  // a therapist's screens (js/therapist/) are not in the patient's shell
+  const staff = session.user?.role === 'therapist';
+  const mod = await (staff ? import('./therapist/shell.js') : VIEWS[name]());
+  if (id !== renderId) return; // a newer navigation won
+  if (cleanup) cleanup();
+  cleanup = null;
+  const tab = TAB_OF[name] || name;
+  document.getElementById('tabbar').hidden = !session.user || staff;
+  for (const a of document.querySelectorAll('#tabbar a')) {
+    if (a.dataset.tab === tab) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const fresh = document.createElement('div');
+  fresh.className = `view view-${staff ? 'therapist' : name}`;
+  const result = await mod.render(fresh, params);
+  if (id !== renderId) return;
+  cleanup = typeof result === 'function' ? result : null;
+  outlet.replaceChildren(fresh);
+  const heading = fresh.querySelector('h1');
+  if (heading && !fresh.querySelector('[autofocus]')) heading.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+export function startRouter(main) {
+  outlet = main;
+  window.addEventListener('hashchange', render);
+  return render();
+}

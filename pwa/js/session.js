@@ -1,0 +1,91 @@
+// Who is signed in on this device. The user lives in IndexedDB so the app opens
+// offline; an expired session keeps every unsent change until the next sign-in.
+
+import * as api from './api.js';
+import { getMeta, setMeta, wipe } from './db.js';
+import { pendingCount } from './outbox.js';
+import { startSync, stopSync } from './sync.js';
+
+export const sessionEvents = new EventTarget();
+export const session = { user: null, expired: false };
+const emit = () => sessionEvents.dispatchEvent(new Event('change'));
+
+export async function loadSession() {
+  session.user = await getMeta('user');
+  return session.user;
+}
+
+export function markExpired() {
+  if (!session.user || session.expired) return;
+  session.expired = true;
+  stopSync();
+  emit();
+}
+
+// Is the cookie still good? Offline, we trust the device copy and find out later.
+export async function checkSession() {
+  try {
+    const me = await api.get('/auth/me');
+    session.user = me;
+    session.expired = false;
+    await setMeta('user', me);
+    emit();
+    return true;
+  } catch (err) {
+    if (err instanceof api.ApiError && err.status === 401) markExpired();
+    return false;
+  }
+}
+
+async function started(user) {
+  const previous = await getMeta('user');
+  if (previous && previous.id !== user.id) await wipe(); // another person's copy never mixes in
+  session.user = user;
+  session.expired = false;
+  await setMeta('user', user);
+  navigator.storage?.persist?.().catch(() => {});
+  emit();
+  if (user.role === 'patient') startSync(); // a therapist's device keeps no patient data
+  return user;
+}
+
+export async function signIn(email, password) {
+  return started(await api.post('/auth/login', { email, password }));
+}
+
+export async function register(fields) {
+  const user = await api.post('/auth/register', {
+    ...fields,
+    role: 'patient',
+    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+    locale: navigator.language || 'en-US',
+  });
+  return started(user);
+}
+
+// Another account's unsent changes would be lost by signing in as someone else.
+export async function unsentFor(email) {
+  const previous = await getMeta('user');
+  if (!previous || previous.email === email.trim().toLowerCase()) return 0;
+  return pendingCount();
+}
+
+export async function signOut() {
+  stopSync();
+  try {
+    await api.post('/auth/logout');
+  } catch {
+    // offline: the server session times out; this device's copy goes now regardless
+  }
+  try {
+    const reg = await navigator.serviceWorker?.getRegistration();
+    const sub = await reg?.pushManager?.getSubscription();
+    await sub?.unsubscribe();
+  } catch {
+    // no push on this device
+  }
+  await wipe();
+  session.user = null;
+  session.expired = false;
+  emit();
+}

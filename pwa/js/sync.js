@@ -1,0 +1,160 @@
+// The sync loop: push the outbox, then pull changes after our cursor, then refresh what
+// Help now and the check-ins need offline (crisis card, instruments, prompts).
+// Runs on start, on `online`, after sign-in, after a change, every few minutes while
+// open, and when the service worker relays a Background Sync.
+
+import * as api from './api.js';
+import { META, OUTBOX, STORES, done, getMeta, setMeta, tx } from './db.js';
+import { SYNCED, applyResults, outboxEvents, pendingCount, takeBatch, toWire } from './outbox.js';
+
+const INTERVAL_MS = 3 * 60 * 1000;
+const AFTER_CHANGE_MS = 600;
+const PAGE = 200;
+
+export const syncEvents = new EventTarget();
+export const status = { phase: 'idle', pending: 0, lastSyncedAt: null };
+
+let running = null;
+let again = false;
+let debounce = null;
+let enabled = false;
+
+const emit = (name) => syncEvents.dispatchEvent(new Event(name));
+
+async function setPhase(phase) {
+  status.phase = phase;
+  status.pending = await pendingCount();
+  emit('status');
+}
+
+export function syncNow() {
+  if (!enabled) return Promise.resolve();
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = run().finally(() => {
+    running = null;
+    if (again) {
+      again = false;
+      syncNow();
+    }
+  });
+  return running;
+}
+
+async function run() {
+  if (!navigator.onLine) return setPhase('offline');
+  await setPhase('syncing');
+  try {
+    await pushAll();
+    await pullAll();
+    await refreshExtras();
+    status.lastSyncedAt = new Date().toISOString();
+    await setMeta('last_synced_at', status.lastSyncedAt);
+    await setPhase('idle');
+  } catch (err) {
+    if (err instanceof api.ApiError && err.status === 401) await setPhase('expired');
+    else await setPhase(navigator.onLine ? 'error' : 'offline');
+  }
+  emit('change');
+}
+
+async function pushAll() {
+  for (let round = 0; round < 100; round += 1) {
+    const batch = await takeBatch();
+    if (!batch.length) return;
+    const { results } = await api.post('/sync/push', { ops: batch.map(toWire) });
+    const conflicts = await applyResults(batch, results);
+    for (const res of conflicts) {
+      if (res.type === 'plan' && res.conflict_revision) await setMeta('plan_conflict', res.conflict_revision);
+      // remember which conflict copies hold this device's words ("mine")
+      if (res.conflict_copy_id) await setMeta('my_conflict_copies', [...(await getMeta('my_conflict_copies', [])), res.conflict_copy_id]);
+    }
+    // the server kept its own copy: pull everything again so this device shows it
+    if (conflicts.length) await setMeta('cursor', '0');
+    emit('change');
+  }
+}
+
+async function storeChanges(changes, cursor) {
+  const stores = Object.values(STORES);
+  await tx([OUTBOX, META, ...stores], 'readwrite', async (s) => {
+    // an object with a change still on this device keeps the local copy until answered
+    const busy = new Set((await done(s[OUTBOX].getAll())).map((op) => op.key));
+    for (const change of changes) {
+      const name = STORES[change.type];
+      if (!name || busy.has(`${change.type}:${change.id}`)) continue;
+      if (change.deleted) s[name].delete(change.id);
+      else s[name].put({ ...change.data, id: change.id, version: change.version, _state: SYNCED });
+    }
+    s[META].put({ key: 'cursor', value: cursor });
+  });
+}
+
+async function pullAll() {
+  let cursor = await getMeta('cursor', '0');
+  for (let page = 0; page < 1000; page += 1) {
+    const answer = await api.get(`/sync/changes?since=${encodeURIComponent(cursor)}&limit=${PAGE}`);
+    cursor = answer.cursor;
+    await storeChanges(answer.changes, cursor);
+    if (answer.changes.length) emit('change');
+    if (!answer.has_more) return;
+  }
+}
+
+// What must work with no network: the crisis card (on every sync), the questionnaires,
+// the prompts. API answers never go to Cache Storage: IndexedDB only.
+async function refreshExtras() {
+  const [card, instruments, prompts, me] = await Promise.all([
+    api.get('/plan/crisis'),
+    api.get('/checkins/instruments'),
+    api.get('/journal/prompts'),
+    api.get('/auth/me'),
+  ]);
+  await Promise.all([
+    setMeta('crisis_card', card),
+    setMeta('instruments', instruments),
+    setMeta('prompts', prompts),
+    setMeta('user', me),
+  ]);
+}
+
+function onQueued() {
+  refreshStatus();
+  if (!enabled) return;
+  clearTimeout(debounce);
+  debounce = setTimeout(syncNow, AFTER_CHANGE_MS);
+  navigator.serviceWorker?.ready
+    .then((reg) => reg.sync?.register('outbox'))
+    .catch(() => {}); // Background Sync is a bonus where the browser has it
+}
+
+let listening = false;
+
+function listen() {
+  listening = true;
+  outboxEvents.addEventListener('queued', onQueued);
+  window.addEventListener('online', () => syncNow());
+  window.addEventListener('offline', () => setPhase('offline'));
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') syncNow();
+  });
+  setInterval(() => {
+    if (document.visibilityState === 'visible') syncNow();
+  }, INTERVAL_MS);
+}
+
+export function startSync() {
+  enabled = true;
+  if (!listening) listen();
+  return syncNow();
+}
+
+// Signed out or expired: keep the outbox, stop calling the server.
+export function stopSync() {
+  enabled = false;
+  clearTimeout(debounce);
+}
+
+export const refreshStatus = () => setPhase(status.phase);

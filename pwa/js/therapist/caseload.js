@@ -1,0 +1,144 @@
+// Caseload: every linked patient, open flags first; search, sort, invite a patient.
+
+import { fmtDate, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { change, errorLine, get, names, post } from './common.js';
+
+const SORTS = {
+  flags: 'Open flags first',
+  name: 'Name',
+  last_activity: 'Last activity',
+  next_session: 'Next session',
+  phq9: 'Latest PHQ-9 (highest first)',
+};
+
+function phq9Cell(row) {
+  if (row.latest_phq9 == null) return h('td', { class: 'muted' }, '—');
+  const moved = change(row.phq9_change);
+  return h(
+    'td',
+    { class: 'num' },
+    h('span', { class: 'score' }, String(row.latest_phq9)),
+    moved && h('span', { class: `delta ${moved.tone}`, title: `${moved.words} since the answer before` }, ` ${moved.arrow}`, h('span', { class: 'visually-hidden' }, ` ${moved.words}`)),
+  );
+}
+
+function rowOf(r) {
+  return h(
+    'tr',
+    { class: r.open_flags ? 'flagged' : '', 'data-patient-id': r.patient_id },
+    h('th', { scope: 'row' }, h('a', { href: `#/patient/${r.patient_id}` }, r.display_name)),
+    h('td', {}, r.open_flags ? h('a', { class: 'badge alert', href: `#/patient/${r.patient_id}`, 'aria-label': `${r.open_flags} open flag${r.open_flags === 1 ? '' : 's'}: ${r.display_name}` }, `${r.open_flags} open`) : h('span', { class: 'muted' }, 'None')),
+    h('td', {}, r.last_activity_at ? fmtDate(r.last_activity_at) : h('span', { class: 'muted' }, 'None yet')),
+    h('td', {}, r.next_session_at ? fmtDateTime(r.next_session_at) : h('a', { href: `#/patient/${r.patient_id}/sessions` }, 'Schedule', h('span', { class: 'visually-hidden' }, ` a session for ${r.display_name}`))),
+    h('td', { class: 'num' }, r.unread_shared_entries ? h('strong', {}, String(r.unread_shared_entries)) : h('span', { class: 'muted' }, '0')),
+    phq9Cell(r),
+    h('td', {}, r.plan_review_due ? h('span', { class: 'badge warn' }, 'Review due') : h('span', { class: 'muted' }, '—')),
+  );
+}
+
+function inviteCard() {
+  const result = h('div', { id: 'invite-result', role: 'status', 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', class: 'primary' }, 'Invite a patient');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const invite = await post('/invites');
+      const link = `${location.origin}/#/signin/create`;
+      const message = `Join me on Between: create your account at ${link}, then enter the code ${invite.code}. The code works once, until ${fmtDate(invite.expires_at)}.`;
+      swap(
+        result,
+        h('p', {}, 'Code: ', h('strong', { class: 'code', id: 'invite-code' }, invite.code), ` · valid until ${fmtDateTime(invite.expires_at)}, once`),
+        h('p', {}, 'Link to share: ', h('a', { href: link, id: 'invite-link' }, link)),
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', {
+            type: 'button',
+            onclick: async () => {
+              try {
+                await navigator.clipboard.writeText(message);
+                toast('Invitation copied');
+              } catch {
+                toast('Copy did not work here: select the code instead');
+              }
+            },
+          }, 'Copy invitation'),
+          h('a', { class: 'button', href: `mailto:?subject=${encodeURIComponent('Your invitation to Between')}&body=${encodeURIComponent(message)}` }, 'Email invitation'),
+        ),
+      );
+    } catch (err) {
+      swap(result, errorLine(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h(
+    'section',
+    { class: 'card no-print', 'aria-labelledby': 'invite-title' },
+    h('h2', { id: 'invite-title' }, 'Invite a patient'),
+    h('p', { class: 'muted' }, 'A single-use code links a patient to you. They see only that you can read what they choose to share.'),
+    button,
+    result,
+  );
+}
+
+export async function render(root) {
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const sort = SORTS[params.get('sort')] ? params.get('sort') : 'flags';
+  const search = h('input', { type: 'search', id: 'caseload-search', autocomplete: 'off', placeholder: 'Name' });
+  const sorter = h('select', { id: 'caseload-sort' }, Object.entries(SORTS).map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
+  const body = h('tbody', {});
+  const count = h('p', { class: 'muted small', id: 'caseload-count', role: 'status' });
+  const table = h(
+    'table',
+    { class: 'caseload', id: 'caseload' },
+    h('caption', { class: 'visually-hidden' }, 'My patients'),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Patient', 'Open flags', 'Last activity', 'Next session', 'Unread shared', 'PHQ-9', 'Plan review'].map((t) => h('th', { scope: 'col' }, t)),
+      ),
+    ),
+    body,
+  );
+  mount(
+    root,
+    h('div', { class: 'page-head' }, pageTitle('Caseload'), h('a', { class: 'button no-print', href: '#/print' }, 'Print all briefs')),
+    h(
+      'div',
+      { class: 'toolbar no-print' },
+      h('div', {}, h('label', { for: 'caseload-search' }, 'Search patients'), search),
+      h('div', {}, h('label', { for: 'caseload-sort' }, 'Sort by'), sorter),
+    ),
+    count,
+    h('div', { class: 'table-wrap' }, table),
+    inviteCard(),
+  );
+  let rows = [];
+  const show = () => {
+    const words = search.value.trim().toLowerCase();
+    const visible = rows.filter((r) => !words || r.display_name.toLowerCase().includes(words));
+    swap(body, visible.length ? visible.map(rowOf) : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, rows.length ? 'No patient matches.' : 'No patients yet. Invite one below.')));
+    count.textContent = words ? `${visible.length} of ${rows.length} patients` : `${rows.length} patients`;
+  };
+  // sorting reloads in place (the server sorts), keeping focus on the control
+  const load = async () => {
+    try {
+      rows = await get(`/caseload?sort=${encodeURIComponent(sorter.value)}`);
+      for (const r of rows) names.set(r.patient_id, r.display_name);
+      show();
+    } catch (err) {
+      swap(body, h('tr', {}, h('td', { colspan: 7 }, errorLine(err))));
+    }
+  };
+  search.addEventListener('input', show);
+  sorter.addEventListener('change', () => {
+    history.replaceState(null, '', `#/caseload?sort=${sorter.value}`);
+    load();
+  });
+  await load();
+  return null;
+}

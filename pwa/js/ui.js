@@ -1,0 +1,127 @@
+// Small DOM helpers. Text always goes in as text nodes (never HTML), and nothing sets a
+// style attribute: the CSP allows neither inline script nor inline style.
+
+import { ATTENTION, LOCAL, STATE_WORDS, SYNCED } from './outbox.js';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const SVG_TAGS = new Set([
+  'svg', 'g', 'circle', 'line', 'path', 'rect', 'text', 'polyline', 'title', 'defs', 'marker', 'desc', 'tspan',
+]);
+
+function append(el, child) {
+  if (child == null || child === false) return;
+  if (Array.isArray(child)) child.forEach((c) => append(el, c));
+  else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+}
+
+// append/replace children, skipping null and false (the DOM would print "false")
+export function mount(parent, ...children) {
+  append(parent, children);
+  return parent;
+}
+export function swap(parent, ...children) {
+  parent.replaceChildren();
+  return mount(parent, ...children);
+}
+
+export function h(tag, props, ...children) {
+  const svg = SVG_TAGS.has(tag);
+  const el = svg ? document.createElementNS(SVG_NS, tag) : document.createElement(tag);
+  append(el, children);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value == null || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2).toLowerCase(), value);
+    } else if (!svg && ['value', 'checked', 'selected', 'disabled', 'hidden'].includes(key)) {
+      el[key] = value;
+    } else {
+      el.setAttribute(key, value === true ? '' : String(value));
+    }
+  }
+  return el;
+}
+
+export function stateBadge(state) {
+  const s = state || LOCAL;
+  return h('span', { class: `state state-${s}`, 'data-state': s }, STATE_WORDS[s] || STATE_WORDS[LOCAL]);
+}
+export { ATTENTION, LOCAL, SYNCED };
+
+let toastTimer;
+export function toast(message) {
+  const el = document.getElementById('toast');
+  el.textContent = message;
+  el.classList.add('show');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove('show'), 3500);
+}
+
+// A modal bottom sheet; resolves with the value of the button pressed (or null).
+export function sheet(title, body, buttons = [{ label: 'Close', value: null }]) {
+  return new Promise((resolve) => {
+    const id = `sheet-${Math.random().toString(36).slice(2)}`;
+    const dialog = h(
+      'dialog',
+      { 'aria-labelledby': id },
+      h('h2', { id }, title),
+      body,
+      h(
+        'div',
+        { class: 'actions' },
+        buttons.map((b) =>
+          h('button', { type: 'button', class: b.class || '', onclick: () => dialog.close(b.value) }, b.label),
+        ),
+      ),
+    );
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(dialog.returnValue === '' ? null : dialog.returnValue);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+export async function confirmSheet(title, text, okLabel, { danger = false } = {}) {
+  const answer = await sheet(title, h('p', {}, text), [
+    { label: 'Cancel', value: 'no' },
+    { label: okLabel, value: 'yes', class: danger ? 'danger primary' : 'primary' },
+  ]);
+  return answer === 'yes';
+}
+
+// An ISO timestamp with this device's UTC offset, the way the API keeps "written at".
+export function localIso(date = new Date()) {
+  const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  const off = -date.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
+    `${sign}${pad(off / 60)}:${pad(off % 60)}`
+  );
+}
+
+const DATE_FMT = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+const TIME_FMT = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+export const fmtDate = (iso) => (iso ? DATE_FMT.format(new Date(iso)) : '');
+export const fmtDateTime = (iso) => (iso ? `${DATE_FMT.format(new Date(iso))}, ${TIME_FMT.format(new Date(iso))}` : '');
+export const dayKey = (iso) => {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+};
+
+export function fieldErrors(errors) {
+  const items = [];
+  const walk = (value, path) => {
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) items.push(`${path}: ${value.join(' ')}`);
+    else if (value && typeof value === 'object') Object.entries(value).forEach(([k, v]) => walk(v, path ? `${path}.${k}` : k));
+  };
+  walk(errors, '');
+  return items;
+}
+
+export function pageTitle(text) {
+  document.title = `${text} · Between`;
+  return h('h1', { tabindex: '-1', id: 'page-title' }, text);
+}

@@ -1,0 +1,64 @@
+// More: reminders, privacy, my care team, and what Between is and is not.
+
+import * as api from '../api.js';
+import { confirmSheet, h, mount, pageTitle, toast } from '../ui.js';
+import { joinForm } from './sign-in.js';
+
+async function careTeam() {
+  const card = h('section', { class: 'card', 'aria-labelledby': 'team-title' }, h('h2', { id: 'team-title' }, 'My care team'));
+  if (!navigator.onLine) {
+    mount(card, h('p', { class: 'muted' }, 'Connect to see your care team.'));
+    return card;
+  }
+  try {
+    const links = await api.get('/care-team');
+    mount(card, 
+      links.length
+        ? h(
+            'ul',
+            { class: 'list' },
+            links.map((l) =>
+              h(
+                'li',
+                { class: 'check' },
+                h('span', {}, l.therapist?.display_name || 'Your therapist'),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'link',
+                    onclick: async (e) => {
+                      if (!(await confirmSheet('Leave this care team?', `${l.therapist?.display_name || 'Your therapist'} will no longer see anything you shared, from now on.`, 'Leave', { danger: true }))) return;
+                      await api.del(`/care-team/${l.id}`);
+                      e.target.closest('li').remove();
+                      toast('You left the care team');
+                    },
+                  },
+                  'Leave',
+                ),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'You are not linked to a therapist in Between.'),
+    );
+  } catch {
+    mount(card, h('p', { class: 'muted' }, 'Could not load your care team just now.'));
+  }
+  joinForm(card, { after: null, title: null });
+  return card;
+}
+
+export async function render(root) {
+  mount(root, 
+    pageTitle('More'),
+    h(
+      'ul',
+      { class: 'list' },
+      h('li', {}, h('a', { class: 'entry-link', href: '#/reminders' }, h('span', { class: 'title' }, 'Reminders and notifications'), h('span', { class: 'excerpt' }, 'Check-in times, weekly questionnaires, quiet hours'))),
+      h('li', {}, h('a', { class: 'entry-link', href: '#/privacy' }, h('span', { class: 'title' }, 'Privacy and my data'), h('span', { class: 'excerpt' }, 'Export, who has seen my entries, devices, sign out'))),
+      h('li', {}, h('a', { class: 'entry-link', href: '#/trends' }, h('span', { class: 'title' }, 'Trends'), h('span', { class: 'excerpt' }, 'My check-in scores over time'))),
+    ),
+    await careTeam(),
+    h('p', { class: 'notice small' }, 'Between is not an emergency service and nobody watches entries in real time. In the US call or text 988; elsewhere, your local emergency number.'),
+  );
+}

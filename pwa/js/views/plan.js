@@ -1,0 +1,263 @@
+// The relapse-prevention plan, section by section, with examples; "review due" banner;
+// revision history (online); a plan changed on two devices at once is kept as a
+// conflict revision the person can compare and take.
+
+import * as api from '../api.js';
+import { STORES, get, getMeta, setMeta } from '../db.js';
+import { ATTENTION, allOps, saveItem } from '../outbox.js';
+import { session } from '../session.js';
+import { syncEvents } from '../sync.js';
+import {fieldErrors, fmtDate, fmtDateTime, h, localIso, mount, pageTitle, sheet, stateBadge, swap, toast } from '../ui.js';
+
+const DAY = 86_400_000;
+const PHONE_PATTERN = '\\+?[0-9 ()\\-.]{2,31}';
+export const SECTIONS = [
+  { key: 'warning_signs', title: 'My early warning signs', about: 'Thoughts, feelings or behaviours that tell me things are getting harder.', examples: ['I stop answering messages', 'I sleep much more than usual'] },
+  { key: 'triggers', title: 'What can set things off', about: 'Situations, dates or people that make a bad time more likely.', examples: ['The anniversary in March', 'Arguments about money'] },
+  { key: 'coping_steps', title: 'Things I can do on my own', about: 'Small steps that help me get through a hard moment.', examples: ['Walk around the block', 'Cold water on my face, slow breathing'] },
+  { key: 'distractions', title: 'People and places that take my mind off things', about: 'Where I can go, who I can be with, without having to talk about it.', examples: ['The café on the corner', 'Video call with my cousin'] },
+  { key: 'support_contacts', title: 'People I can ask for help', about: 'Friends or family I can call when I am struggling.', contact: true },
+  { key: 'professional_contacts', title: 'Professionals I can contact', about: 'My therapist, my doctor, a clinic.', contact: true },
+  { key: 'crisis_lines', title: 'Crisis lines', about: 'Lines I can call or text at any hour. 988 in the US.', line: true },
+  { key: 'safe_environment', title: 'Making my surroundings safe', about: 'What I can do, or ask someone to do, to keep myself safe.', examples: ['Ask a friend to keep my medication'] },
+  { key: 'reasons_for_living', title: 'My reasons for living', about: 'What matters to me, what I want to be here for.', examples: ['My dog, Pepper', 'Seeing my niece grow up'] },
+  { key: 'maintenance_criteria', title: 'When to ask for a maintenance session', about: 'Signs that it is time to talk to my therapist about another session.', examples: ['My PHQ-9 is 10 or more two weeks in a row'] },
+];
+const SETTINGS = ['review_every_days', 'last_reviewed_at', 'shared'];
+
+const emptyPlan = (id) => ({ id, version: 0, ...Object.fromEntries(SECTIONS.map((s) => [s.key, []])), review_every_days: null, last_reviewed_at: null, shared: false });
+
+function planData(plan) {
+  const data = {};
+  for (const s of SECTIONS) data[s.key] = plan[s.key] || [];
+  for (const k of SETTINGS) if (k in plan) data[k] = plan[k];
+  return data;
+}
+
+function reviewDue(plan) {
+  if (plan.review_due) return true;
+  if (!plan.review_every_days || !plan.last_reviewed_at) return false;
+  return Date.now() >= new Date(plan.last_reviewed_at).getTime() + plan.review_every_days * DAY;
+}
+
+function itemRows(section, items, onChange) {
+  const list = h('ul', { class: 'list' });
+  const draw = () => {
+    swap(list, 
+      ...items.map((item, i) => {
+        const id = `${section.key}-${i}`;
+        const fields = section.contact
+          ? [['name', 'Name', 'text'], ['relation', 'Who they are', 'text'], ['phone', 'Phone', 'tel']]
+          : section.line
+            ? [['name', 'Name', 'text'], ['phone', 'Phone to call', 'tel'], ['sms', 'Number to text', 'tel']]
+            : [['text', section.key === 'maintenance_criteria' ? 'Sign' : 'Item', 'text']];
+        return h(
+          'li',
+          { class: section.contact || section.line ? 'card' : 'check' },
+          fields.map(([f, label, type]) => {
+            const input = h('input', { type, id: `${id}-${f}`, value: item[f] || '', pattern: type === 'tel' ? PHONE_PATTERN : null, autocomplete: 'off', 'aria-label': fields.length === 1 ? `${section.title}, item ${i + 1}` : null });
+            input.addEventListener('input', () => {
+              item[f] = input.value;
+              onChange();
+            });
+            return fields.length === 1 ? input : [h('label', { for: input.id }, label), input];
+          }),
+          h('button', { type: 'button', class: 'link', 'aria-label': `Remove item ${i + 1} from ${section.title}`, onclick: () => { items.splice(i, 1); draw(); onChange(); } }, 'Remove'),
+        );
+      }),
+    );
+  };
+  draw();
+  const add = h('button', { type: 'button', onclick: () => { items.push(section.contact ? { name: '', relation: '', phone: '' } : section.line ? { name: '', phone: '', sms: '' } : { text: '' }); draw(); onChange(); list.querySelector('li:last-child input')?.focus(); } }, section.contact || section.line ? 'Add someone' : 'Add');
+  return [list, add];
+}
+
+function clean(plan) {
+  const out = { ...plan };
+  for (const s of SECTIONS) {
+    out[s.key] = (plan[s.key] || [])
+      .map((item) => {
+        const c = { ...item };
+        for (const k of Object.keys(c)) if (typeof c[k] === 'string') c[k] = c[k].trim();
+        if (s.contact || s.line) {
+          for (const k of ['phone', 'sms']) if (k in c && !c[k]) c[k] = null;
+        }
+        return c;
+      })
+      .filter((c) => (s.contact || s.line ? c.name && (c.phone || c.sms || s.contact) : c.text));
+  }
+  return out;
+}
+
+async function revisionsCard() {
+  const card = h('section', { class: 'card', 'aria-labelledby': 'revisions-title' }, h('h2', { id: 'revisions-title' }, 'Revision history'));
+  if (!navigator.onLine) {
+    mount(card, h('p', { class: 'muted' }, 'Connect to see earlier versions of your plan.'));
+    return card;
+  }
+  try {
+    const revisions = await api.get('/plan/revisions');
+    mount(card, 
+      revisions.length
+        ? h(
+            'ul',
+            { class: 'list' },
+            revisions.slice(0, 20).map((r) =>
+              h(
+                'li',
+                {},
+                h('button', { type: 'button', class: 'link', onclick: () => showRevision(r.number) }, `Version ${r.number}`),
+                ` · ${fmtDateTime(r.created_at)} · ${r.author_role === 'therapist' ? `by ${r.author_name} (therapist)` : 'by you'}`,
+                r.conflict && h('span', { class: 'state state-attention' }, ' from another device'),
+                r.summary && h('span', { class: 'muted small' }, ` · ${r.summary}`),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'No saved versions yet.'),
+    );
+  } catch {
+    mount(card, h('p', { class: 'muted' }, 'Could not load the history just now.'));
+  }
+  return card;
+}
+
+function revisionBody(rev) {
+  return h(
+    'div',
+    {},
+    SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) =>
+      h('section', {}, h('h3', {}, s.title), h('ul', {}, rev[s.key].map((i) => h('li', {}, i.text || [i.name, i.phone || i.sms].filter(Boolean).join(', '))))),
+    ),
+  );
+}
+
+async function showRevision(number) {
+  const rev = await api.get(`/plan/revisions/${number}`);
+  return sheet(`Version ${number}`, revisionBody(rev));
+}
+
+export async function render(root) {
+  const id = session.user.id;
+  const stored = await get(STORES.plan, id);
+  const plan = structuredClone(stored || emptyPlan(id));
+  const ops = (await allOps()).filter((op) => op.type === 'plan' && op.status === 'rejected');
+  const conflictRevision = await getMeta('plan_conflict');
+  let timer = null;
+  const state = h('p', { class: 'state-line', role: 'status' }, stored ? stateBadge(ops.length || conflictRevision ? ATTENTION : stored._state) : '');
+
+  const save = async (words = 'Plan saved on this device') => {
+    clearTimeout(timer);
+    const cleaned = clean(plan);
+    await saveItem('plan', { ...cleaned, version: plan.version ?? stored?.version ?? 0 }, planData(cleaned));
+    swap(state, stateBadge('local'));
+    toast(words);
+  };
+  const changed = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => save(), 1500);
+  };
+
+  const banners = [];
+  if (reviewDue(plan)) {
+    banners.push(
+      h(
+        'div',
+        { class: 'banner attention', id: 'review-due' },
+        h('p', {}, 'Your plan is due for a review. Read it through, change what no longer fits, then mark it reviewed.'),
+        h('button', { type: 'button', class: 'primary', onclick: async (e) => { plan.last_reviewed_at = localIso(); await save('Marked as reviewed'); e.target.closest('.banner').remove(); } }, 'Mark as reviewed'),
+      ),
+    );
+  }
+  if (ops.length) {
+    banners.push(h('div', { class: 'banner attention' }, h('p', {}, `The server could not take your last change: ${fieldErrors(ops[0].errors).join(' ')} Fix it below and save again.`)));
+  }
+  if (conflictRevision) {
+    banners.push(
+      h(
+        'div',
+        { class: 'banner attention' },
+        h('p', {}, `Your plan was changed on two devices at once. The other version is kept as version ${conflictRevision}.`),
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: async () => {
+              let rev;
+              try {
+                rev = await api.get(`/plan/revisions/${conflictRevision}`);
+              } catch {
+                return toast('Connect to compare the two versions');
+              }
+              const answer = await sheet('The other version', revisionBody(rev), [
+                { label: 'Keep the current plan', value: 'current' },
+                { label: 'Use the other version', value: 'other', class: 'primary' },
+              ]);
+              if (answer === 'other') {
+                for (const s of SECTIONS) plan[s.key] = rev[s.key] || [];
+                await save('The other version is now your plan');
+              }
+              if (answer) {
+                await setMeta('plan_conflict', null);
+                render(swap(root, ) || root);
+              }
+            },
+          },
+          'Compare',
+        ),
+      ),
+    );
+  }
+
+  const sections = SECTIONS.map((s) => {
+    plan[s.key] = plan[s.key] || [];
+    const [list, add] = itemRows(s, plan[s.key], changed);
+    return h(
+      'details',
+      { class: 'card', open: plan[s.key].length === 0 && ['warning_signs', 'coping_steps', 'support_contacts'].includes(s.key) ? true : null },
+      h('summary', {}, h('strong', {}, s.title), h('span', { class: 'muted small' }, ` (${plan[s.key].length})`)),
+      h('p', { class: 'muted' }, s.about),
+      s.examples && h('p', { class: 'small muted' }, 'For example: ', s.examples.map((e) => `“${e}”`).join(', ')),
+      list,
+      add,
+    );
+  });
+
+  const every = h('select', { id: 'review-every' }, h('option', { value: '' }, 'No reminder'), [30, 60, 90, 180].map((d) => h('option', { value: String(d) }, `Every ${d} days`)));
+  every.value = plan.review_every_days ? String(plan.review_every_days) : '';
+  every.addEventListener('change', () => {
+    plan.review_every_days = every.value ? Number(every.value) : null;
+    if (plan.review_every_days && !plan.last_reviewed_at) plan.last_reviewed_at = localIso();
+    changed();
+  });
+  const shared = h('input', { type: 'checkbox', id: 'plan-shared', role: 'switch', checked: Boolean(plan.shared) });
+  shared.addEventListener('change', () => {
+    plan.shared = shared.checked;
+    changed();
+  });
+
+  mount(root, 
+    pageTitle('My plan'),
+    h('p', { class: 'muted' }, 'A plan for hard times, made while things are calm. Help now shows your warning signs, steps and people from it.'),
+    state,
+    ...banners,
+    ...sections,
+    h('label', { for: 'review-every' }, 'Review my plan'),
+    every,
+    plan.last_reviewed_at && h('p', { class: 'muted small' }, `Last reviewed ${fmtDate(plan.last_reviewed_at)}`),
+    h('div', { class: 'privacy-toggle' }, shared, h('label', { for: 'plan-shared' }, h('strong', {}, 'Share my plan with my therapist'), h('span', {}, plan.shared ? 'Your care team can read and suggest changes.' : 'Private: only you can see it.'))),
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => save() }, 'Save plan'), h('a', { class: 'button', href: '#/help' }, 'See my crisis card')),
+    await revisionsCard(),
+  );
+  const onChange = async () => {
+    const fresh = await get(STORES.plan, id);
+    if (fresh) {
+      plan.version = fresh.version;
+      swap(state, stateBadge(fresh._state));
+    }
+  };
+  syncEvents.addEventListener('change', onChange);
+  return () => {
+    syncEvents.removeEventListener('change', onChange);
+    if (timer) save();
+  };
+}

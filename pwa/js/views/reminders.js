@@ -1,0 +1,118 @@
+// Reminders: times, weekly questionnaires, post-dosing prompts, quiet hours; turning
+// notifications on (permission asked only after a tap), whether they work, a test.
+
+import * as api from '../api.js';
+import { disableNotifications, enableNotifications, notificationState, sendTest } from '../push.js';
+import { fieldErrors, h, mount, pageTitle, swap, toast } from '../ui.js';
+
+const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+const POST_DOSING_DAYS = [1, 2, 3, 5, 7, 14];
+
+const check = (id, label, checked) => {
+  const input = h('input', { type: 'checkbox', id, checked });
+  return { input, el: h('label', { class: 'check', for: id }, input, label) };
+};
+const time = (id, label, value) => {
+  const input = h('input', { type: 'time', id, value });
+  return { input, el: [h('label', { for: id }, label), input] };
+};
+
+async function notificationsCard() {
+  const card = h('section', { class: 'card', 'aria-labelledby': 'notif-title', id: 'notifications' });
+  const run = async (fn, words) => {
+    try {
+      toast(await fn());
+    } catch (err) {
+      toast(err.message || words);
+    }
+    draw();
+  };
+  const enable = () => run(async () => ((await enableNotifications()) === 'granted' ? 'Notifications on' : 'Notifications were not allowed'), 'Could not turn on notifications');
+  const test = () => run(async () => ((await sendTest()).sent ? 'Test sent: it should arrive in a moment.' : 'The test could not be delivered. Turn notifications off and on again.'), 'Could not send a test');
+  const off = () => run(async () => (await disableNotifications(), 'Notifications off'), 'Could not turn notifications off');
+  async function draw() {
+    const state = await notificationState();
+    let words = 'Notifications are off for this device.';
+    let buttons = [h('button', { type: 'button', class: 'primary', onclick: enable }, 'Turn on notifications')];
+    if (!state.supported) {
+      words = 'This browser cannot show notifications from Between. Reminders still show on the Today screen.';
+      buttons = [];
+    } else if (state.permission === 'denied') {
+      words = 'Notifications are blocked for Between in this browser’s settings. Allow them there to get reminders.';
+      buttons = [];
+    } else if (state.subscribed && state.known !== false) {
+      words = state.known ? 'Notifications are on for this device.' : 'Notifications are on for this device (not checked with the server: offline).';
+      buttons = [h('button', { type: 'button', class: 'primary', onclick: test }, 'Send a test'), h('button', { type: 'button', onclick: off }, 'Turn off')];
+    }
+    swap(
+      card,
+      h('h2', { id: 'notif-title' }, 'Notifications'),
+      h('p', { id: 'notif-status', role: 'status' }, words),
+      h('div', { class: 'actions' }, buttons),
+      h('p', { class: 'muted small' }, 'Notifications say only “Time for your check-in” or similar, never what you wrote.'),
+    );
+  }
+  await draw();
+  return card;
+}
+
+export async function render(root) {
+  mount(root, pageTitle('Reminders'));
+  if (!navigator.onLine) return mount(root, h('p', { class: 'banner' }, 'Reminders are kept on the server: connect to change them.'));
+  let s;
+  try {
+    s = await api.get('/reminders');
+  } catch (err) {
+    return mount(root, h('p', { class: 'banner attention' }, `Could not load your reminders: ${err.message}`));
+  }
+  const daily = { on: check('daily-on', 'Daily check-in', s.daily_checkin.enabled), at: time('daily-time', 'At', s.daily_checkin.times[0]) };
+  const weekly = ['phq9', 'gad7'].map((key) => {
+    const day = h('select', { id: `${key}-day` }, DAYS.map((d) => h('option', { value: d }, d[0].toUpperCase() + d.slice(1))));
+    day.value = s[key].day;
+    return { key, day, on: check(`${key}-on`, `${key === 'phq9' ? 'PHQ-9' : 'GAD-7'} every week`, s[key].enabled), at: time(`${key}-time`, 'At', s[key].time) };
+  });
+  const post = { on: check('post-on', 'Journal prompts after a dosing session', s.post_dosing.enabled), at: time('post-time', 'At', s.post_dosing.time) };
+  const postDays = POST_DOSING_DAYS.map((d) => ({ d, ...check(`post-day-${d}`, `Day ${d}`, s.post_dosing.days.includes(d)) }));
+  const review = check('review-on', 'When my plan is due for review', s.plan_review.enabled);
+  const quiet = { on: check('quiet-on', 'No notifications during quiet hours', Boolean(s.quiet_hours)), from: time('quiet-start', 'From', s.quiet_hours?.start || '22:00'), to: time('quiet-end', 'Until', s.quiet_hours?.end || '08:00') };
+  const err = h('p', { class: 'error', role: 'alert', hidden: true });
+  const next = h('p', { class: 'muted', role: 'status' });
+  const showNext = () => {
+    next.textContent = s.next_due_at ? `Next reminder: ${new Date(s.next_due_at).toLocaleString()}` : 'No reminder is scheduled.';
+  };
+  const form = h(
+    'form',
+    {},
+    h('fieldset', {}, h('legend', {}, 'Every day'), daily.on.el, daily.at.el),
+    weekly.map((w) => h('fieldset', {}, h('legend', {}, w.key === 'phq9' ? 'Mood questionnaire' : 'Anxiety questionnaire'), w.on.el, h('label', { for: `${w.key}-day` }, 'Day'), w.day, w.at.el)),
+    h('fieldset', {}, h('legend', {}, 'After dosing sessions'), post.on.el, h('div', { class: 'filters' }, postDays.map((p) => p.el)), post.at.el),
+    h('fieldset', {}, h('legend', {}, 'Plan'), review.el),
+    h('fieldset', {}, h('legend', {}, 'Quiet hours'), quiet.on.el, h('div', { class: 'filters' }, h('div', {}, quiet.from.el), h('div', {}, quiet.to.el))),
+    err,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save reminders')),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const days = postDays.filter((p) => p.input.checked).map((p) => p.d);
+    const body = {
+      version: s.version,
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || s.timezone,
+      daily_checkin: { enabled: daily.on.input.checked, times: [daily.at.input.value] },
+      post_dosing: { enabled: post.on.input.checked, days: days.length ? days : s.post_dosing.days, time: post.at.input.value },
+      plan_review: { enabled: review.input.checked, time: s.plan_review.time },
+      quiet_hours: quiet.on.input.checked ? { start: quiet.from.input.value, end: quiet.to.input.value } : null,
+    };
+    for (const w of weekly) body[w.key] = { enabled: w.on.input.checked, day: w.day.value, time: w.at.input.value };
+    try {
+      s = await api.put('/reminders', body);
+      err.hidden = true;
+      toast('Reminders saved');
+      showNext();
+    } catch (e) {
+      err.hidden = false;
+      err.textContent = e.status === 409 ? 'Your reminders changed on another device. Open this screen again.' : [e.message, ...fieldErrors(e.errors)].join(' ');
+    }
+  });
+  showNext();
+  return mount(root, await notificationsCard(), next, form);
+}

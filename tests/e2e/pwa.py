@@ -1,0 +1,111 @@
+"""Steps a person takes in the PWA, shared by the e2e tests."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD
+
+SAVED = re.compile("Saved on this device|Synced")
+# a function, not an expression string: the CSP forbids eval, which strings would need
+SW_READY = "() => navigator.serviceWorker.controller !== null"
+
+
+def sign_in(page: Page, server_url: str, email: str, password: str = PASSWORD) -> None:
+    """Open the app, sign in, and wait until the first sync has finished."""
+    page.goto(server_url + "/#/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+    wait_synced(page)
+
+
+OUTBOX_SIZE = """() => new Promise((resolve) => {
+  const open = indexedDB.open('between');
+  open.onsuccess = () => {
+    const request = open.result.transaction('outbox').objectStore('outbox').count();
+    request.onsuccess = () => { resolve(request.result); open.result.close(); };
+  };
+})"""
+
+
+def wait_synced(page: Page) -> None:
+    """Nothing left in the outbox, and the app says so."""
+    for _ in range(150):
+        if page.evaluate(OUTBOX_SIZE) == 0:
+            break
+        page.wait_for_timeout(100)
+    expect(page.locator("#sync-status")).to_have_text("All synced", timeout=15_000)
+
+
+def wait_for_worker(page: Page) -> None:
+    page.wait_for_function(SW_READY, timeout=15_000)
+
+
+def write_entry(page: Page, body: str, title: str = "") -> None:
+    page.goto(page.url.split("#")[0] + "#/journal/new")
+    if title:
+        page.get_by_label("Title").fill(title)
+    page.get_by_label("Your words").fill(body)
+    expect(page.locator(".state-line")).to_contain_text(SAVED)
+    page.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("heading", name="Journal")).to_be_visible()
+
+
+def entry_item(page: Page, text: str):
+    return page.locator("#entry-list li").filter(has_text=text)
+
+
+def answer_daily(page: Page, safety: str = "No") -> None:
+    """Answer the daily check-in, one question at a time."""
+    page.goto(page.url.split("#")[0] + "#/checkin/daily")
+    for value in ["6", "3", "7"]:  # mood, anxiety, sleep quality
+        page.get_by_role("button", name=value, exact=True).click()
+    page.get_by_role("spinbutton", name="Hours").fill("7.5")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="4", exact=True).click()  # rumination
+    page.get_by_role("textbox", name="Your note").fill("Quiet day.")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name=safety, exact=True).click()
+
+
+# -- the therapist's app ------------------------------------------------------------------
+
+LAPTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 820, "height": 1180}
+
+# every IndexedDB store of the app, with how many rows it holds
+DEVICE_ROWS = """() => new Promise((resolve) => {
+  const open = indexedDB.open('between');
+  open.onsuccess = () => {
+    const db = open.result;
+    const names = [...db.objectStoreNames];
+    const t = db.transaction(names);
+    const out = {};
+    names.forEach((n) => {
+      t.objectStore(n).getAllKeys().onsuccess = (e) => { out[n] = e.target.result; };
+    });
+    t.oncomplete = () => { db.close(); resolve(out); };
+  };
+})"""
+
+CACHED_PATHS = """async () => {
+  const out = [];
+  for (const name of await caches.keys()) {
+    for (const r of await (await caches.open(name)).keys()) out.push(new URL(r.url).pathname);
+  }
+  return out;
+}"""
+
+
+def sign_in_therapist(page: Page, server_url: str, email: str, password: str) -> None:
+    """Sign in on the same form patients use; a therapist lands on the caseload."""
+    page.goto(server_url + "/#/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
+    expect(page.locator("#caseload tbody tr").first).to_be_visible()
