@@ -9,6 +9,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from server.auth import passwords
 from server.auth.models import Role, User, UserSession
@@ -93,7 +94,11 @@ def resume_session(token: str | None, timeouts: dict) -> UserSession | None:
     """The live session for this token, or None once ended or timed out."""
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash_token(token)))
+    row = db.session.scalar(
+        select(UserSession)
+        .options(joinedload(UserSession.user))  # one round trip per request, not two
+        .where(UserSession.token_hash == _hash_token(token))
+    )
     if row is None:
         return None
     idle, absolute = timeouts[row.user.role.value]
