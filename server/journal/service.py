@@ -373,6 +373,7 @@ def sync_upsert(
         shared=False,
     )
     merged.update(fields)
+    merged.pop("conflict_of", None)  # the copy is this entry's conflict copy, whatever came
     if not merged.get("body"):
         merged["body"] = "(empty)"
     copy_id = uuid.uuid5(CONFLICT_NAMESPACE, str(op_id))

@@ -545,6 +545,7 @@ def sync_upsert_part(actor, part_id, base_version, data, op_id, last_chance=True
         return result(APPLIED, PART, part.id, part.version)
     merged = {k: getattr(part, k) for k in PART_TEXT_FIELDS + LAYOUT_FIELDS}
     merged.update(fields)
+    merged.pop("conflict_of", None)  # the copy is this part's conflict copy, whatever came
     merged["name"] = merged["name"] or "Part"
     copy = _new_part(actor, uuid.uuid5(CONFLICT_NAMESPACE, str(op_id)), merged, conflict_of=part.id)
     clock.stamp(part)  # the server copy travels back on the device's next pull
