@@ -49,8 +49,8 @@ async function started(user) {
   return user;
 }
 
-export async function signIn(email, password) {
-  return started(await api.post('/auth/login', { email, password }));
+export async function signIn(email, password, secondFactor = {}) {
+  return started(await api.post('/auth/login', { email, password, ...secondFactor }));
 }
 
 export async function register(fields) {

@@ -71,8 +71,6 @@ async function pushAll() {
       // remember which conflict copies hold this device's words ("mine")
       if (res.conflict_copy_id) await setMeta('my_conflict_copies', [...(await getMeta('my_conflict_copies', [])), res.conflict_copy_id]);
     }
-    // the server kept its own copy: pull everything again so this device shows it
-    if (conflicts.length) await setMeta('cursor', '0');
     emit('change');
   }
 }

@@ -34,6 +34,8 @@ async function signInForm(root) {
     err,
     h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Sign in')),
   );
+  const code = h('div', { hidden: true }, field('totp', 'Code from your authenticator app', { autocomplete: 'one-time-code', required: false }, 'Or a recovery code.'));
+  form.insertBefore(code, err);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const email = form.email.value.trim();
@@ -48,10 +50,17 @@ async function signInForm(root) {
       ))
     )
       return;
+    const t = form.totp.value.trim();
+    const secondFactor = !t ? {} : /^\d{6}$/.test(t) ? { totp_code: t } : { recovery_code: t };
     try {
-      await signIn(email, form.password.value);
+      await signIn(email, form.password.value, secondFactor);
       navigate('today');
     } catch (e) {
+      if (e.body?.totp_required) {
+        code.hidden = false;
+        form.totp.required = true;
+        form.totp.focus();
+      }
       showError(err, e);
     }
   });
