@@ -307,6 +307,10 @@ def test_a_batch_committed_between_the_per_type_queries_is_not_skipped(
     writer, reader = sign_in(app, patient.email), sign_in(app, patient.email)
     assert writer.post(PUSH, json={"ops": [op(uuid.uuid4(), "before")]}).status_code == 200
     cursor = drain(reader, "0", [])
+    # something new after the cursor, so the pull goes on to its per-type queries
+    # (an empty delta returns before them)
+    newer = uuid.uuid4()
+    assert writer.post(PUSH, json={"ops": [op(newer, "newer")]}).status_code == 200
     with app.app_context():
         engine = db.engine
 
@@ -345,4 +349,4 @@ def test_a_batch_committed_between_the_per_type_queries_is_not_skipped(
 
     seen = [(c["id"], c["version"]) for c in page["changes"]]
     drain(reader, page["cursor"], seen)
-    assert sorted(i for i, _ in seen) == sorted([str(entry_id), str(part_id)])
+    assert sorted(i for i, _ in seen) == sorted([str(newer), str(entry_id), str(part_id)])
