@@ -39,6 +39,15 @@ def conflict(message: str, current=None) -> ApiError:
     return ApiError(409, message, extra={"current": current} if current is not None else None)
 
 
+def check_version(version: int, base_version: int | None, current, message: str) -> None:
+    """Optimistic concurrency, one rule for every object: no version is 428; a stale one
+    is 409 carrying the server's copy (`current` is called only then)."""
+    if base_version is None:
+        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
+    if base_version != version:
+        raise conflict(message, current=current())
+
+
 def validation_error(errors: dict, message: str = "Invalid input") -> ApiError:
     return ApiError(422, message, errors={"json": errors})
 

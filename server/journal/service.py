@@ -16,7 +16,7 @@ from server import access, pagination
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
-from server.errors import ApiError, conflict, not_found, validation_error
+from server.errors import ApiError, check_version, conflict, not_found, validation_error
 from server.extensions import db
 from server.journal.models import EntryKind, EntryTag, JournalEntry, JournalPrompt
 from server.journal.prompts import built_in_prompts
@@ -264,13 +264,12 @@ def create_entry(actor: User, data: dict) -> tuple[JournalEntry, bool]:
 
 
 def _check_version(entry: JournalEntry, base_version: int | None) -> None:
-    if base_version is None:
-        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
-    if base_version != entry.version:
-        raise conflict(
-            "This entry changed on another device. Here is the current copy.",
-            current=EntryOut.dump(serialize(entry)),
-        )
+    check_version(
+        entry.version,
+        base_version,
+        lambda: EntryOut.dump(serialize(entry)),
+        "This entry changed on another device. Here is the current copy.",
+    )
 
 
 def update_entry(

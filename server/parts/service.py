@@ -16,7 +16,7 @@ from server import access
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
-from server.errors import ApiError, conflict, not_found, validation_error
+from server.errors import ApiError, check_version, conflict, not_found, validation_error
 from server.extensions import db
 from server.journal.models import JournalEntry
 from server.journal.service import written_at_local
@@ -78,12 +78,12 @@ def _own(actor: User, model, obj_id: uuid.UUID, what: str):
 
 
 def _check_version(obj, base_version: int | None, serialize) -> None:
-    if base_version is None:
-        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
-    if base_version != obj.version:
-        raise conflict(
-            "This changed on another device. Here is the current copy.", current=serialize(obj)
-        )
+    check_version(
+        obj.version,
+        base_version,
+        lambda: serialize(obj),
+        "This changed on another device. Here is the current copy.",
+    )
 
 
 def _history(

@@ -23,7 +23,7 @@ from server import access
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
-from server.errors import ApiError, conflict, not_found
+from server.errors import ApiError, check_version, not_found
 from server.extensions import db
 from server.plans.models import Plan, PlanRevision
 from server.plans.schemas import CONTACT_SECTIONS, SECTIONS, PlanFieldsSchema, PlanSchema
@@ -223,14 +223,12 @@ def update_plan(actor: User, data: dict, base_version: int | None) -> dict:
     summary = data.pop("summary", None)
     clock.lock(actor.id)
     plan = _plan(actor.id)
-    current = plan.version if plan else 0
-    if base_version is None:
-        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
-    if base_version != current:
-        raise conflict(
-            "Your plan changed elsewhere. Here is the current plan.",
-            current=_dump(view(plan, actor)),
-        )
+    check_version(
+        plan.version if plan else 0,
+        base_version,
+        lambda: _dump(view(plan, actor)),
+        "Your plan changed elsewhere. Here is the current plan.",
+    )
     return view(_save(actor, actor, plan, data, summary), actor)
 
 
@@ -297,13 +295,12 @@ def therapist_update_plan(therapist: User, patient_id: uuid.UUID, data: dict, ba
     access.linked_patient(therapist, patient_id)  # before the lock: no clock for strangers
     clock.lock(patient_id)
     patient, plan = _shared_plan(therapist, patient_id)
-    if base_version is None:
-        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
-    if base_version != plan.version:
-        raise conflict(
-            "The plan changed meanwhile. Here is the current plan.",
-            current=_dump(view(plan, patient)),
-        )
+    check_version(
+        plan.version,
+        base_version,
+        lambda: _dump(view(plan, patient)),
+        "The plan changed meanwhile. Here is the current plan.",
+    )
     _save(therapist, patient, plan, data, summary)
     audit.record(therapist, "write", patient_id, TYPE, [plan.id])
     return view(plan, patient)

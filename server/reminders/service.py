@@ -24,7 +24,7 @@ from server.auth.models import Role, User
 from server.care.models import CareLink
 from server.checkins.models import CheckIn
 from server.db import utcnow
-from server.errors import ApiError, conflict, not_found, validation_error
+from server.errors import ApiError, check_version, not_found, validation_error
 from server.extensions import db
 from server.plans.models import Plan
 from server.reminders import schedule as sched
@@ -186,11 +186,12 @@ def update_schedule(actor: User, data: dict, base_version: int | None) -> dict:
     """Save my reminders from the version I started with; the next one is recomputed."""
     _check(actor, data)
     schedule = _schedule(actor.id)
-    current = schedule.version if schedule else 0
-    if base_version is None:
-        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
-    if base_version != current:
-        raise conflict("Your reminders changed elsewhere.", current=view_schedule(actor, schedule))
+    check_version(
+        schedule.version if schedule else 0,
+        base_version,
+        lambda: view_schedule(actor, schedule),
+        "Your reminders changed elsewhere.",
+    )
     now = utcnow()
     if schedule is None:
         schedule = ReminderSchedule(

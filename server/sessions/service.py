@@ -14,7 +14,7 @@ from server import access
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
-from server.errors import ApiError, conflict, not_found
+from server.errors import ApiError, check_version, not_found
 from server.extensions import db
 from server.reminders import service as reminders
 from server.sessions.models import SessionKind, TreatmentSession
@@ -112,12 +112,12 @@ def update_session(therapist: User, patient_id, session_id, data: dict, base_ver
     access.linked_patient(therapist, patient_id)  # before the lock: no clock for strangers
     clock.lock(patient_id)
     session = _therapists_session(therapist, patient_id, session_id)
-    if base_version is None:
-        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
-    if base_version != session.version:
-        raise conflict(
-            "This session changed meanwhile.", current=TreatmentSessionSchema().dump(view(session))
-        )
+    check_version(
+        session.version,
+        base_version,
+        lambda: TreatmentSessionSchema().dump(view(session)),
+        "This session changed meanwhile.",
+    )
     _apply(session, data)
     session.version += 1
     session.updated_at = utcnow()
