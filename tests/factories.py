@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask.testing import FlaskClient
@@ -69,3 +70,24 @@ def make_actor(app, role: str, *, email: str | None = None, timezone: str = "UTC
     )
     assert response.status_code == 201, response.json
     return Actor(client=client, id=response.json["id"], email=email, role=role, app=app)
+
+
+@contextmanager
+def counting_statements(app):
+    """Count the SQL statements sent while the block runs: {"n": count}."""
+    from sqlalchemy import event
+
+    from server.extensions import db
+
+    counts = {"n": 0}
+
+    def count(*_args, **_kwargs):
+        counts["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -383,8 +383,12 @@ def acknowledge_flag(therapist: User, flag_id: uuid.UUID, note: str) -> dict:
 
 
 def serialize(checkin: CheckIn) -> dict:
-    flag = _flags_by_checkin([checkin.id]).get(checkin.id)
-    return CheckInSchema().dump(view(checkin, flag))
+    return serialize_page([checkin])[0]
+
+
+def serialize_page(checkins: list[CheckIn]) -> list[dict]:
+    flags = _flags_by_checkin([c.id for c in checkins])
+    return CheckInSchema(many=True).dump([view(c, flags.get(c.id)) for c in checkins])
 
 
 def sync_upsert(actor, checkin_id, base_version, data, op_id, last_chance=True) -> dict:
@@ -431,4 +435,8 @@ def sync_delete(actor, checkin_id, base_version) -> dict:
     return result(APPLIED, TYPE, checkin.id, checkin.version)
 
 
-register(SyncedType(TYPE, CheckIn, serialize, sync_upsert, sync_delete))
+register(
+    SyncedType(
+        TYPE, CheckIn, serialize, sync_upsert, sync_delete, serialize_page=serialize_page
+    )
+)

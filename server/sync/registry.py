@@ -35,6 +35,13 @@ class SyncedType:
     delete: Callable[[User, uuid.UUID, int | None], dict]
     # loader options for a page of this type (eager relationships: no query per row)
     load_options: tuple = ()
+    # serialise a page of rows at once, when a row's data needs more than its row
+    serialize_page: Callable[[list], list[dict]] | None = None
+
+    def serialize_many(self, rows: list) -> list[dict]:
+        if self.serialize_page is not None:
+            return self.serialize_page(rows)
+        return [self.serialize(row) for row in rows]
 
 
 REGISTRY: dict[str, SyncedType] = {}

@@ -16,7 +16,11 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline
 @bp.arguments(schemas.ChangesArgsSchema, location="query")
 @bp.response(200, schemas.ChangesSchema)
 def changes(args):
-    """Changes to my data after a cursor, oldest first."""
+    """Changes to my data after a cursor, oldest first.
+
+    Pass the returned `cursor` as `since` next time: every change up to it has been sent.
+    An empty page can still move the cursor on, past numbers that named no change.
+    """
     return service.changes(current_actor(), int(args["since"]), args["limit"])
 
 

@@ -9,7 +9,7 @@ Rules that keep every word (../shared/DESIGN.md, "Offline and sync"):
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Integer, literal, select, union_all
 
 from server.auth.models import User
 from server.extensions import db
@@ -32,6 +32,16 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
     """Apply a batch of pushed operations in order; one result per op, in op order."""
     clock.lock(actor.id)  # first: a concurrent replay of this batch waits, then sees our log
     results: list[dict] = [{} for _ in ops]
+    # the batch's replays, found in one query (under the lock: no one adds to it meanwhile)
+    logged = {
+        done.op_id: done
+        for done in db.session.scalars(
+            select(SyncOp).where(
+                SyncOp.patient_id == actor.id,
+                SyncOp.op_id.in_({op["op_id"] for op in ops}),
+            )
+        )
+    }
     pending = list(range(len(ops)))
     last_chance = False
     # Ops waiting for objects later in the batch go round again, in order, while any
@@ -40,7 +50,7 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
         deferred = []
         for index in pending:
             op = ops[index]
-            done = db.session.get(SyncOp, (actor.id, op["op_id"]))  # a replay
+            done = logged.get(op["op_id"])  # a replay, from before or earlier in this batch
             if done is not None:
                 results[index] = {"op_id": str(op["op_id"]), **done.result}
                 continue
@@ -56,8 +66,8 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
                     op["id"],
                     errors={"data": ["Refers to something that does not exist."]},
                 )
-            db.session.add(SyncOp(patient_id=actor.id, op_id=op["op_id"], result=outcome))
-            db.session.flush()
+            logged[op["op_id"]] = SyncOp(patient_id=actor.id, op_id=op["op_id"], result=outcome)
+            db.session.add(logged[op["op_id"]])
             results[index] = {"op_id": str(op["op_id"]), **outcome}
         if last_chance:
             break
@@ -70,29 +80,51 @@ def changes(actor: User, since: int, limit: int) -> dict:
     """Every change to my synced objects after `since`, oldest first.
 
     The counter is read first: every change numbered up to it has committed (they commit
-    in counter order), so bounding each type's query by it gives one consistent cut even
-    when a batch touching several types commits between those queries.
+    in counter order), so bounding each read by it gives one consistent cut even when a
+    batch touching several types commits between this pull's statements. One probe finds
+    the numbers (and types) of the page; then only the types on it are loaded, each by
+    the page's range of numbers: a phone with two new entries costs four statements, not
+    one per synced type.
     """
     head = clock.current(actor.id)
     if head <= since:  # nothing new: the common case for a phone checking in
         return {"changes": [], "cursor": str(since), "has_more": False}
+    types = list(REGISTRY.values())
+    legs = [
+        select(literal(i, Integer).label("kind"), synced.model.change_seq.label("seq"))
+        .where(
+            synced.model.patient_id == actor.id,
+            synced.model.change_seq > since,
+            synced.model.change_seq <= head,
+        )
+        .order_by(synced.model.change_seq)
+        .limit(limit + 1)
+        .subquery()
+        for i, synced in enumerate(types)
+    ]
+    probe = union_all(*(select(leg.c.kind, leg.c.seq) for leg in legs)).subquery()
+    numbered = db.session.execute(
+        select(probe.c.kind, probe.c.seq).order_by(probe.c.seq).limit(limit + 1)
+    ).all()
+    page = numbered[:limit]
+    if not page:  # the counter moved, but nothing of mine is numbered in between
+        return {"changes": [], "cursor": str(head), "has_more": False}
+    end = page[-1].seq
     found = []
-    for synced in REGISTRY.values():
+    for i in sorted({row.kind for row in page}):
+        synced = types[i]
         model = synced.model
         rows = db.session.scalars(
             select(model)
             .where(
                 model.patient_id == actor.id,
                 model.change_seq > since,
-                model.change_seq <= head,
+                model.change_seq <= end,
             )
             .options(*synced.load_options)
-            .order_by(model.change_seq)
-            .limit(limit + 1)
-        )
+        ).all()
         found.extend((row.change_seq, synced, row) for row in rows)
     found.sort(key=lambda item: item[0])
-    page = found[:limit]
     return {
         "changes": [
             {
@@ -100,10 +132,24 @@ def changes(actor: User, since: int, limit: int) -> dict:
                 "id": str(row.id),
                 "version": row.version,
                 "deleted": row.deleted,
-                "data": None if row.deleted else synced.serialize(row),
+                "data": None if row.deleted else data,
             }
-            for _, synced, row in page
+            for (_, synced, row), data in zip(found, _serialized(found), strict=True)
         ],
-        "cursor": str(page[-1][0] if page else max(since, 0)),
-        "has_more": len(found) > limit,
+        "cursor": str(end),
+        "has_more": len(numbered) > limit,
     }
+
+
+def _serialized(found: list) -> list:
+    """Each live row's data, a type's rows serialised together (one query for what they
+    need, such as check-ins' flags, rather than one per row)."""
+    out: dict[int, dict] = {}
+    by_type: dict[str, list] = {}
+    for _, synced, row in found:
+        if not row.deleted:
+            by_type.setdefault(synced.name, []).append(row)
+    for name, rows in by_type.items():
+        for row, data in zip(rows, REGISTRY[name].serialize_many(rows), strict=True):
+            out[id(row)] = data
+    return [out.get(id(row)) for _, _, row in found]

@@ -1,10 +1,9 @@
 """The therapist's caseload, pre-session brief and the patient's access log."""
 
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from server.audit.models import AuditEvent
 from server.auth.models import Role, User
@@ -13,6 +12,7 @@ from server.checkins.models import CheckIn
 from server.db import utcnow
 from server.extensions import db
 from server.journal.models import JournalEntry
+from tests.factories import counting_statements
 from tests.unit.test_scoring import answers_totalling
 
 ENTRIES = "/api/v1/journal/entries"
@@ -39,22 +39,6 @@ def phq9(patient, total, days_ago, **extra):
     )
     assert response.status_code == 201
     return response.json
-
-
-@contextmanager
-def counting_statements(app):
-    counts = {"n": 0}
-
-    def count(*_args, **_kwargs):
-        counts["n"] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield counts
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_brief_holds_exactly_the_shared_items_of_the_window(therapist, make_patient, patient, link):

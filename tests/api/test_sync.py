@@ -5,8 +5,10 @@ import uuid
 
 from sqlalchemy import select, text
 
+from server.db import utcnow
 from server.extensions import db
 from server.sync.models import SyncOp
+from tests.factories import counting_statements
 
 PUSH = "/api/v1/sync/push"
 CHANGES = "/api/v1/sync/changes"
@@ -216,6 +218,33 @@ def test_changes_page_oldest_first_and_an_empty_delta(patient):
     empty = patient.get(f"{CHANGES}?since={cursor}").json
     assert empty == {"changes": [], "cursor": cursor, "has_more": False}
     assert patient.get(f"{CHANGES}?since=-1").status_code == 422
+
+
+def test_a_pulls_statements_do_not_grow_with_the_page(app, patient):
+    """A page of 40 check-ins and entries costs what a page of one of each costs: a
+    check-in's flag comes with its page, not one query per check-in."""
+
+    def answer_and_write(n):
+        for _ in range(n):
+            checkin = {
+                "instrument": "daily",
+                "answers": {"mood": 4, "safety": False},
+                "answered_at": utcnow().isoformat(),
+            }
+            response = patient.post("/api/v1/checkins", json=checkin)
+            assert response.status_code == 201, response.json
+        push(patient, [op(uuid.uuid4(), {"body": "x"}) for _ in range(n)])
+
+    cursor = pull_all(patient)[1]
+    answer_and_write(1)
+    with counting_statements(app) as one:
+        page = patient.get(f"{CHANGES}?since={cursor}").json
+    assert sorted(c["type"] for c in page["changes"]) == ["checkin", "journal_entry"]
+    answer_and_write(20)
+    with counting_statements(app) as many:
+        page = patient.get(f"{CHANGES}?since={page['cursor']}").json
+    assert len(page["changes"]) == 40
+    assert one["n"] == many["n"]
 
 
 def test_sync_is_for_patients(therapist, client):
