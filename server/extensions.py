@@ -14,6 +14,7 @@ from server.schemas import ErrorSchema
 class BetweenApi(Api):
     ERROR_SCHEMA = ErrorSchema  # documents every key our error answers can carry
 
+
 # Routes commit, then serialise what they return: expiring it on commit would reload
 # every object with one more SELECT each (nothing here relies on server-side defaults).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})

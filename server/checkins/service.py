@@ -436,7 +436,5 @@ def sync_delete(actor, checkin_id, base_version) -> dict:
 
 
 register(
-    SyncedType(
-        TYPE, CheckIn, serialize, sync_upsert, sync_delete, serialize_page=serialize_page
-    )
+    SyncedType(TYPE, CheckIn, serialize, sync_upsert, sync_delete, serialize_page=serialize_page)
 )
