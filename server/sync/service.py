@@ -9,13 +9,13 @@ Rules that keep every word (../shared/DESIGN.md, "Offline and sync"):
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, literal, select, union_all
+from sqlalchemy import Integer, bindparam, literal, select, union_all
 
 from server.auth.models import User
 from server.extensions import db
 from server.sync import clock
 from server.sync.models import SyncOp
-from server.sync.registry import REGISTRY, REJECTED, Deferred, result
+from server.sync.registry import REGISTRY, REJECTED, Deferred, SyncedType, result
 
 
 def _apply(actor: User, op: dict, last_chance: bool) -> dict:
@@ -76,6 +76,54 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
     return results
 
 
+# Statements built once, with bound parameters: building a SQLAlchemy statement costs
+# more CPU than the database spends answering these (bench/load.py).
+_STATEMENTS: dict = {}
+
+
+def _probe(types: tuple[SyncedType, ...]):
+    """The numbers and types of a page: the first `limit` changes of each type after
+    `since` up to `head`, merged, the first `limit` of those."""
+    key = ("probe", tuple((t.name, t.model) for t in types))
+    if key not in _STATEMENTS:
+        legs = [
+            select(literal(i, Integer).label("kind"), t.model.change_seq.label("seq"))
+            .where(
+                t.model.patient_id == bindparam("patient"),
+                t.model.change_seq > bindparam("since"),
+                t.model.change_seq <= bindparam("head"),
+            )
+            .order_by(t.model.change_seq)
+            .limit(bindparam("limit"))
+            .subquery()
+            for i, t in enumerate(types)
+        ]
+        merged = union_all(*(select(leg.c.kind, leg.c.seq) for leg in legs)).subquery()
+        _STATEMENTS[key] = (
+            select(merged.c.kind, merged.c.seq)
+            .order_by(merged.c.seq)
+            .limit(bindparam("limit"))
+        )
+    return _STATEMENTS[key]
+
+
+def _page_of(synced: SyncedType):
+    """One type's rows numbered after `since` up to `end`."""
+    key = ("page", synced.name, synced.model)
+    if key not in _STATEMENTS:
+        model = synced.model
+        _STATEMENTS[key] = (
+            select(model)
+            .where(
+                model.patient_id == bindparam("patient"),
+                model.change_seq > bindparam("since"),
+                model.change_seq <= bindparam("end"),
+            )
+            .options(*synced.load_options)
+        )
+    return _STATEMENTS[key]
+
+
 def changes(actor: User, since: int, limit: int) -> dict:
     """Every change to my synced objects after `since`, oldest first.
 
@@ -89,23 +137,9 @@ def changes(actor: User, since: int, limit: int) -> dict:
     head = clock.current(actor.id)
     if head <= since:  # nothing new: the common case for a phone checking in
         return {"changes": [], "cursor": str(since), "has_more": False}
-    types = list(REGISTRY.values())
-    legs = [
-        select(literal(i, Integer).label("kind"), synced.model.change_seq.label("seq"))
-        .where(
-            synced.model.patient_id == actor.id,
-            synced.model.change_seq > since,
-            synced.model.change_seq <= head,
-        )
-        .order_by(synced.model.change_seq)
-        .limit(limit + 1)
-        .subquery()
-        for i, synced in enumerate(types)
-    ]
-    probe = union_all(*(select(leg.c.kind, leg.c.seq) for leg in legs)).subquery()
-    numbered = db.session.execute(
-        select(probe.c.kind, probe.c.seq).order_by(probe.c.seq).limit(limit + 1)
-    ).all()
+    types = tuple(REGISTRY.values())
+    params = {"patient": actor.id, "since": since, "head": head, "limit": limit + 1}
+    numbered = db.session.execute(_probe(types), params).all()
     page = numbered[:limit]
     if not page:  # the counter moved, but nothing of mine is numbered in between
         return {"changes": [], "cursor": str(head), "has_more": False}
@@ -113,15 +147,8 @@ def changes(actor: User, since: int, limit: int) -> dict:
     found = []
     for i in sorted({row.kind for row in page}):
         synced = types[i]
-        model = synced.model
         rows = db.session.scalars(
-            select(model)
-            .where(
-                model.patient_id == actor.id,
-                model.change_seq > since,
-                model.change_seq <= end,
-            )
-            .options(*synced.load_options)
+            _page_of(synced), {"patient": actor.id, "since": since, "end": end}
         ).all()
         found.extend((row.change_seq, synced, row) for row in rows)
     found.sort(key=lambda item: item[0])
