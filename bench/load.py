@@ -760,6 +760,12 @@ def measure_costs(app, accounts: dict, rounds: int) -> dict:
     def caseload():
         call("GET", "/api/v1/caseload", as_therapist, 200)
 
+    def signed_in_nothing():  # the floor: sign-in check, hooks, a JSON answer, no work
+        call("GET", "/api/v1/no-such-route", as_patient, 404)
+
+    def anonymous_nothing():
+        call("GET", "/api/v1/no-such-route", {}, 404)
+
     kinds = {
         "pull": pull,
         "write entry": write_entry,
@@ -767,6 +773,8 @@ def measure_costs(app, accounts: dict, rounds: int) -> dict:
         "check-in": check_in,
         "brief": brief,
         "caseload": caseload,
+        "floor: signed-in 404": signed_in_nothing,
+        "floor: anonymous 404": anonymous_nothing,
     }
     samples = {name: {"wall": [], "cpu": [], "stmts": []} for name in kinds}
     with app.app_context():
@@ -814,7 +822,7 @@ def print_costs(costs: dict, rounds: int, levels: list[int]) -> None:
     )
     for name, c in costs.items():
         print(
-            f"    {name:12} {c['wall_ms']:7.1f} ms wall {c['cpu_ms']:7.1f} ms CPU "
+            f"    {name:21} {c['wall_ms']:7.1f} ms wall {c['cpu_ms']:7.1f} ms CPU "
             f"{c['stmts']:5.0f} statements"
         )
     for users in levels:

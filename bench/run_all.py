@@ -588,6 +588,20 @@ def write_report(
             f"rows or none, {costs['write entry']['stmts']:.0f} for a new entry and "
             f"{costs['push']['stmts']:.0f} for a push of two new entries."
         )
+        floor = costs.get("floor: signed-in 404")
+        run50 = next((r for r in pg["runs"] if r["users"] == 50), None)
+        if floor and run50 and run50["routes"]["all"]["requests"]:
+            n = run50["routes"]["all"]["requests"]
+            w(
+                f"- The floor: a signed-in request that does no work at all (a 404: the "
+                f"session lookup, the request hooks, the JSON log line and a JSON answer) "
+                f"costs {floor['cpu_ms']:.1f} ms of app CPU in-process, "
+                f"{costs['floor: anonymous 404']['cpu_ms']:.1f} ms without the session. In "
+                f"the 50-user run, each request also cost "
+                f"{run50['cpu']['postgres'] / n * 1000:.1f} ms of PostgreSQL CPU and "
+                f"{run50['cpu']['locust'] / n * 1000:.1f} ms of locust CPU, on the same "
+                f"{cores} cores."
+            )
     w("")
     w("### Errors under load\n")
     any_error = False
