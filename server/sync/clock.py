@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import BigInteger, Uuid, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -35,13 +35,16 @@ def _ensure_clock(patient_id: uuid.UUID) -> None:
 
 
 # Built once, with bound parameters: a statement costs more CPU to build than to run.
+# The parameters carry their types: at import, a foreign key column's type may not be
+# known yet, and an untyped UUID reaches SQLite unconverted.
+_PATIENT = bindparam("patient", type_=Uuid())
 _ADVANCE = (
     update(SyncClock)
-    .where(SyncClock.patient_id == bindparam("patient"))
-    .values(counter=SyncClock.counter + bindparam("step"))
+    .where(SyncClock.patient_id == _PATIENT)
+    .values(counter=SyncClock.counter + bindparam("step", type_=BigInteger()))
     .returning(SyncClock.counter)
 )
-_CURRENT = select(SyncClock.counter).where(SyncClock.patient_id == bindparam("patient"))
+_CURRENT = select(SyncClock.counter).where(SyncClock.patient_id == _PATIENT)
 
 
 def _advance(patient_id: uuid.UUID, step: int) -> int:

@@ -9,7 +9,7 @@ Rules that keep every word (../shared/DESIGN.md, "Offline and sync"):
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, bindparam, literal, select, union_all
+from sqlalchemy import BigInteger, Integer, Uuid, bindparam, literal, select, union_all
 
 from server.auth.models import User
 from server.extensions import db
@@ -89,12 +89,12 @@ def _probe(types: tuple[SyncedType, ...]):
         legs = [
             select(literal(i, Integer).label("kind"), t.model.change_seq.label("seq"))
             .where(
-                t.model.patient_id == bindparam("patient"),
-                t.model.change_seq > bindparam("since"),
-                t.model.change_seq <= bindparam("head"),
+                t.model.patient_id == bindparam("patient", type_=Uuid()),
+                t.model.change_seq > bindparam("since", type_=BigInteger()),
+                t.model.change_seq <= bindparam("head", type_=BigInteger()),
             )
             .order_by(t.model.change_seq)
-            .limit(bindparam("limit"))
+            .limit(bindparam("limit", type_=Integer()))
             .subquery()
             for i, t in enumerate(types)
         ]
@@ -102,7 +102,7 @@ def _probe(types: tuple[SyncedType, ...]):
         _STATEMENTS[key] = (
             select(merged.c.kind, merged.c.seq)
             .order_by(merged.c.seq)
-            .limit(bindparam("limit"))
+            .limit(bindparam("limit", type_=Integer()))
         )
     return _STATEMENTS[key]
 
@@ -115,9 +115,9 @@ def _page_of(synced: SyncedType):
         _STATEMENTS[key] = (
             select(model)
             .where(
-                model.patient_id == bindparam("patient"),
-                model.change_seq > bindparam("since"),
-                model.change_seq <= bindparam("end"),
+                model.patient_id == bindparam("patient", type_=Uuid()),
+                model.change_seq > bindparam("since", type_=BigInteger()),
+                model.change_seq <= bindparam("end", type_=BigInteger()),
             )
             .options(*synced.load_options)
         )
