@@ -5,7 +5,7 @@
 # migration and PostgreSQL suites again on a fresh database made on that server.
 #   make bench  run every benchmark on SQLite and PostgreSQL (BENCH_DATABASE_URL, a
 #               server URL; each script makes and drops its own database there) and
-#               write bench/RESULTS.md and bench/plots/*.png (about 15-20 minutes)
+#               write bench/RESULTS.md and bench/plots/*.png (about 10-20 minutes)
 
 PYTHON ?= python3
 VENV ?= .venv

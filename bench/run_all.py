@@ -38,7 +38,8 @@ BENCH = ROOT / "bench"
 PLOTS = BENCH / "plots"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgresql")
-NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+PACED_RATES = (2, 3, 4)  # requests/s per user for the paced PostgreSQL runs at 50 users
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "none": "no database"}
 
 
 # -- running -----------------------------------------------------------------------------
@@ -361,7 +362,8 @@ def plot_all(results: dict) -> list[str]:
 
 def collect(raw: dict) -> dict:
     """Per backend, each script's repetitions folded into median and spread."""
-    results: dict = {"sync": {}, "brief": {}, "push": {}, "pwa": {}, "load": {}}
+    results: dict = {"sync": {}, "brief": {}, "push": {}, "pwa": {}, "load": {}, "paced": {}}
+    results["locust_check"] = None
     for b in BACKENDS:
         reps = [r["json"] for r in raw["sync"].get(b, []) if r and r["json"]]
         if reps:
@@ -401,6 +403,11 @@ def collect(raw: dict) -> dict:
         reps = [r["json"] for r in raw["load"].get(b, []) if r and r["json"]]
         if reps:
             results["load"][b] = reps[0]
+        reps = [r["json"] for r in raw.get("paced", {}).get(b, []) if r and r["json"]]
+        if reps:
+            results["paced"][b] = reps
+    checks = [r["json"] for r in raw.get("locust_check", {}).get("none", []) if r and r["json"]]
+    results["locust_check"] = checks[0] if checks else None
     return results
 
 
@@ -454,7 +461,7 @@ def why_short(load: dict) -> list[str]:
                 f"- {NAMES[b]}, {run['users']} users: gunicorn used "
                 f"{cpu['web'] / wall:.2f} cores, PostgreSQL (all databases on the server) "
                 f"{cpu['postgres'] / wall:.2f}, locust {cpu['locust'] / wall:.2f}, other "
-                f"processes on the machine {cpu['other'] / wall:.2f} (of {cores}); "
+                f"processes on the machine {max(cpu['other'], 0) / wall:.2f} (of {cores}); "
                 f"{ms(per_request and per_request)} ms of gunicorn CPU per request "
                 f"(in-process estimate for this mix: {mix:.1f} ms), so all {cores} cores "
                 f"for gunicorn alone would give at most "
@@ -488,15 +495,24 @@ def write_report(
     w(f"- {info['cores']} cores ({info.get('cpu')}), {info['memory_gb']:.1f} GB memory")
     w(f"- Python {info['python']}, SQLite {info['sqlite']}, PostgreSQL {info['postgresql']}")
     w(f"- {info['platform']}")
-    w(
-        f"- **A shared, loaded machine**: other engineers ran their test suites on it at the "
-        f"same time. Before the first benchmark something else kept "
-        f"{info['busy_before']:.2f} of {info['cores']} cores busy, after the last "
-        f"{info['busy_after']:.2f}; load average {info['loadavg_before']} before, "
-        f"{info['loadavg_after']} after. Absolute times here are pessimistic and noisy; "
-        "compare figures within one run, and the CPU-per-request figures below, which "
-        "depend much less on what else runs.\n"
-    )
+    busy = max(info["busy_before"], info["busy_after"])
+    if busy > 0.2:
+        w(
+            f"- **A shared, loaded machine**: something else kept "
+            f"{info['busy_before']:.2f} of {info['cores']} cores busy before the first "
+            f"benchmark and {info['busy_after']:.2f} after the last; load average "
+            f"{info['loadavg_before']} before, {info['loadavg_after']} after. Absolute times "
+            "here are pessimistic and noisy; compare figures within one run, and the "
+            "CPU-per-request figures below, which depend much less on what else runs.\n"
+        )
+    else:
+        w(
+            f"- **A quiet machine**: nothing else kept it busy ({info['busy_before']:.2f} of "
+            f"{info['cores']} cores before the first benchmark, {info['busy_after']:.2f} after "
+            f"the last; the load average after, {info['loadavg_after']}, is the benchmarks' "
+            "own). It is a virtual machine: its speed still varies from hour to hour, so "
+            "compare figures within one run, and the CPU-per-request figures.\n"
+        )
     w("## Headline: mixed load and the sync pull\n")
     load = results["load"]
     if not any(load.values()):
@@ -557,6 +573,40 @@ def write_report(
     w("")
     w("### Targets\n")
     out.extend(load_verdicts(load))
+    paced = results.get("paced", {}).get("postgresql") or []
+    if paced:
+        w("")
+        w(
+            "Paced, below saturation: 50 users on PostgreSQL, each at most the given rate, "
+            "so what is offered is less than the machine served above; client-side ms as "
+            "locust saw them, and the app's own time from its request log (n=1 run each):\n"
+        )
+        w(
+            "| offered requests/s | served requests/s | client p50 | client p95 | client p99 "
+            "| app p50 | app p95 | failed / requests |"
+        )
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for data in paced:
+            for run in data["runs"]:
+                agg, server = run["routes"]["all"], run["server"]
+                offered = run["users"] * data["rate_per_user"]
+                w(
+                    f"| {offered:,.0f} | {agg['rps']:,.0f} | {ms(agg['p50'])} | "
+                    f"{ms(agg['p95'])} | {ms(agg['p99'])} | {server['server_p50_ms']} | "
+                    f"{server['server_p95_ms']} | {agg['failures']:,} / {agg['requests']:,} |"
+                )
+        check = results.get("locust_check")
+        if check:
+            lo, th = check["locust"], check["threads"]
+            w(
+                f"\nHow much of that is locust's own (bench/locust_check.py): the same gunicorn "
+                f"serving a stub that only burns {check['cpu_ms']:g} ms of CPU per request, "
+                f"{check['users']} users at {check['rate']:g} requests/s each. From locust: "
+                f"p50 {lo['p50']:.0f} ms, p95 {lo['p95']:.0f} ms; from plain client threads "
+                f"on the same schedule: p50 {th['p50']:.0f} ms, p95 {th['p95']:.0f} ms. The "
+                "server did the same work both times, so on this machine most of the gap "
+                "between locust's times and the app's own is the load generator's."
+            )
     w("")
     w("### Where the time goes\n")
     w(
@@ -788,7 +838,9 @@ def main(argv: list[str] | None = None) -> None:
             f"before starting",
             flush=True,
         )
-        raw: dict = {name: {} for name in ("sync", "brief", "push", "pwa", "load")}
+        raw: dict = {
+            name: {} for name in ("sync", "brief", "push", "pwa", "load", "paced", "locust_check")
+        }
         plan = []  # (script, backend, args, repetitions, timeout)
         for b in BACKENDS:
             url = db_args(b, args.database_url)
@@ -813,10 +865,20 @@ def main(argv: list[str] | None = None) -> None:
                         900,
                     )
                 )
+        if "load" in only:
+            # Below saturation: 50 users offering less than the machine can serve, so the
+            # latencies are the app's, not a queue's.
+            url = db_args("postgresql", args.database_url)
+            for rate in PACED_RATES:
+                paced = ["--users", "50", "--rate", str(rate), "--seconds", load_seconds]
+                paced += ["--repeats", "5", "--cost-rounds", "5", "--json", "{json}"]
+                plan.append(("load", "postgresql", url + paced, 1, 900))
+            plan.append(("locust_check", "none", ["--json", "{json}"], 1, 300))
         for script, backend, script_args, n, timeout in plan:
+            key = "paced" if "--rate" in script_args else script
             for _ in range(n):
                 got = runner.run(script, backend, script_args, timeout)
-                raw[script].setdefault(backend, []).append(got)
+                raw[key].setdefault(backend, []).append(got)
         info["busy_after"] = busy_cores()
         info["loadavg_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
