@@ -18,11 +18,12 @@ from server import crypto, logs
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
     # WAL lets readers and a writer work at once; SQLite leaves foreign keys off unless asked.
+    # A writer waits for the write lock for sqlite3's `timeout` (5 s unless connect_args
+    # say otherwise), then the request answers 503 (server/errors.py).
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
 

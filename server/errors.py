@@ -12,6 +12,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,22 @@ def handle_http_exception(exc: HTTPException):
     return _response(code, error_body(code, message, errors, extra), headers)
 
 
+BUSY_RETRY_SECONDS = 1
+
+
+def handle_database_error(exc: OperationalError):
+    """SQLite answers "database is locked" when a write waited out its busy timeout
+    behind other writers. Nothing of the request was kept (its transaction rolls back),
+    so say so and when to try again: the PWA keeps the change in its outbox and does."""
+    if "database is locked" not in str(getattr(exc, "orig", "")):
+        return handle_unexpected(exc)
+    log.warning("database busy: answered 503")
+    body = error_body(
+        503, "The server is busy. Nothing from this request was saved; try again in a moment."
+    )
+    return _response(503, body, [("Retry-After", str(BUSY_RETRY_SECONDS))])
+
+
 def handle_unexpected(exc: Exception):
     # Log the type and traceback, never request bodies: they may hold health details.
     log.exception("unhandled %s", type(exc).__name__)
@@ -94,4 +111,5 @@ def handle_unexpected(exc: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -100,3 +100,33 @@ def test_security_headers(client):
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
     page.close()
+
+
+@pytest.mark.app_config(SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 0.2}})
+def test_a_write_that_waits_out_sqlites_lock_is_503_and_the_retry_keeps_it_once(
+    app, patient, database_url
+):
+    """Another writer holds SQLite's write lock past the busy timeout: the answer is 503
+    with Retry-After, nothing half-written; the same request again, later, is saved once."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's single write lock; PostgreSQL writers wait on row locks")
+    entry = {"id": "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "body": "held up", "shared": False}
+    holder = sqlite3.connect(make_url(database_url).database)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+    try:
+        response = patient.post("/api/v1/journal/entries", json=entry)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert_shape(response, 503)
+    assert response.headers["Retry-After"] == "1"
+    assert "Nothing from this request was saved" in response.json["message"]
+    assert patient.get("/api/v1/journal/entries").json["entries"] == []
+
+    assert patient.post("/api/v1/journal/entries", json=entry).status_code == 201
+    listed = patient.get("/api/v1/journal/entries").json["entries"]
+    assert [e["body"] for e in listed] == ["held up"]
