@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from contextlib import contextmanager
@@ -52,28 +50,27 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SECRET_KEY", "bench-secret-" + "x" * 40)
 os.environ.setdefault("BETWEEN_ENV", "test")
 
+import common  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from common import (  # noqa: E402
+    PASSWORD,
+    checkin_row,
+    entry_row,
+    fresh_database,
+    insert_rows,
+    session_row,
+)
 
-from config.settings import normalise_database_url  # noqa: E402
-from server import create_app  # noqa: E402
 from server.auth.models import Role, User  # noqa: E402
 from server.care.models import CareLink  # noqa: E402
 from server.checkins.models import CheckIn, RiskFlag  # noqa: E402
-from server.checkins.scoring import score  # noqa: E402
 from server.extensions import db  # noqa: E402
-from server.journal.models import EntryKind, EntryTag, JournalEntry  # noqa: E402
+from server.journal.models import EntryTag, JournalEntry  # noqa: E402
 from server.sessions.models import SessionKind, TreatmentSession  # noqa: E402
 
 CASELOAD = "/api/v1/caseload"
-PASSWORD = "a-long-bench-passphrase"
-SEED_CHUNK = 5000
 FLAG_EVERY = 20  # one caseload patient in twenty has an open risk flag
 INTEGRATION_DAYS_AGO = 10  # the latest integration session: the brief's default window
-BODY = (
-    "Walked to the river after the session and sat with the part that wanted to leave. "
-    "It was quieter than last week. Wrote down what it said so I can bring it on Tuesday."
-)
 ENTRIES_INDEX = "ix_journal_entries_patient_written"
 CHECKINS_INDEX = "ix_checkins_patient_instrument_at"
 
@@ -81,44 +78,9 @@ CHECKINS_INDEX = "ix_checkins_patient_instrument_at"
 # -- database ----------------------------------------------------------------------------
 
 
-@contextmanager
-def fresh_database(database_url: str | None):
-    """A new, empty database: a SQLite file, or a uniquely named PostgreSQL database."""
-    if not database_url:
-        with tempfile.TemporaryDirectory(prefix="between-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    server_url = make_url(normalise_database_url(database_url))
-    name = f"between_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def make_app(url: str):
-    from flask_migrate import upgrade
-
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "TESTING": True,
-            # a handful of therapists and patients sign up through the API
-            "RATELIMIT_REGISTER": "100 per minute",
-        }
-    )
-    logging.disable(logging.INFO)  # migrations/env.py sets up its own INFO logging
-    try:
-        with app.app_context():
-            upgrade()
-    finally:
-        logging.disable(logging.NOTSET)
-    return app
+    # a handful of therapists and patients sign up through the API
+    return common.make_app(url, TESTING=True, RATELIMIT_REGISTER="100 per minute")
 
 
 class StatementRecorder:
@@ -171,13 +133,6 @@ def register(app, role: str, label: str):
     return client, uuid.UUID(response.json["id"])
 
 
-def insert_rows(model, rows: list[dict]) -> None:
-    """Bulk insert into the model's table, in chunks (rows of one table share their keys)."""
-    table = model.__table__
-    for i in range(0, len(rows), SEED_CHUNK):
-        db.session.execute(sa.insert(table), rows[i : i + SEED_CHUNK])
-
-
 def phq9_answers(total: int, item9: int = 0) -> dict:
     """`total` spread over items 1-8 (0-3 each), then item 9 on top."""
     answers, left = {}, total - item9
@@ -197,74 +152,6 @@ def daily_answers(day: int) -> dict:
         "rumination": day % 7,
         "note": "slept badly, better by the afternoon" if day % 5 == 0 else "",
         "safety": False,
-    }
-
-
-def checkin_row(patient_id, instrument: str, answers: dict, at: datetime, now: datetime):
-    scored = score(instrument, answers)
-    return {
-        "id": uuid.uuid4(),
-        "patient_id": patient_id,
-        "instrument": instrument,
-        "answers": answers,
-        "answered_at": at,
-        "answered_offset_minutes": 0,
-        "score": scored.score,
-        "severity": scored.severity,
-        "complete": scored.complete,
-        "note_private": bool(answers.get("note")),
-        "session_id": None,
-        "created_at": at,
-        "version": 1,
-        "deleted": False,
-        "change_seq": 0,
-    }
-
-
-def entry_row(patient_id, at: datetime, *, shared: bool, read_at, for_session=False, n=0):
-    return {
-        "id": uuid.uuid4(),
-        "patient_id": patient_id,
-        "title": f"Day {n}",
-        "body": BODY,
-        "mood": n % 10,
-        "emotions": ["calm"] if n % 2 else ["tired", "hopeful"],
-        "part_ids": [],
-        "kind": EntryKind.FREE,
-        "prompt_id": None,
-        "session_id": None,
-        "shared": shared,
-        "for_session": for_session,
-        "written_at": at,
-        "written_offset_minutes": 0,
-        "created_at": at,
-        "updated_at": at,
-        "read_by_therapist_at": read_at,
-        "conflict_of": None,
-        "version": 1,
-        "deleted": False,
-        "deleted_at": None,
-        "change_seq": 0,
-    }
-
-
-def session_row(patient_id, therapist_id, kind: SessionKind, at: datetime):
-    return {
-        "id": uuid.uuid4(),
-        "patient_id": patient_id,
-        "therapist_id": therapist_id,
-        "kind": kind,
-        "starts_at": at,
-        "starts_offset_minutes": 0,
-        "duration_minutes": 60 if kind is not SessionKind.DOSING else 120,
-        "route": None,
-        "note": "",
-        "title": kind.value.title(),
-        "created_at": at,
-        "updated_at": at,
-        "version": 1,
-        "deleted": False,
-        "change_seq": 0,
     }
 
 
@@ -301,10 +188,8 @@ def seed_caseload(app, therapist_id: uuid.UUID, n: int) -> list[uuid.UUID]:
         )
         links.append(link_row(therapist_id, pid, now - 60 * day))
         flagged = k % FLAG_EVERY == 0
-        older = checkin_row(pid, "phq9", phq9_answers(8 + k % 10), now - 8 * day, now)
-        latest = checkin_row(
-            pid, "phq9", phq9_answers(6 + k % 12, 1 if flagged else 0), now - day, now
-        )
+        older = checkin_row(pid, "phq9", phq9_answers(8 + k % 10), now - 8 * day)
+        latest = checkin_row(pid, "phq9", phq9_answers(6 + k % 12, 1 if flagged else 0), now - day)
         checkins += [older, latest]
         if flagged:
             flags.append(
@@ -368,11 +253,11 @@ def seed_history(app, therapist_id: uuid.UUID, patient_id: uuid.UUID, days: int)
             ]
         # a daily check-in each morning, a PHQ-9 each week
         morning = min(date + timedelta(hours=8), now - timedelta(minutes=45))
-        checkins.append(checkin_row(patient_id, "daily", daily_answers(d), morning, now))
+        checkins.append(checkin_row(patient_id, "daily", daily_answers(d), morning))
         if d % 7 == 1:
             total = 4 + (d // 7) % 15  # drifts between 4 and 18
             at = min(morning + timedelta(hours=1), now - timedelta(minutes=30))
-            checkins.append(checkin_row(patient_id, "phq9", phq9_answers(total), at, now))
+            checkins.append(checkin_row(patient_id, "phq9", phq9_answers(total), at))
     # a dosing and its integration session each quarter, the latest integration 10 days
     # ago (it opens the brief's default window), and the next preparation session ahead
     for d in range(INTEGRATION_DAYS_AGO, days, 91):

@@ -42,7 +42,6 @@ import resource
 import secrets
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,7 +49,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,81 +64,48 @@ os.environ["FIELD_ENCRYPTION_KEYS"] = new_key_spec()
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("REDIS_URL", None)  # rate limits in memory: the load signs nobody in
 
+import common  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from common import (  # noqa: E402
+    BODY,
+    PASSWORD,
+    checkin_row,
+    entry_row,
+    free_port,
+    fresh_database,
+    insert_rows,
+    session_row,
+)
 
-from config.settings import normalise_database_url  # noqa: E402
-from server import create_app  # noqa: E402
 from server.auth import passwords  # noqa: E402
 from server.auth.models import Role, User, UserSession  # noqa: E402
 from server.care.models import CareLink  # noqa: E402
 from server.checkins.models import CheckIn  # noqa: E402
-from server.checkins.scoring import score  # noqa: E402
 from server.extensions import db  # noqa: E402
-from server.journal.models import EntryKind, EntryTag, JournalEntry  # noqa: E402
+from server.journal.models import EntryTag, JournalEntry  # noqa: E402
 from server.sessions.models import SessionKind, TreatmentSession  # noqa: E402
 from server.sync import service as sync_service  # noqa: E402
 from server.sync.models import SyncClock  # noqa: E402
 from server.sync.registry import REGISTRY  # noqa: E402
 
-PASSWORD = "a-long-bench-passphrase"
 CHANGES = "/api/v1/sync/changes"
-SEED_CHUNK = 5000
 HISTORY_DAYS = 60
 RATIO_ENTRIES = 1000
 RATIO_LIMIT = 200
-BODY = (
-    "Walked to the river after the session and sat with the part that wanted to leave. "
-    "It was quieter than last week. Wrote down what it said so I can bring it on Tuesday."
-)
 
 
 # -- database ----------------------------------------------------------------------------
 
 
-@contextmanager
-def fresh_database(database_url: str | None):
-    """A new, empty database: a SQLite file, or a uniquely named PostgreSQL database."""
-    if not database_url:
-        with tempfile.TemporaryDirectory(prefix="between-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    server_url = make_url(normalise_database_url(database_url))
-    name = f"between_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def make_app(url: str):
     """The app on this database, migrated; its request log goes nowhere (but is written,
     so in-process timings pay for it as gunicorn's do)."""
-    from flask_migrate import upgrade
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    logging.disable(logging.INFO)  # migrations/env.py sets up its own INFO logging
-    try:
-        with app.app_context():
-            upgrade()
-    finally:
-        logging.disable(logging.NOTSET)
+    app = common.make_app(url)
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
     return app
-
-
-def insert_rows(model, rows: list[dict]) -> None:
-    table = model.__table__
-    for i in range(0, len(rows), SEED_CHUNK):
-        db.session.execute(sa.insert(table), rows[i : i + SEED_CHUNK])
 
 
 # -- seeding -----------------------------------------------------------------------------
@@ -162,74 +127,6 @@ def user_row(role: Role, label: str, password_hash: str, now: datetime) -> dict:
         "totp_secret": "JBSWY3DPEHPK3PXP" if role is Role.THERAPIST else None,
         "totp_enabled": role is Role.THERAPIST,
         "totp_last_step": None,
-    }
-
-
-def entry_row(patient_id, at: datetime, n: int, shared: bool) -> dict:
-    return {
-        "id": uuid.uuid4(),
-        "patient_id": patient_id,
-        "title": f"Day {n}",
-        "body": BODY,
-        "mood": n % 11,
-        "emotions": ["calm"] if n % 2 else ["tired", "hopeful"],
-        "part_ids": [],
-        "kind": EntryKind.FREE,
-        "prompt_id": None,
-        "session_id": None,
-        "shared": shared,
-        "for_session": n % 7 == 3,
-        "written_at": at,
-        "written_offset_minutes": 0,
-        "created_at": at,
-        "updated_at": at,
-        "read_by_therapist_at": at + timedelta(days=1) if shared and n > 10 else None,
-        "conflict_of": None,
-        "version": 1,
-        "deleted": False,
-        "deleted_at": None,
-        "change_seq": 0,
-    }
-
-
-def checkin_row(patient_id, instrument: str, answers: dict, at: datetime) -> dict:
-    scored = score(instrument, answers)
-    return {
-        "id": uuid.uuid4(),
-        "patient_id": patient_id,
-        "instrument": instrument,
-        "answers": answers,
-        "answered_at": at,
-        "answered_offset_minutes": 0,
-        "score": scored.score,
-        "severity": scored.severity,
-        "complete": scored.complete,
-        "note_private": False,
-        "session_id": None,
-        "created_at": at,
-        "version": 1,
-        "deleted": False,
-        "change_seq": 0,
-    }
-
-
-def session_row(patient_id, therapist_id, kind: SessionKind, at: datetime) -> dict:
-    return {
-        "id": uuid.uuid4(),
-        "patient_id": patient_id,
-        "therapist_id": therapist_id,
-        "kind": kind,
-        "starts_at": at,
-        "starts_offset_minutes": 0,
-        "duration_minutes": 120 if kind is SessionKind.DOSING else 60,
-        "route": None,
-        "note": "",
-        "title": kind.value.title(),
-        "created_at": at - timedelta(days=7),  # booked a week ahead
-        "updated_at": at - timedelta(days=7),
-        "version": 1,
-        "deleted": False,
-        "change_seq": 0,
     }
 
 
@@ -259,15 +156,20 @@ def patient_history(patient_id, therapist_id, now: datetime) -> dict[type, list[
         if d % 7 == 1:
             answers = {f"phq9_{i}": (d // 7 + i) % 3 for i in range(1, 9)} | {"phq9_9": 0}
             checkins.append(checkin_row(patient_id, "phq9", answers, date + timedelta(hours=9)))
-        entry = entry_row(patient_id, date + timedelta(hours=20), d, shared=d % 3 != 0)
+        at, shared = date + timedelta(hours=20), d % 3 != 0
+        read_at = at + timedelta(days=1) if shared and d > 10 else None
+        entry = entry_row(
+            patient_id, at, n=d, shared=shared, read_at=read_at, for_session=d % 7 == 3
+        )
         entries.append(entry)
         if d % 4 == 0:
             tags.append({"entry_id": entry["id"], "tag": "sleep", "position": 0})
     for kind, days_ago in ((SessionKind.DOSING, 12), (SessionKind.INTEGRATION, 10)):
         at = midnight - days_ago * day + timedelta(hours=14)
-        sessions.append(session_row(patient_id, therapist_id, kind, at))
+        sessions.append(session_row(patient_id, therapist_id, kind, at, booked_at=at - 7 * day))
+    ahead = midnight + 4 * day
     sessions.append(
-        session_row(patient_id, therapist_id, SessionKind.PREPARATION, midnight + 4 * day)
+        session_row(patient_id, therapist_id, SessionKind.PREPARATION, ahead, ahead - 7 * day)
     )
     stamped = sorted(
         [(e["written_at"], e) for e in entries]
@@ -359,7 +261,9 @@ def seed(app, n_patients: int, n_therapists: int) -> dict:
     # the ratio patient: journal entries only, numbered 1..RATIO_ENTRIES
     start = now - timedelta(minutes=RATIO_ENTRIES)
     for i in range(RATIO_ENTRIES):
-        row = entry_row(ratio_patient["id"], start + timedelta(minutes=i), i, shared=False)
+        row = entry_row(
+            ratio_patient["id"], start + timedelta(minutes=i), n=i, for_session=i % 7 == 3
+        )
         row["change_seq"] = i + 1
         rows[JournalEntry].append(row)
     rows[SyncClock].append({"patient_id": ratio_patient["id"], "counter": RATIO_ENTRIES})
@@ -398,12 +302,6 @@ def procfile_web() -> list[str]:
         if line.startswith("web:"):
             return shlex.split(line.split(":", 1)[1])
     raise SystemExit("no web: line in the Procfile")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_web(url: str, workers: int, threads: int, log_path: Path):

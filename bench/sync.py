@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,62 +34,26 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SECRET_KEY", "bench-secret-" + "x" * 40)
 os.environ.setdefault("BETWEEN_ENV", "test")
 
+import common  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from common import BODY, PASSWORD, entry_row, fresh_database, insert_rows  # noqa: E402
 
-from config.settings import normalise_database_url  # noqa: E402
-from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
-from server.journal.models import EntryKind, JournalEntry  # noqa: E402
+from server.journal.models import JournalEntry  # noqa: E402
 from server.sync import clock  # noqa: E402
 from server.sync.registry import REGISTRY  # noqa: E402
 
 CHANGES = "/api/v1/sync/changes"
 PUSH = "/api/v1/sync/push"
-PASSWORD = "a-long-bench-passphrase"
 PAGE = 500
 TYPE = "journal_entry"  # the registered type whose changes query is explained
-SEED_CHUNK = 5000
-BODY = (
-    "Walked to the river after the session and sat with the part that wanted to leave. "
-    "It was quieter than last week. Wrote down what it said so I can bring it on Tuesday."
-)
 
 
 # -- database ----------------------------------------------------------------------------
 
 
-@contextmanager
-def fresh_database(database_url: str | None):
-    """A new, empty database: a SQLite file, or a uniquely named PostgreSQL database."""
-    if not database_url:
-        with tempfile.TemporaryDirectory(prefix="between-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    server_url = make_url(normalise_database_url(database_url))
-    name = f"between_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def make_app(url: str):
-    from flask_migrate import upgrade
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "RATELIMIT_ENABLED": False})
-    logging.disable(logging.INFO)  # migrations/env.py sets up its own INFO logging
-    try:
-        with app.app_context():
-            upgrade()
-    finally:
-        logging.disable(logging.NOTSET)
-    return app
+    return common.make_app(url, TESTING=True, RATELIMIT_ENABLED=False)
 
 
 class StatementCounter:
@@ -128,39 +89,15 @@ def seed_entries(app, patient_id: uuid.UUID, count: int) -> None:
     """Insert `count` entries in bulk, numbered from the patient's sync clock as the app
     would number them: the clock advances by `count` under its lock, entries take the
     numbers it handed out, in order, in the same transaction."""
-    table = JournalEntry.__table__
     start = datetime.now(UTC) - timedelta(minutes=count)
     with app.app_context():
         last = clock.next_seq(patient_id, step=count)
         first = last - count + 1
-        rows = []
-        for i in range(count):
-            at = start + timedelta(minutes=i)
-            rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "patient_id": patient_id,
-                    "title": f"Entry {i}",
-                    "body": BODY,
-                    "mood": i % 10,
-                    "emotions": ["calm"],
-                    "part_ids": [],
-                    "kind": EntryKind.FREE,
-                    "shared": False,
-                    "written_at": at,
-                    "written_offset_minutes": 0,
-                    "created_at": at,
-                    "updated_at": at,
-                    "version": 1,
-                    "deleted": False,
-                    "change_seq": first + i,
-                }
-            )
-            if len(rows) == SEED_CHUNK:
-                db.session.execute(sa.insert(table), rows)
-                rows = []
-        if rows:
-            db.session.execute(sa.insert(table), rows)
+        rows = [
+            entry_row(patient_id, start + timedelta(minutes=i), n=i, change_seq=first + i)
+            for i in range(count)
+        ]
+        insert_rows(JournalEntry, rows)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # what autovacuum would do soon after a load this size; plans need the stats
