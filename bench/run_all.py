@@ -841,23 +841,24 @@ def main(argv: list[str] | None = None) -> None:
         raw: dict = {
             name: {} for name in ("sync", "brief", "push", "pwa", "load", "paced", "locust_check")
         }
-        plan = []  # (script, backend, args, repetitions, timeout)
+        plan = []  # (results key, script, backend, args, repetitions, timeout)
         for b in BACKENDS:
             url = db_args(b, args.database_url)
             if "sync" in only:
                 extra = ["--json", "{json}"] if has_flag("sync", "--json") else []
-                plan.append(("sync", b, url + extra, reps["sync"], 600))
+                plan.append(("sync", "sync", b, url + extra, reps["sync"], 600))
             if "brief" in only:
                 extra = ["--json", "{json}"] if has_flag("brief", "--json") else []
-                plan.append(("brief", b, url + extra, reps["brief"], 600))
+                plan.append(("brief", "brief", b, url + extra, reps["brief"], 600))
             if "push" in only and (BENCH / "push.py").exists():
-                plan.append(("push", b, url, reps["push"], 900))
+                plan.append(("push", "push", b, url, reps["push"], 900))
             if "pwa" in only and b == "sqlite":
-                plan.append(("pwa", b, [], reps["pwa"], 600))
+                plan.append(("pwa", "pwa", b, [], reps["pwa"], 600))
             if "load" in only:
                 users = "50,200"
                 plan.append(
                     (
+                        "load",
                         "load",
                         b,
                         url + ["--users", users, "--seconds", load_seconds, "--json", "{json}"],
@@ -872,10 +873,9 @@ def main(argv: list[str] | None = None) -> None:
             for rate in PACED_RATES:
                 paced = ["--users", "50", "--rate", str(rate), "--seconds", load_seconds]
                 paced += ["--repeats", "5", "--cost-rounds", "5", "--json", "{json}"]
-                plan.append(("load", "postgresql", url + paced, 1, 900))
-            plan.append(("locust_check", "none", ["--json", "{json}"], 1, 300))
-        for script, backend, script_args, n, timeout in plan:
-            key = "paced" if "--rate" in script_args else script
+                plan.append(("paced", "load", "postgresql", url + paced, 1, 900))
+            plan.append(("locust_check", "locust_check", "none", ["--json", "{json}"], 1, 300))
+        for key, script, backend, script_args, n, timeout in plan:
             for _ in range(n):
                 got = runner.run(script, backend, script_args, timeout)
                 raw[key].setdefault(backend, []).append(got)
