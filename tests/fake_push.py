@@ -1,8 +1,10 @@
 """A faithful fake Web Push service on loopback, for tests and the benchmark.
 
-It keeps every request (headers and encrypted body) and answers from a script: 201 by
-default, or any status with headers, after an optional delay, or not at all (a hang,
-released when the service closes). Subscriptions are made the way a browser makes
+It keeps every request (method, headers and encrypted body) and answers from a script:
+201 by default, or any status with headers, after an optional delay, or not at all (a
+hang, released when the service closes). `redirect()` scripts a 301/302/307/308 whose
+`Location` points at another fake service, which should then receive nothing;
+`unavailable()` scripts a 503 with `Retry-After`. Subscriptions are made the way a browser makes
 them: a real P-256 key pair and a 16-byte auth secret, so a test can decrypt exactly
 what a phone would.
 """
@@ -10,6 +12,7 @@ what a phone would.
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 import os
 import threading
@@ -63,6 +66,7 @@ class Received:
     headers: dict  # lower-cased names
     body: bytes
     at: float = field(default_factory=time.monotonic)
+    method: str = "POST"
 
     def vapid_claims(self) -> dict:
         """Verify `Authorization: vapid t=<jwt>, k=<key>` (RFC 8292) and return its claims."""
@@ -71,6 +75,11 @@ class Received:
         parts = dict(p.strip().split("=", 1) for p in params.split(","))
         assert Vapid.verify(self.headers["authorization"])  # py_vapid's own check
         return jwt_decode(parts["t"], parts["k"])  # raises unless the signature holds
+
+
+def http_date(when: float) -> str:
+    """`Retry-After`'s other form: an IMF-fixdate, e.g. `Wed, 21 Oct 2026 07:28:00 GMT`."""
+    return email.utils.formatdate(when, usegmt=True)
 
 
 class _Server(ThreadingHTTPServer):
@@ -102,7 +111,7 @@ class FakePushService:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                answer = service._answer_for(self.path, self.headers, body)
+                answer = service._answer_for(self.command, self.path, self.headers, body)
                 if answer == HANG:
                     service._released.wait(30)
                     self.close_connection = True
@@ -118,13 +127,16 @@ class FakePushService:
                     self.send_header("Location", f"{service.url}/m/{service.count}")
                 self.end_headers()
 
+            # a client that followed a 301/302 would come back with a GET: keep that too
+            do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_POST  # noqa: N815
+
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
-    def _answer_for(self, path, headers, body):
+    def _answer_for(self, method, path, headers, body):
         now = time.monotonic()
         with self._lock:
             self.count += 1
@@ -132,7 +144,7 @@ class FakePushService:
             self.last_at = now
             if self.keep_bodies:
                 self.received.append(
-                    Received(path, {k.lower(): v for k, v in headers.items()}, body)
+                    Received(path, {k.lower(): v for k, v in headers.items()}, body, method=method)
                 )
             queue = self._script.get(path) or self._default
             answer = queue.popleft() if queue else (201, {})
@@ -151,6 +163,23 @@ class FakePushService:
             queue.extend(
                 a if a == HANG else (a if isinstance(a, tuple) else (a, {})) for a in answers
             )
+
+    def redirect(
+        self, status: int, to: FakePushService, endpoint: str | None = None, path: str = ""
+    ) -> str:
+        """Script a redirect (301, 302, 307, 308) to `to`, another fake service; returns
+        the `Location` it points at."""
+        assert status in (301, 302, 303, 307, 308), status
+        location = to.url + (path or f"/push/moved-{os.urandom(4).hex()}")
+        self.answer((status, {"Location": location}), endpoint=endpoint)
+        return location
+
+    def unavailable(self, retry_after: float | str, endpoint: str | None = None) -> str:
+        """Script a 503 with `Retry-After`: seconds (a number) or an HTTP date (a string,
+        or use `http_date()`); returns the header as sent."""
+        value = retry_after if isinstance(retry_after, str) else str(int(retry_after))
+        self.answer((503, {"Retry-After": value}), endpoint=endpoint)
+        return value
 
     def to(self, device: Device) -> list[Received]:
         path = urlsplit(device.endpoint).path

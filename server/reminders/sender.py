@@ -11,6 +11,14 @@ pywebpush's `webpush()` is not used: it defaults to TTL 0 and no timeout, and wr
 `requests.Session` per thread (keep-alive per push-service origin), a VAPID header
 signed once per origin and renewed an hour before it expires, and a bounded pool.
 No database and no Flask here.
+
+Redirects are never followed. A push service answers a message with 201; a 3xx is no
+valid answer, and following it would send the encrypted reminder (a 307/308 re-POSTs
+the body) to whatever origin `Location` names, past `PUSH_ALLOWED_HOSTS`, and count
+that origin's 201 as delivered. A redirect is a failed attempt, retried with backoff as
+a 5xx is (a misconfigured load balancer passes; a push service that moved tells the
+browser, whose service worker resubscribes), and given up after the usual attempts.
+`Retry-After` is honoured on 503 as on 429, and holds that push service meanwhile.
 """
 
 from __future__ import annotations
@@ -83,10 +91,15 @@ def classify(key, status: int, retry_after: str | None = None) -> Outcome:
     """What a push-service answer means for us."""
     if 200 <= status < 300:
         return Outcome(key, SENT, status)
+    if 300 <= status < 400:
+        # never followed (see the module's docstring); None: backoff, as for a 5xx
+        return Outcome(key, RETRY, status, error=f"redirect {status} not followed")
     if status in (404, 410):
         return Outcome(key, GONE, status, error="subscription gone")
     if status == 429:
         return Outcome(key, RETRY, status, parse_retry_after(retry_after), "rate limited")
+    if status == 503 and retry_after:
+        return Outcome(key, RETRY, status, parse_retry_after(retry_after), "unavailable")
     if status >= 500:
         return Outcome(key, RETRY, status, error=f"push service error {status}")
     # 400, 403 (VAPID), 413 (payload) and the rest: something we sent is wrong
@@ -119,6 +132,17 @@ class VapidHeaders:
             return header
 
 
+class _NoRedirects(requests.Session):
+    """A session that hands back a 3xx as it came instead of following it."""
+
+    def request(self, method, url, **kwargs):
+        kwargs["allow_redirects"] = False  # pywebpush's send() cannot pass it
+        return super().request(method, url, **kwargs)
+
+    def get_redirect_target(self, resp):
+        return None  # and should anything still ask to follow, there is nowhere to go
+
+
 class Sender:
     """Sends messages on a bounded pool of threads, each with its own session."""
 
@@ -143,7 +167,7 @@ class Sender:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = _NoRedirects()
             adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=4)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
@@ -163,8 +187,8 @@ class Sender:
     def send_one(self, message: Message) -> Outcome:
         origin = origin_of(message.endpoint)
         held = self._held(origin)
-        if held is not None:  # that service said 429 a moment ago: do not hammer it
-            return Outcome(message.key, RETRY, None, held, "held after 429")
+        if held is not None:  # that service said 429 or 503 a moment ago: do not hammer it
+            return Outcome(message.key, RETRY, None, held, "held: the push service asked to wait")
         headers = {
             "Authorization": self.vapid_headers.for_origin(origin),
             "Content-Type": "application/octet-stream",
@@ -193,9 +217,17 @@ class Sender:
             outcome = classify(
                 message.key, response.status_code, response.headers.get("Retry-After")
             )
-        if response.status_code == 429:
+        if outcome.result == RETRY and outcome.retry_after is not None:  # 429, 503 + Retry-After
             with self._lock:
                 self._hold_until[origin] = time.monotonic() + outcome.retry_after
+        elif 300 <= response.status_code < 400:
+            # the origin only: the endpoint's path names the device, `Location` may be
+            # anyone's; a redirect persisting is for an operator to look at
+            log.warning(
+                "push service %s answered a redirect %s: not followed, will retry",
+                origin,
+                response.status_code,
+            )
         elif outcome.result == FAILED:
             # our own bug (a bad header, key or payload), not the person's: say it loudly
             log.error("push service %s refused our request with %s", origin, outcome.status_code)

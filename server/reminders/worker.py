@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -325,12 +325,15 @@ def complete(batch: Claim, outcomes: list[Outcome], now: datetime | None = None)
         counts["sent"] += db.session.execute(
             _fenced(batch, sent, now).values(status=SENT, sent_at=now, status_code=201, **done)
         ).rowcount
-    gone = [o.key for o in by_result.get(OUT_GONE, [])] + batch.orphans
+    codes = {o.key: o.status_code for o in by_result.get(OUT_GONE, [])}  # 404 or 410
+    gone = list(codes) + batch.orphans
     if gone:
+        # each keeps the code its push service gave; a device deleted meanwhile has none
+        code = case(*((PushDelivery.id == k, c) for k, c in codes.items())) if codes else None
         changed = list(
             db.session.scalars(
                 _fenced(batch, gone, now)
-                .values(status=GONE, error="subscription gone", **done)
+                .values(status=GONE, status_code=code, error="subscription gone", **done)
                 .returning(PushDelivery.subscription_id)
             )
         )
