@@ -1,4 +1,15 @@
+"""Alembic's environment: runs the migrations in server/migrations/versions.
+
+Rule for every migration: on SQLite, all migrations of one `upgrade`/`downgrade` run in
+ONE transaction with foreign keys OFF, and `PRAGMA foreign_key_check` must pass before
+it commits. So a batch migration (copy, drop, rename) may rebuild any table without
+cascading into its children, but it must leave every reference valid, or the whole run
+rolls back. Every migration is tested on a database with rows in every table:
+tests/migrations/test_migrations_with_data.py.
+"""
+
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -85,10 +96,66 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            with _sqlite_foreign_keys_off(connection), connection.begin():
+                # pysqlite emits no BEGIN before DDL (so Alembic assumes non-transactional
+                # DDL on SQLite and commits each migration alone): begin ourselves, and
+                # hand Alembic the open transaction, so the whole run commits or none.
+                connection.exec_driver_sql("BEGIN")
+                context.configure(
+                    connection=connection, target_metadata=get_metadata(), **conf_args
+                )
+                with context.begin_transaction():
+                    context.run_migrations()
+                _check_foreign_keys(connection)
+            return
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """Foreign keys off for this connection while migrating; as they were afterwards.
+
+    Batch migrations rebuild a table by copy, drop, rename. The app's connect hook
+    (server/__init__.py) turns foreign keys on, and then DROP TABLE users deletes every
+    user first, cascading: journals, parts, plans, sync clocks gone, and SET NULL on the
+    audit trail, while the users themselves come back from the copy. SQLite's own
+    procedure for altering a table is to do it with foreign keys off, then check them.
+    """
+    raw = connection.connection.driver_connection  # the sqlite3.Connection
+    if raw.in_transaction:
+        # PRAGMA foreign_keys is silently a no-op inside a transaction
+        raise RuntimeError("migrations need a SQLite connection outside any transaction")
+    was_on = raw.execute("PRAGMA foreign_keys").fetchone()[0]
+    isolation_level = raw.isolation_level
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        if raw.execute("PRAGMA foreign_keys").fetchone()[0] != 0:
+            raise RuntimeError("could not turn SQLite foreign keys off to migrate")
+        # no implicit BEGIN/COMMIT from pysqlite: the one transaction is ours (above)
+        raw.isolation_level = None
+        yield
+    finally:
+        if raw.in_transaction:  # only if something failed before SQLAlchemy ended it
+            raw.rollback()
+        raw.isolation_level = isolation_level
+        raw.execute(f"PRAGMA foreign_keys={'ON' if was_on else 'OFF'}")
+
+
+def _check_foreign_keys(connection):
+    """Fail the run, rolling all of it back, if any row now breaks a foreign key."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        listed = ", ".join(
+            f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _fk in broken[:10]
+        )
+        raise RuntimeError(
+            f"migrations left {len(broken)} row(s) breaking a foreign key, rolled back: "
+            f"{listed}{' ...' if len(broken) > 10 else ''}"
+        )
 
 
 if context.is_offline_mode():
