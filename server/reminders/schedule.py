@@ -10,7 +10,15 @@ reminder nor its day:
 - fall back (02:00 → 01:00): 01:30 happens twice; the reminder fires at the first, once.
 
 Quiet hours move a reminder to their end; a pause holds everything until its date.
-No database, no Flask: the worker and the API feed in dosing sessions and plan dates.
+
+A reminder is named by its slot (the rule and its local day), never by its instant: a
+slot goes once, whatever the zone. After a move west a slot already sent comes round
+again later that same local day; it is not sent twice, and it is not "next" either:
+the API and the worker both pass the slots already made (`taken`) and both skip them,
+so the next reminder shown is the one that will be sent.
+
+No database, no Flask: the worker and the API feed in dosing sessions, plan dates and
+the slots already made.
 """
 
 from __future__ import annotations
@@ -57,6 +65,9 @@ URGENCY = {
 }
 # the periodic rules always have an occurrence within a week, plus a day of quiet hours
 _SEARCH_DAYS = 9
+# How far before an instant to look for slots already made: a local day's instant moves
+# by at most 26 hours from one zone to another, and quiet hours by under a day more.
+TAKEN_LOOKBACK = timedelta(days=3)
 
 
 def parse_hhmm(value: str) -> time:
@@ -214,11 +225,16 @@ def _plan_review(rules: Rules, due: datetime | None) -> Iterable[Occurrence]:
     yield Occurrence(fire, PLAN_REVIEW, f"{PLAN_REVIEW}:{due.date()}")
 
 
-def _finish(candidates: Iterable[Occurrence], rules: Rules, start, end) -> list[Occurrence]:
-    """Quiet hours, pause and the window (start, end]; one per kind and instant."""
+def _finish(
+    candidates: Iterable[Occurrence], rules: Rules, start, end, taken=frozenset()
+) -> list[Occurrence]:
+    """Quiet hours, pause and the window (start, end]; one per kind and instant; none
+    whose slot was made already (in this zone or another)."""
     resume = resume_at(rules)
     seen, kept = set(), []
     for occ in sorted(candidates):
+        if occ.slot in taken:
+            continue  # that local day's reminder went (or was skipped) already
         fire = out_of_quiet(occ.fire_at, rules)
         if resume is not None and fire < resume:
             continue  # paused: held, not sent late
@@ -238,8 +254,9 @@ def occurrences(
     end: datetime,
     dosing: Iterable[Dosing] = (),
     plan_review_due: datetime | None = None,
+    taken: frozenset[str] | set[str] = frozenset(),
 ) -> list[Occurrence]:
-    """Every reminder that fires in (start, end], in time order."""
+    """Every reminder that fires in (start, end], in time order, but the taken slots."""
     first = start.astimezone(rules.zone).date() - timedelta(days=1)
     last = end.astimezone(rules.zone).date() + timedelta(days=1)
     candidates = [
@@ -247,7 +264,7 @@ def occurrences(
         *_after_dosing(rules, dosing),
         *_plan_review(rules, plan_review_due),
     ]
-    return _finish(candidates, rules, start, end)
+    return _finish(candidates, rules, start, end, taken)
 
 
 def next_occurrence(
@@ -255,14 +272,16 @@ def next_occurrence(
     after: datetime,
     dosing: Iterable[Dosing] = (),
     plan_review_due: datetime | None = None,
+    taken: frozenset[str] | set[str] = frozenset(),
 ) -> Occurrence | None:
-    """The first reminder after `after`, or None when nothing is switched on."""
+    """The first reminder after `after` whose slot is not taken, or None when nothing
+    is switched on."""
     begin = max(after, resume_at(rules) or after)
     candidates = [*_after_dosing(rules, dosing), *_plan_review(rules, plan_review_due)]
     if rules.periodic:
         first = begin.astimezone(rules.zone).date() - timedelta(days=1)
         candidates += _periodic(rules, first, first + timedelta(days=_SEARCH_DAYS))
-    found = _finish(candidates, rules, after, None)
+    found = _finish(candidates, rules, after, None, taken)
     return found[0] if found else None
 
 

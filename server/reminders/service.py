@@ -115,9 +115,28 @@ def plan_reviews_due(patient_ids) -> dict[uuid.UUID, datetime]:
     return {pid: last + timedelta(days=every) for pid, last, every in rows if every}
 
 
-def refresh(schedule: ReminderSchedule, rules, now, dosing, plan_due, recheck: int) -> None:
-    """Set the next due instant, and when the worker should look again."""
-    upcoming = sched.next_occurrence(rules, now, dosing, plan_due)
+def taken_slots(user_ids, since: datetime) -> dict[uuid.UUID, set[str]]:
+    """The slots each person's reminders already took from `since` on, in one query:
+    a slot made once is never made again, so it is never the next reminder either."""
+    found = defaultdict(set)
+    if user_ids:
+        rows = db.session.execute(
+            select(ReminderOccurrence.user_id, ReminderOccurrence.slot).where(
+                ReminderOccurrence.user_id.in_(user_ids),
+                ReminderOccurrence.fire_at >= since,
+            )
+        )
+        for user_id, slot in rows:
+            found[user_id].add(slot)
+    return found
+
+
+def refresh(
+    schedule: ReminderSchedule, rules, now, dosing, plan_due, recheck: int, taken=frozenset()
+) -> None:
+    """Set the next due instant (one that will be sent: no taken slot), and when the
+    worker should look again."""
+    upcoming = sched.next_occurrence(rules, now, dosing, plan_due, taken)
     schedule.next_due_at = upcoming.fire_at if upcoming else None
     watching = rules.post_dosing_at is not None or rules.plan_review_at is not None
     later = now + timedelta(seconds=recheck) if watching else None
@@ -148,6 +167,7 @@ def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> di
             now,
             dosing_sessions([user.id]).get(user.id, []),
             plan_reviews_due([user.id]).get(user.id),
+            taken_slots([user.id], now - sched.TAKEN_LOOKBACK).get(user.id, frozenset()),
         )
     else:
         upcoming = None
@@ -226,6 +246,7 @@ def update_schedule(actor: User, data: dict, base_version: int | None) -> dict:
         dosing_sessions([actor.id]).get(actor.id, []),
         plan_reviews_due([actor.id]).get(actor.id),
         current_app.config["REMINDER_RECHECK_SECONDS"],
+        taken_slots([actor.id], now - sched.TAKEN_LOOKBACK).get(actor.id, frozenset()),
     )
     db.session.flush()
     return view_schedule(actor, schedule, now)

@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from datetime import datetime, timedelta
+from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,8 +18,13 @@ from sqlalchemy import select
 
 from server.db import utcnow
 from server.extensions import db
-from server.reminders import worker
-from server.reminders.models import PushDelivery, PushSubscription, ReminderOccurrence
+from server.reminders import service, worker
+from server.reminders.models import (
+    PushDelivery,
+    PushSubscription,
+    ReminderOccurrence,
+    ReminderSchedule,
+)
 from server.reminders.sender import Outcome
 from tests.fake_push import HANG, FakePushService
 from tests.unit.test_scoring import answers_totalling
@@ -218,6 +224,46 @@ def test_pause_and_quiet_hours_show_in_the_next_due_time(patient):
     paused = set_reminders(patient, paused_until=pause)
     assert paused["paused_until"] == pause
     assert when(paused["next_due_at"]).astimezone(zone).date().isoformat() == pause
+
+
+def test_after_a_move_west_the_next_reminder_shown_is_the_one_sent(app, patient, push, monkeypatch):
+    """20:00 went in Berlin; at 20:30 there the patient lands in New York (14:30). That
+    local day's 20:00 went already: the app shows tomorrow's 20:00, and that is what the
+    worker sends; nothing is shown that never comes."""
+    day = (utcnow() + timedelta(days=2)).date()  # ahead: the worker's leases are real
+    clock = [datetime.combine(day, dtime(12, 0), ZoneInfo("Europe/Berlin"))]
+    monkeypatch.setattr(service, "utcnow", lambda: clock[0])
+    device = push.device()
+    subscribe(patient, device)
+    berlin = set_reminders(
+        patient, timezone="Europe/Berlin", daily_checkin={"enabled": True, "times": ["20:00"]}
+    )
+    first = when(berlin["next_due_at"])
+    assert run_worker(app, now=first + timedelta(minutes=1))["sent"] == 1
+
+    clock[0] = first + timedelta(minutes=30)
+    moved = set_reminders(patient, timezone="America/New_York")
+    shown = when(moved["next_due_at"])
+    assert patient.get(REMINDERS).json["next_due_at"] == moved["next_due_at"]
+    with app.app_context():  # the worker wakes for that one, not for the spent slot
+        schedule = db.session.scalar(select(ReminderSchedule))
+        assert (schedule.next_due_at, schedule.wake_at) == (shown, shown)
+        db.session.remove()
+
+    ny = ZoneInfo("America/New_York")
+    # that evening in New York the spent 20:00 comes round: nothing goes, as shown
+    evening = datetime.combine(day, dtime(20, 1), ny)
+    assert run_worker(app, now=evening).get("sent", 0) == 0
+    # what was shown is sent, once: tomorrow's 20:00 there
+    assert run_worker(app, now=shown + timedelta(minutes=1)).get("sent", 0) == 1
+    assert shown == datetime.combine(day + timedelta(days=1), dtime(20, 0), ny)
+    assert len(push.to(device)) == 2
+    with app.app_context():
+        fired = db.session.scalars(
+            select(ReminderOccurrence.fire_at).order_by(ReminderOccurrence.fire_at)
+        ).all()
+        assert fired == [first, shown]
+        db.session.remove()
 
 
 # -- sending -----------------------------------------------------------------------------

@@ -108,6 +108,48 @@ def test_a_time_zone_change_keeps_the_wall_time_in_the_new_zone():
     assert occ.slot == "daily_checkin:2026-06-11T09:00"
 
 
+def test_after_a_move_west_a_slot_already_sent_is_not_the_next_reminder():
+    """20:00 went in Berlin; at 20:30 there the person lands in New York (14:30). 20:00
+    comes round again that same local day, but its slot is spent: the next reminder is
+    tomorrow's, and the one shown is the one the worker will make."""
+    berlin, moved = daily(BERLIN, "20:00"), daily(NY, "20:00")
+    sent = s.next_occurrence(berlin, local(BERLIN, 2026, 6, 10, 12, 0))
+    assert sent.fire_at == local(BERLIN, 2026, 6, 10, 20, 0)
+    now = local(BERLIN, 2026, 6, 10, 20, 30)
+    taken = {sent.slot}
+    # not knowing what went, the same local day's 20:00 would come next: never sent
+    assert s.next_occurrence(moved, now).slot == sent.slot
+    upcoming = s.next_occurrence(moved, now, taken=taken)
+    assert upcoming.fire_at == local(NY, 2026, 6, 11, 20, 0)
+    assert upcoming.slot == "daily_checkin:2026-06-11T20:00"
+    # and what the worker makes over that evening and the next is exactly that one
+    made = s.occurrences(moved, now, local(NY, 2026, 6, 11, 23, 0), taken=taken)
+    assert made == [upcoming]
+
+
+def test_a_move_east_keeps_the_new_local_days_reminder():
+    # 20:00 went in New York; the person flies to Berlin, where it is already the next day
+    sent = s.next_occurrence(daily(NY, "20:00"), local(NY, 2026, 6, 10, 12, 0))
+    now = local(NY, 2026, 6, 10, 21, 0)  # 03:00 on the 11th in Berlin
+    upcoming = s.next_occurrence(daily(BERLIN, "20:00"), now, taken={sent.slot})
+    assert upcoming.fire_at == local(BERLIN, 2026, 6, 11, 20, 0)
+
+
+def test_a_spent_slot_frees_the_instant_for_another_reminder_of_its_kind():
+    # quiet hours put yesterday's 23:15 and today's 06:30 both at 07:00; with the 23:15
+    # already sent elsewhere, the 06:30 still goes at 07:00
+    rules = daily(NY, "06:30", "23:15", quiet=(time(22, 0), time(7, 0)))
+    found = s.occurrences(
+        rules,
+        local(NY, 2026, 6, 2, 0, 0),
+        local(NY, 2026, 6, 2, 12, 0),
+        taken={"daily_checkin:2026-06-01T23:15"},
+    )
+    assert [(o.slot, o.fire_at) for o in found] == [
+        ("daily_checkin:2026-06-02T06:30", local(NY, 2026, 6, 2, 7, 0))
+    ]
+
+
 def test_quiet_hours_move_a_reminder_to_their_end():
     rules = daily(NY, "06:30", "23:15", quiet=(time(22, 0), time(7, 0)))
     times = fired(rules, local(NY, 2026, 6, 1), local(NY, 2026, 6, 3, 12, 0))
