@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -61,7 +62,13 @@ def require_json_body() -> None:
         return
     if request.mimetype != "application/json":
         raise ApiError(415, "Send the request body as application/json.")
-    body = request.get_json(silent=True)
+    # Parsed once, here (Flask caches it for the schemas). A body Python's parser refuses
+    # (ValueError: malformed, or an integer over 4,300 digits) is Flask's 400; nesting
+    # past the interpreter's recursion limit is one too, never a 500.
+    try:
+        body = request.get_json()
+    except RecursionError:
+        raise ApiError(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
     if body is not None and not _depth(body, MAX_JSON_DEPTH):
         raise ApiError(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
 
@@ -83,12 +90,17 @@ def refuse_cross_site() -> None:
         raise ApiError(403, "Cross-site requests are not allowed.")
 
 
+VERSION_TAG = re.compile(r"[0-9]{1,18}")
+
+
 def base_version(body_version: int | None) -> int | None:
-    """The version an edit started from: If-Match ("3" or W/"3") or the body/query."""
+    """The version an edit started from: If-Match ("3" or W/"3") or the body/query.
+    ASCII digits only: str.isdigit() also takes "²" or "٣", which int() refuses or reads
+    as another number."""
     header = request.headers.get("If-Match")
     if header:
         tag = header.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit():
+        if not VERSION_TAG.fullmatch(tag):
             raise ApiError(422, "If-Match must carry the version this change started from.")
         return int(tag)
     return body_version
