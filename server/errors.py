@@ -9,10 +9,13 @@ everything else (routing 404/405, 413, 415, rate limits, unhandled exceptions) m
 from __future__ import annotations
 
 import logging
+import sqlite3
 from http import HTTPStatus
 
-from flask import Flask, jsonify
-from sqlalchemy.exc import OperationalError
+from flask import Flask, g, jsonify
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -88,28 +91,125 @@ def handle_http_exception(exc: HTTPException):
 
 
 BUSY_RETRY_SECONDS = 1
+UNAVAILABLE_RETRY_SECONDS = 5
+# SQLite's words for "another writer holds the lock" and "the file is not there"
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_SQLITE_GONE = ("unable to open database file", "disk i/o error")
 
 
-def handle_database_error(exc: OperationalError):
-    """SQLite answers "database is locked" when a write waited out its busy timeout
-    behind other writers. Nothing of the request was kept (its transaction rolls back),
-    so say so and when to try again: the PWA keeps the change in its outbox and does."""
-    if "database is locked" not in str(getattr(exc, "orig", "")):
+try:  # a driver error SQLAlchemy did not wrap (code using a raw connection)
+    from psycopg import InterfaceError as _PgInterfaceError
+    from psycopg import OperationalError as _PgOperationalError
+
+    _RAW_DRIVER_ERRORS: tuple[type[Exception], ...] = (_PgOperationalError, _PgInterfaceError)
+except ImportError:  # the embedded mode needs no PostgreSQL driver
+    _RAW_DRIVER_ERRORS = ()
+
+
+def _unavailable(exc: Exception) -> str | None:
+    """Why the database, not the request, made this fail ("busy" or "unreachable"), so
+    the same request later works; None when it is a bug (a 500)."""
+    if isinstance(exc, PoolTimeoutError):
+        return "busy"  # every pooled connection in use past pool_timeout
+    if isinstance(exc, DisconnectionError):
+        return "unreachable"  # a pooled connection found dead, and no new one
+    if isinstance(exc, _RAW_DRIVER_ERRORS):
+        return "unreachable"
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        words = str(orig).lower()
+        if any(w in words for w in _SQLITE_BUSY):
+            return "busy"
+        return "unreachable" if any(w in words for w in _SQLITE_GONE) else None
+    if exc.connection_invalidated:
+        return "unreachable"
+    # psycopg (and PEP 249 drivers): OperationalError is the server gone, shutting down,
+    # refusing connections, a failover, a deadlock or serialisation retry; InterfaceError
+    # a connection closed under us. Both pass when tried again; IntegrityError and
+    # ProgrammingError do not.
+    names = {cls.__name__ for cls in type(orig).__mro__}
+    if names & {"OperationalError", "InterfaceError"}:
+        return "unreachable"
+    return None
+
+
+class _SignedIn:
+    """Who asked, kept after the session's objects were thrown away, so the request's
+    log line needs no database either."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, user_id, role):
+        self.id, self.role = user_id, role
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+def _discard_unsaved() -> None:
+    """Roll back what this request did, and keep the rest of it (the request log, the
+    session cookie) from going back to a database that is not there."""
+    from flask_login import AnonymousUserMixin
+
+    from server.extensions import db
+
+    user = g.get("_login_user")
+    state = inspect(user, raiseerr=False) if user is not None else None
+    stand_in = AnonymousUserMixin()
+    if state is not None and state.identity and state.dict.get("role") is not None:
+        stand_in = _SignedIn(state.identity[0], state.dict["role"])
+    try:
+        db.session.rollback()
+    except Exception as rollback_error:  # a dead connection can refuse even that
+        log.warning("rollback failed: %s", type(rollback_error).__name__)
+    # flask-login would load the user again (the loader may be what failed)
+    g._login_user = stand_in
+
+
+def handle_database_error(exc: Exception):
+    """The database is busy or out of reach: nothing of the request was kept (its
+    transaction rolls back), so say so and when to try again. The PWA keeps the change
+    in its outbox and does.
+    - SQLite "database is locked": a write waited out its busy timeout behind others.
+    - every pooled connection taken past pool_timeout.
+    - PostgreSQL down, restarting, failing over, refusing connections.
+    Logged by type only: a driver's message can quote the statement and its data."""
+    why = _unavailable(exc)
+    if why is None:
         return handle_unexpected(exc)
-    log.warning("database busy: answered 503")
-    body = error_body(
-        503, "The server is busy. Nothing from this request was saved; try again in a moment."
+    _discard_unsaved()
+    orig = getattr(exc, "orig", None)
+    log.warning(
+        "database %s: answered 503 (%s%s)",
+        why,
+        type(exc).__name__,
+        f"/{type(orig).__name__}" if orig is not None else "",
     )
-    return _response(503, body, [("Retry-After", str(BUSY_RETRY_SECONDS))])
+    if why == "busy":
+        message = "The server is busy. Nothing from this request was saved; try again in a moment."
+        retry = BUSY_RETRY_SECONDS
+    else:
+        message = (
+            "The database cannot be reached. Nothing from this request was saved; "
+            "try again in a moment."
+        )
+        retry = UNAVAILABLE_RETRY_SECONDS
+    return _response(503, error_body(503, message), [("Retry-After", str(retry))])
 
 
 def handle_unexpected(exc: Exception):
     # Log the type and traceback, never request bodies: they may hold health details.
     log.exception("unhandled %s", type(exc).__name__)
+    _discard_unsaved()
     return _response(500, error_body(500, InternalServerError.description))
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(OperationalError, handle_database_error)
+    for unavailable in (DBAPIError, PoolTimeoutError, DisconnectionError, *_RAW_DRIVER_ERRORS):
+        app.register_error_handler(unavailable, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)
