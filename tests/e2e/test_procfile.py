@@ -8,14 +8,24 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
+from server.auth.models import User
+from server.db import utcnow
+from server.extensions import db
+from server.reminders.models import ReminderSchedule
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+WAIT = 60  # seconds: a generous bound for a process start that takes one or two
 
 
 def procfile() -> dict[str, str]:
@@ -38,6 +48,53 @@ def env(tmp_path):
         "BETWEEN_ENV": "development",
         "WEB_CONCURRENCY": "1",
     }
+
+
+class Output:
+    """A process's output, read as it comes, so a test can wait for a line."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(proc.stdout,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        stream.close()
+        with self._changed:
+            self.lines.append(None)  # end of output: the process closed it
+            self._changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float = WAIT) -> None:
+        def seen():
+            return any(text in line for line in self.lines if line) or None in self.lines
+
+        with self._changed:
+            self._changed.wait_for(seen, timeout)
+        assert any(text in line for line in self.lines if line), (text, self.text())
+
+    def text(self, timeout: float = WAIT) -> str:
+        """All of it, once the process has closed its output (or `timeout` passed)."""
+        with self._changed:
+            self._changed.wait_for(lambda: None in self.lines, timeout)
+        return "".join(line for line in self.lines if line)
+
+
+def wait_healthy(url: str, timeout: float = WAIT) -> str:
+    """The body of `url` once it answers 200; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                assert r.status == 200
+                return r.read().decode()
+        except OSError:
+            assert time.monotonic() < deadline, f"{url} did not answer in {timeout} s"
+            time.sleep(0.1)  # a poll interval: the server is still booting
 
 
 def run(command: str, env, **kw):
@@ -64,16 +121,8 @@ def test_release_seed_and_web_serve_the_app(env):
         text=True,
     )
     try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    body = r.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.1)
-        assert body is not None and '"ok"' in body
+        body = wait_healthy(f"http://127.0.0.1:{port}/healthz")
+        assert '"ok"' in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
             assert "Between" in r.read().decode()
     finally:
@@ -83,7 +132,43 @@ def test_release_seed_and_web_serve_the_app(env):
     assert "gunicorn" in out.lower() or "Booting worker" in out
 
 
-def test_reminder_worker_polls_and_stops_cleanly_on_sigterm(env):
+def due_schedule(app) -> uuid.UUID:
+    """A patient whose reminders the worker has not looked at for an hour."""
+    now = utcnow()
+    with app.app_context():
+        user = User(
+            email=f"poll-{uuid.uuid4().hex[:8]}@example.test",
+            password_hash="not-a-hash",
+            display_name="Poll",
+            role="patient",
+            timezone="UTC",
+        )
+        db.session.add(user)
+        db.session.flush()
+        schedule = ReminderSchedule(
+            user_id=user.id,
+            timezone="UTC",
+            settings={"daily_checkin": {"enabled": True, "times": ["09:00"]}, "quiet_hours": None},
+            wake_at=now - timedelta(minutes=1),
+            materialised_until=now - timedelta(hours=1),
+        )
+        db.session.add(schedule)
+        db.session.commit()
+        schedule_id = schedule.id
+        db.session.remove()
+    return schedule_id
+
+
+def looked_at(app, schedule_id, since) -> bool:
+    with app.app_context():
+        until = db.session.scalar(
+            select(ReminderSchedule.materialised_until).where(ReminderSchedule.id == schedule_id)
+        )
+        db.session.remove()
+    return until >= since  # the worker sets it to the time of its pass
+
+
+def test_reminder_worker_polls_and_stops_cleanly_on_sigterm(env, make_app):
     # the Procfile's worker is the reminder dispatcher; --interval is its own option
     assert procfile()["worker"] == "flask --app server reminders run"
     assert run(procfile()["release"], env).returncode == 0
@@ -95,10 +180,27 @@ def test_reminder_worker_polls_and_stops_cleanly_on_sigterm(env):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    time.sleep(2)
-    assert worker.poll() is None, "the worker exited on its own"
-    worker.send_signal(signal.SIGTERM)
-    out, _ = worker.communicate(timeout=15)
+    output = Output(worker)
+    try:
+        # logged once its SIGTERM handler is in place: a signal before then would kill it
+        output.wait_for("worker started")
+        # polling: a schedule that comes due after it started is looked at by a pass
+        app = make_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})
+        since = utcnow()
+        schedule_id = due_schedule(app)
+        deadline = time.monotonic() + WAIT
+        while not looked_at(app, schedule_id, since):
+            assert worker.poll() is None, "the worker exited on its own"
+            assert time.monotonic() < deadline, "the worker never looked at a due schedule"
+            time.sleep(0.1)  # a poll interval
+        assert worker.poll() is None, "the worker exited on its own"
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(5)
+    out = output.text()
     assert worker.returncode == 0, out
     assert "worker started" in out and "worker stopped" in out
     assert "Traceback" not in out
