@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD
@@ -32,12 +35,30 @@ OUTBOX_SIZE = """() => new Promise((resolve) => {
 })"""
 
 
+def wait_for(page: Page, probe: Callable, what: str, timeout: float = 15.0):
+    """Until `probe()` is truthy, or fail after `timeout` seconds; returns its value.
+
+    For what `expect` cannot see: a promise's answer (`wait_for_function` does not await
+    one), or a DevTools event, which arrives only while Playwright runs its loop (the
+    short waits between probes). A page that navigates meanwhile is probed again.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = probe()
+        except PlaywrightError as exc:
+            if "context was destroyed" not in str(exc):
+                raise
+            value = None
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
+        page.wait_for_timeout(50)  # a poll interval, not a wait for time to pass
+
+
 def wait_synced(page: Page) -> None:
     """Nothing left in the outbox, and the app says so."""
-    for _ in range(150):
-        if page.evaluate(OUTBOX_SIZE) == 0:
-            break
-        page.wait_for_timeout(100)
+    wait_for(page, lambda: page.evaluate(OUTBOX_SIZE) == 0, "an empty outbox")
     expect(page.locator("#sync-status")).to_have_text("All synced", timeout=15_000)
 
 

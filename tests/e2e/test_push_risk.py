@@ -7,7 +7,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pwa import sign_in, wait_for_worker, wait_synced
+from tests.e2e.pwa import sign_in, wait_for, wait_for_worker, wait_synced
 
 PLAN = {
     "version": 0,
@@ -25,6 +25,11 @@ PAYLOAD = {
 NOTIFICATIONS = (
     "navigator.serviceWorker.ready.then(r => r.getNotifications())"
     ".then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag})))"
+)
+# which deliveries the notifications shown came from
+SHOWN_IDS = (
+    "() => navigator.serviceWorker.ready.then(r => r.getNotifications())"
+    ".then(ns => ns.map(n => n.data && n.data.id))"
 )
 # Chromium has no DevTools call that clicks a notification: dispatch the same event
 # the browser would, in the worker. waitUntil is refused on an untrusted event, so the
@@ -48,8 +53,12 @@ def deliver_push(context, page: Page, server_url: str, payload: dict) -> None:
     )
     cdp.send("ServiceWorker.enable")
     page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_timeout(200)
-    registration = next(r for r in registrations if not r["isDeleted"])
+    # DevTools reports the registrations as events, after enable has answered
+    registration = wait_for(
+        page,
+        lambda: next((r for r in registrations if not r["isDeleted"]), None),
+        "DevTools to report the service worker's registration",
+    )
     cdp.send(
         "ServiceWorker.deliverPushMessage",
         {
@@ -60,12 +69,9 @@ def deliver_push(context, page: Page, server_url: str, payload: dict) -> None:
     )
 
 
-def wait_for_notifications(page: Page) -> None:
+def wait_for_notifications(page: Page) -> list:
     # getNotifications() answers with a promise, which wait_for_function would not await
-    for _ in range(50):
-        if page.evaluate(NOTIFICATIONS):
-            return
-        page.wait_for_timeout(100)
+    return wait_for(page, lambda: page.evaluate(NOTIFICATIONS), "a notification shown")
 
 
 def test_push_opens_checkin_and_offline_risk_answer_opens_help_now(
@@ -81,9 +87,15 @@ def test_push_opens_checkin_and_offline_risk_answer_opens_help_now(
     assert pwa.evaluate(NOTIFICATIONS) == [
         {"title": "Between", "body": "Time for your check-in", "tag": "between:/#/checkin/phq9"}
     ]
-    deliver_push(context, pwa, server_url, {**PAYLOAD, "id": str(uuid.uuid4())})
-    pwa.wait_for_timeout(300)
-    assert len(pwa.evaluate(NOTIFICATIONS)) == 1  # the same reminder replaces, never piles up
+    again = str(uuid.uuid4())
+    deliver_push(context, pwa, server_url, {**PAYLOAD, "id": again})
+    # once the second delivery is shown, the first must be gone: replaced, not piled up
+
+    def shown_again():
+        ids = pwa.evaluate(SHOWN_IDS)
+        return ids if again in ids else None
+
+    assert wait_for(pwa, shown_again, "the second push shown") == [again]
 
     context.service_workers[0].evaluate(CLICK_FIRST)
     expect(pwa.get_by_role("heading", name="PHQ-9")).to_be_visible()

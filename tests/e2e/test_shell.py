@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from server import pwa_static
-from tests.e2e.pwa import sign_in, wait_for_worker
+from tests.e2e.pwa import sign_in, wait_for, wait_for_worker
 
 PWA = Path(__file__).resolve().parents[2] / "pwa"
 # stylesheets of server-rendered pages (the API reference, the printable export)
@@ -90,10 +90,10 @@ def test_api_answers_never_reach_cache_storage_and_an_update_is_offered(
     pwa.get_by_role("button", name="Update now").click()
     expect(pwa.locator("#update-banner")).to_have_count(0)
     expect(pwa.get_by_role("heading", level=1)).to_be_visible()
-    keys = json.loads(pwa.evaluate("caches.keys().then((k) => JSON.stringify(k))"))
-    for _ in range(30):
-        if keys == ["between-static-v2"]:
-            break
-        pwa.wait_for_timeout(100)
+
+    def only_the_new_cache():
         keys = json.loads(pwa.evaluate("caches.keys().then((k) => JSON.stringify(k))"))
-    assert keys == ["between-static-v2"]
+        return keys == ["between-static-v2"]
+
+    # the new worker deletes the old cache on activate
+    wait_for(pwa, only_the_new_cache, "the old cache deleted, the new one alone")

@@ -150,7 +150,7 @@ def test_demo_therapist_reads_acknowledges_and_schedules(browser, app, server_ur
 def test_plan_revised_by_therapist_shows_as_theirs_and_push_opens_flags(
     browser, app, server_url, page_errors
 ):
-    from tests.e2e.test_push_risk import CLICK_FIRST, deliver_push
+    from tests.e2e.test_push_risk import CLICK_FIRST, deliver_push, wait_for_notifications
 
     demo = seed_demo_caseload(app)
     context = browser.new_context(viewport=LAPTOP)
@@ -192,12 +192,7 @@ def test_plan_revised_by_therapist_shows_as_theirs_and_push_opens_flags(
         "body": "A check-in needs your review",
     }
     deliver_push(context, page, server_url, payload)
-    for _ in range(50):
-        if page.evaluate(
-            "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length)"
-        ):
-            break
-        page.wait_for_timeout(100)
+    wait_for_notifications(page)
     context.service_workers[0].evaluate(CLICK_FIRST)
     expect(page.get_by_role("heading", level=1, name="Flags")).to_be_visible()
     expect(page.locator(".flag-open")).to_contain_text("Demo Patient Three")
