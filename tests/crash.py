@@ -82,6 +82,13 @@ def _wait_ready(port: int) -> None:
     raise AssertionError("gunicorn did not become healthy")
 
 
+def _wait_until(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
+        time.sleep(0.05)  # a poll interval
+
+
 def run_crash_test(database_url: str, tmp_path: Path) -> dict:
     env = {
         **os.environ,
@@ -116,6 +123,7 @@ def run_crash_test(database_url: str, tmp_path: Path) -> dict:
             {"email": email, "password": PASSWORD, "display_name": "Crash", "role": "patient"},
         )
         assert status == 201
+        unanswered = [0]  # writes that got no answer at all
 
         def writer():
             n = 0
@@ -127,18 +135,21 @@ def run_crash_test(database_url: str, tmp_path: Path) -> dict:
                     )
                 except (OSError, http.client.HTTPException):  # no answer, or half of one
                     status, answer = None, None
+                if status is None:
+                    unanswered[0] += 1
                 if status == 201 and answer and answer["id"] == entry_id:
                     acknowledged[entry_id] = body
                 n += 1
 
         thread = threading.Thread(target=writer, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 20
-        while len(acknowledged) < 30 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_until(lambda: len(acknowledged) >= 30, "30 writes acknowledged")
         os.killpg(web.pid, signal.SIGKILL)  # master and workers, mid-stream
         web.wait(timeout=10)
-        time.sleep(0.3)
+        # the writer keeps going against the dead server: one write cut off in flight
+        # perhaps, and at least one more refused, before it stops
+        before = unanswered[0]
+        _wait_until(lambda: unanswered[0] >= before + 2, "writes refused by the dead server")
         stop.set()
         thread.join(timeout=10)
         written = dict(acknowledged)

@@ -175,8 +175,9 @@ def test_four_workers_send_two_thousand_reminders_exactly_once(app, database_url
         procs = [start_worker(env, tmp_path / f"w{i}.log") for i in range(4)]
         try:
             wait_until(lambda: status_counts(app)["sent"] == N, "every delivery sent")
-            time.sleep(0.5)  # a late duplicate would show here
         finally:
+            # a late duplicate would come from a batch still in flight: each worker
+            # finishes its batch before it exits, so once all have exited, all is here
             outputs = stop_all(procs)
         sent = sends_per_path(push)
     assert set(sent) == set(paths)
@@ -204,9 +205,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_one_batch(
             killed_at = time.monotonic()
             wait_until(lambda: status_counts(app)["sent"] == N, "every delivery sent")
             recovered_after = time.monotonic() - killed_at
-            time.sleep(0.5)
         finally:
-            stop_all(procs)
+            outputs = stop_all(procs)  # the survivors finish their batches, then exit
         sent = sends_per_path(push)
     assert set(sent) == set(paths), "a reminder was lost"
     repeated = [p for p, n in sent.items() if n > 1]
@@ -215,6 +215,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_one_batch(
     assert status_counts(app) == Counter({"sent": N})
     # the dead worker's batch came back when its lease ran out, not before
     assert recovered_after < WAIT
+    for output in outputs[1:]:
+        assert "worker stopped" in output, output  # exited on its own: nothing cut short
 
 
 def _idle_in_transaction(app) -> int:
@@ -248,11 +250,12 @@ def test_a_zombie_worker_completing_after_its_lease_changes_nothing(app, databas
             # frozen VM would
             for _ in range(50):
                 zombie.send_signal(signal.SIGSTOP)
-                time.sleep(0.05)
+                wait_until(lambda: _stopped(zombie), "the zombie stopped")
                 if _idle_in_transaction(app) == 0 and status_counts(app)["leased"]:
                     break
+                # caught mid-transaction: let it get on to its next send, then again
                 zombie.send_signal(signal.SIGCONT)
-                time.sleep(0.05)
+                wait_until(lambda n=push.count: push.count > n, "the zombie sending on")
             held = snapshot(app)
             zombie_rows = {i for i, row in held.items() if row[0] == "leased"}
             assert zombie_rows, "the zombie held no lease when stopped"
@@ -263,13 +266,19 @@ def test_a_zombie_worker_completing_after_its_lease_changes_nothing(app, databas
 
             zombie.send_signal(signal.SIGCONT)  # it wakes, finishes its sends, completes
             wait_until(lambda: "fenced out" in _log(zombie), "the zombie's late completion")
-            time.sleep(0.5)
-            after = snapshot(app)
         finally:
             outputs = stop_all(procs)
+        after = snapshot(app)  # every worker has finished and exited: nothing can change now
     assert after == before, "the zombie changed rows after its lease ran out"
     assert all(before[i][0] == "sent" for i in zombie_rows)
     assert "Traceback" not in outputs[0], outputs[0]
+    assert all("worker stopped" in output for output in outputs), outputs
+
+
+def _stopped(proc) -> bool:
+    """SIGSTOP has taken effect: the kernel shows the process as stopped (T)."""
+    stat = Path(f"/proc/{proc.pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
 
 
 def _log(proc) -> str:
