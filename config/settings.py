@@ -134,6 +134,13 @@ def _push_settings(env: Mapping[str, str], instance_path: Path, production: bool
         # so a dosing session or plan review set meanwhile is seen in time
         "REMINDER_RECHECK_SECONDS": _int(env, "REMINDER_RECHECK_SECONDS", 3600),
         "REMINDER_POLL_SECONDS": _float(env, "REMINDER_POLL_SECONDS", 5.0),
+        # schedules made into occurrences per transaction: a short one, few rows locked
+        "REMINDER_BATCH_SIZE": _int(env, "REMINDER_BATCH_SIZE", 25),
+        # PostgreSQL, the worker only: how long its transaction waits for a lock, and how
+        # long the server lets it sit open while the worker is silent (frozen, cut off)
+        # before ending it and freeing its locks
+        "REMINDER_LOCK_TIMEOUT_SECONDS": _float(env, "REMINDER_LOCK_TIMEOUT_SECONDS", 2.0),
+        "REMINDER_IDLE_TIMEOUT_SECONDS": _float(env, "REMINDER_IDLE_TIMEOUT_SECONDS", 5.0),
     }
 
 

@@ -7,13 +7,22 @@ Any number of workers may run against one database; each step is a short transac
 2. Materialise: schedules whose wake time has come (PostgreSQL: `FOR UPDATE SKIP
    LOCKED`) become occurrences, one row per (person, slot), unique; then a pending
    delivery per (occurrence, device), unique. Missed ones after downtime go once if
-   still fresh, else are recorded as skipped: no bursts.
+   still fresh, else are recorded as skipped: no bursts. A small batch per short
+   transaction (`REMINDER_BATCH_SIZE`), all or nothing: a batch whose transaction dies
+   changes nothing and is taken by the next pass of any worker.
 3. Claim: a batch of due deliveries gets this claim's token and a lease (PostgreSQL:
    `SKIP LOCKED`; SQLite: one UPDATE statement under its single write lock).
 4. Send, outside any transaction.
 5. Complete, fenced: only rows still carrying this claim's token, with the lease not
    yet run out, change. A worker that stalled past its lease changes nothing; its
    batch is sent again by another (the push `Topic` collapses the repeat).
+
+A frozen worker (SIGSTOP, a VM paused, a network cut) holds nothing for long. On
+PostgreSQL its connections carry `idle_in_transaction_session_timeout`
+(`REMINDER_IDLE_TIMEOUT_SECONDS`): the server ends a transaction that waits on its
+client, rolls it back and frees its row locks; and the transactions that lock rows
+wait for another's lock at most `REMINDER_LOCK_TIMEOUT_SECONDS` (`SET LOCAL
+lock_timeout`). Rows another worker holds are skipped (`SKIP LOCKED`) and taken later.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import random
 import threading
 import uuid
@@ -30,9 +40,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import and_, case, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from server.db import utcnow
 from server.extensions import db
@@ -59,11 +70,46 @@ log = logging.getLogger("between.worker")
 
 # reminders older than this are not even recorded as skipped (all are stale by then)
 LOOKBACK = timedelta(days=2)
-SCHEDULES_PER_TRANSACTION = 100
 
 
 def _postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _ms(seconds: float) -> str:
+    return f"{max(1, round(seconds * 1000))}ms"
+
+
+def bound_connections(engine, config) -> None:
+    """A worker's PostgreSQL sessions: a transaction left waiting on this process (frozen,
+    cut off) is ended by the server after REMINDER_IDLE_TIMEOUT_SECONDS, its locks freed;
+    each names its process in pg_stat_activity. Once per engine; web processes keep
+    theirs as they are."""
+    if engine.dialect.name != "postgresql" or getattr(engine, "_between_worker", False):
+        return
+    idle = _ms(config["REMINDER_IDLE_TIMEOUT_SECONDS"])
+    name = f"between-worker-{os.getpid()}"
+
+    @event.listens_for(engine, "do_connect")
+    def _options(_dialect, _record, _cargs, cparams):
+        mine = f"-c idle_in_transaction_session_timeout={idle} -c application_name={name}"
+        cparams["options"] = " ".join(filter(None, (cparams.get("options"), mine)))
+
+    engine._between_worker = True
+    engine.dispose()  # connections made before carry no timeout: make new ones
+
+
+def _lock_timeout() -> None:
+    """This transaction waits for another's row or table lock a short while, not forever
+    (PostgreSQL; SQLite waits for its write lock under busy_timeout)."""
+    if _postgres():
+        db.session.execute(
+            select(
+                func.set_config(
+                    "lock_timeout", _ms(current_app.config["REMINDER_LOCK_TIMEOUT_SECONDS"]), True
+                )
+            )
+        )
 
 
 def _insert(model):
@@ -121,9 +167,13 @@ def reap(now: datetime) -> tuple[int, int]:
 # -- materialise -------------------------------------------------------------------------
 
 
-def materialise(now: datetime, limit: int = SCHEDULES_PER_TRANSACTION) -> int:
-    """Turn due schedules into occurrences and deliveries; returns schedules handled."""
-    if not _postgres():
+def materialise(now: datetime, limit: int | None = None) -> int:
+    """Turn due schedules into occurrences and deliveries, one small batch in one short
+    transaction; returns schedules handled."""
+    limit = limit or current_app.config["REMINDER_BATCH_SIZE"]
+    if _postgres():
+        _lock_timeout()
+    else:
         _take_sqlite_write_lock()
     query = (
         select(ReminderSchedule)
@@ -141,13 +191,17 @@ def materialise(now: datetime, limit: int = SCHEDULES_PER_TRANSACTION) -> int:
     dosing = service.dosing_sessions(user_ids)
     reviews = service.plan_reviews_due(user_ids)
     devices = service._subscriptions_of(user_ids)
+    # each schedule's window starts where its last pass ended (two days back at most)
+    starts = {s.id: max(s.materialised_until, now - LOOKBACK) for s in schedules}
+    taken = service.taken_slots(user_ids, min(starts.values()) - sched.TAKEN_LOOKBACK)
     recheck = current_app.config["REMINDER_RECHECK_SECONDS"]
     occurrence_rows, sendable = [], {}
     for schedule in schedules:
         rules = sched.Rules.from_settings(schedule.settings, schedule.timezone)
-        start = max(schedule.materialised_until, now - LOOKBACK)
+        start = starts[schedule.id]
         context = (dosing.get(schedule.user_id, []), reviews.get(schedule.user_id))
-        missed = sched.occurrences(rules, start, now, *context)
+        spent = taken.get(schedule.user_id, frozenset())
+        missed = sched.occurrences(rules, start, now, *context, spent)
         send, skip = sched.after_downtime(missed, now)
         for occ, skipped in [(o, False) for o in send] + [(o, True) for o in skip]:
             row_id = uuid.uuid4()
@@ -167,7 +221,7 @@ def materialise(now: datetime, limit: int = SCHEDULES_PER_TRANSACTION) -> int:
             if not skipped:
                 sendable[row_id] = occurrence_rows[-1]
         schedule.materialised_until = now
-        service.refresh(schedule, rules, now, *context, recheck)
+        service.refresh(schedule, rules, now, *context, recheck, spent)
     if occurrence_rows:
         inserted = db.session.execute(
             _insert(ReminderOccurrence)
@@ -222,6 +276,7 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
     """Lease up to `limit` due deliveries to this worker, in one short transaction."""
     token = uuid.uuid4()
     lease_until = now + timedelta(seconds=lease_seconds)
+    _lock_timeout()
     due = and_(PushDelivery.status == PENDING, PushDelivery.next_attempt_at <= now)
     if ids is not None:
         due = and_(due, PushDelivery.id.in_(ids))
@@ -394,6 +449,7 @@ def deliver(sender: Sender, ids=None, now: datetime | None = None) -> Counter:
 def run_pass(sender: Sender, now: datetime | None = None, stop=None) -> Counter:
     """Everything due now: reap, materialise, then claim and send until none is left."""
     totals: Counter = Counter()
+    bound_connections(db.engine, current_app.config)
     reap(now or utcnow())
     while not (stop and stop.is_set()):
         handled = materialise(now or utcnow())
@@ -421,8 +477,14 @@ def run(sender: Sender, stop: threading.Event, interval: float) -> None:
     while not stop.is_set():
         try:
             run_pass(sender, stop=stop)
+        except OperationalError as exc:
+            # a database restart, a lock waited for too long, or this process frozen
+            # past the idle timeout (the server ended its transaction): nothing of the
+            # batch was kept, and the next pass (of any worker) takes it again
+            first_line = (str(exc.orig).strip().splitlines() or [""])[0]
+            log.warning("reminder pass stopped: %s: %s", type(exc.orig).__name__, first_line)
+            db.session.rollback()
         except Exception:
-            # a database restart must not end the worker; the next pass tries again
             log.exception("reminder pass failed")
             db.session.rollback()
         finally:
