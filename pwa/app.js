@@ -1,9 +1,8 @@
-// Between: boot the shell. Open the device copy first (so the app works offline),
-// then the service worker, the session check and the sync loop.
+// Boot: the device copy first (offline), then the worker, session and sync.
 
 import { setUnauthorizedHandler } from './js/api.js';
 import { openDB } from './js/db.js';
-import { resubscribeOnLaunch } from './js/push.js';
+import { followTimeZone, resubscribeOnLaunch } from './js/push.js';
 import { render, startRouter } from './js/router.js';
 import { loadSession, markExpired, session, sessionEvents } from './js/session.js';
 import { startSync, status, syncEvents, syncNow } from './js/sync.js';
@@ -53,8 +52,6 @@ function showBanners() {
   area.replaceChildren(...banners);
 }
 
-// -- service worker: install, "update available", messages -------------------------------
-
 let updateWorker = null;
 let updating = false;
 
@@ -87,6 +84,8 @@ async function registerWorker() {
   });
 }
 
+const follow = () => session.user && !document.hidden && followTimeZone().catch(() => {});
+
 async function boot() {
   await openDB();
   await loadSession();
@@ -95,17 +94,20 @@ async function boot() {
     showStatus();
     showBanners();
     if (!session.user) render();
+    follow();
   });
+  document.addEventListener('visibilitychange', follow);
   syncEvents.addEventListener('status', showStatus);
   window.addEventListener('online', showStatus);
   window.addEventListener('offline', showStatus);
   await startRouter(document.getElementById('main'));
   showStatus();
   registerWorker().catch(() => {});
-  // offline, the loop waits for `online`; a 401 on its first call means "sign in again"
+  // offline the loop waits for `online`; a 401 means "sign in again"
   if (session.user) {
     if (session.user.role === 'patient') startSync();
     resubscribeOnLaunch();
+    follow();
   }
 }
 

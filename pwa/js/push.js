@@ -1,20 +1,17 @@
-// Notifications: asked for only after the person taps "Turn on", shown as on/working,
-// and testable. The subscription is sent again on every launch (the server keeps it).
+// Notifications: asked for after a tap, shown on/working, testable; resent on launch.
 
 import * as api from './api.js';
 
 const b64ToBytes = (b64) => {
-  const s = atob((b64 + '='.repeat((4 - (b64.length % 4)) % 4)).replace(/-/g, '+').replace(/_/g, '/'));
+  const s = atob(b64.replace(/-/g, '+').replace(/_/g, '/'));
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 };
 
 export const supported = () => 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
 
-async function registration() {
-  return navigator.serviceWorker.ready;
-}
+const registration = () => navigator.serviceWorker.ready;
 
-// {supported, permission, subscribed, known}: known = the server has this device
+// known: the server has this device
 export async function notificationState() {
   if (!supported()) return { supported: false };
   const reg = await registration();
@@ -61,3 +58,10 @@ export async function resubscribeOnLaunch() {
 }
 
 export const sendTest = () => api.post('/push/test');
+
+// Reminders follow the device's time zone.
+export async function followTimeZone() {
+  const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const s = await api.get('/reminders');
+  if (timezone && timezone !== s.timezone) await api.put('/reminders', { version: s.version, timezone });
+}

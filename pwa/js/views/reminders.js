@@ -1,5 +1,4 @@
-// Reminders: times, weekly questionnaires, post-dosing prompts, quiet hours; turning
-// notifications on (permission asked only after a tap), whether they work, a test.
+// Reminders: times, questionnaires, dosing prompts, quiet hours; notifications.
 
 import * as api from '../api.js';
 import { disableNotifications, enableNotifications, notificationState, sendTest } from '../push.js';
@@ -66,10 +65,10 @@ export async function render(root) {
     return mount(root, h('p', { class: 'banner attention' }, `Could not load your reminders: ${err.message}`));
   }
   const daily = { on: check('daily-on', 'Daily check-in', s.daily_checkin.enabled), at: time('daily-time', 'At', s.daily_checkin.times[0]) };
-  const weekly = ['phq9', 'gad7'].map((key) => {
+  const weekly = [['phq9', 'PHQ-9', 'Mood'], ['gad7', 'GAD-7', 'Anxiety']].map(([key, name, what]) => {
     const day = h('select', { id: `${key}-day` }, DAYS.map((d) => h('option', { value: d }, d[0].toUpperCase() + d.slice(1))));
     day.value = s[key].day;
-    return { key, day, on: check(`${key}-on`, `${key === 'phq9' ? 'PHQ-9' : 'GAD-7'} every week`, s[key].enabled), at: time(`${key}-time`, 'At', s[key].time) };
+    return { key, what, day, on: check(`${key}-on`, `${name} every week`, s[key].enabled), at: time(`${key}-time`, 'At', s[key].time) };
   });
   const post = { on: check('post-on', 'Journal prompts after a dosing session', s.post_dosing.enabled), at: time('post-time', 'At', s.post_dosing.time) };
   const postDays = POST_DOSING_DAYS.map((d) => ({ d, ...check(`post-day-${d}`, `Day ${d}`, s.post_dosing.days.includes(d)) }));
@@ -84,7 +83,7 @@ export async function render(root) {
     'form',
     {},
     h('fieldset', {}, h('legend', {}, 'Every day'), daily.on.el, daily.at.el),
-    weekly.map((w) => h('fieldset', {}, h('legend', {}, w.key === 'phq9' ? 'Mood questionnaire' : 'Anxiety questionnaire'), w.on.el, h('label', { for: `${w.key}-day` }, 'Day'), w.day, w.at.el)),
+    weekly.map((w) => h('fieldset', {}, h('legend', {}, `${w.what} questionnaire`), w.on.el, h('label', { for: `${w.key}-day` }, 'Day'), w.day, w.at.el)),
     h('fieldset', {}, h('legend', {}, 'After dosing sessions'), post.on.el, h('div', { class: 'filters' }, postDays.map((p) => p.el)), post.at.el),
     h('fieldset', {}, h('legend', {}, 'Plan'), review.el),
     h('fieldset', {}, h('legend', {}, 'Quiet hours'), quiet.on.el, h('div', { class: 'filters' }, h('div', {}, quiet.from.el), h('div', {}, quiet.to.el))),
