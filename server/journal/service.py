@@ -378,7 +378,6 @@ def sync_upsert(
     copy_id = uuid.uuid5(CONFLICT_NAMESPACE, str(op_id))
     written = {"written_at": fields["written_at"]} if "written_at" in fields else {}
     copy = _new_entry(actor, copy_id, {**merged, **written}, conflict_of=entry.id)
-    clock.stamp(entry)  # the server copy travels back on the device's next pull
     if not written:
         copy.written_at = entry.written_at
         copy.written_offset_minutes = entry.written_offset_minutes
@@ -395,11 +394,23 @@ def sync_delete(actor: User, entry_id: uuid.UUID, base_version) -> dict:
     if entry.deleted:
         return result(APPLIED, TYPE, entry.id, entry.version)
     if base_version != entry.version:
-        clock.stamp(entry)  # the device deleted it locally: send the kept copy back
+        # the newer text stays; the protocol sends it back to the device that deleted it
         return result(CONFLICT, TYPE, entry.id, entry.version)
     _tombstone(entry)
     db.session.flush()
     return result(APPLIED, TYPE, entry.id, entry.version)
+
+
+def keep_words(actor: User, op_id, title: str, body: str) -> JournalEntry:
+    """Words a synced change carried that no object of their own type can hold any more
+    (a note on a relation another device ended meanwhile): kept in full as a private
+    entry of mine, so nothing I wrote is lost. Its id comes from the op: a replay cannot
+    make two."""
+    entry_id = uuid.uuid5(CONFLICT_NAMESPACE, f"kept:{op_id}")
+    existing = db.session.get(JournalEntry, entry_id)
+    if existing is not None:
+        return existing
+    return _new_entry(actor, entry_id, {"title": title[:200], "body": body})
 
 
 def sync_serialize(entry: JournalEntry) -> dict:

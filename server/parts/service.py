@@ -19,7 +19,7 @@ from server.db import utcnow
 from server.errors import ApiError, check_version, conflict, not_found, validation_error
 from server.extensions import db
 from server.journal.models import JournalEntry
-from server.journal.service import written_at_local
+from server.journal.service import keep_words, written_at_local
 from server.parts.models import Part, PartChange, PartRelation, PartRole, PartsMap, RelationKind
 from server.parts.schemas import PartFieldsSchema, PartSchema, RelationFieldsSchema, RelationSchema
 from server.sync import clock
@@ -232,8 +232,8 @@ def delete_part(actor: User, part_id: uuid.UUID, base_version) -> None:
 def _label(relation_or_fields, names: dict) -> str:
     kind = relation_or_fields["kind"]
     return (
-        f"{names.get(relation_or_fields['source_id'], '?')} {KIND_WORDS[kind]} "
-        f"{names.get(relation_or_fields['target_id'], '?')}"
+        f"{names.get(relation_or_fields['source_id']) or 'a removed part'} {KIND_WORDS[kind]} "
+        f"{names.get(relation_or_fields['target_id']) or 'a removed part'}"
     )
 
 
@@ -540,15 +540,21 @@ def sync_upsert_part(actor, part_id, base_version, data, op_id, last_chance=True
         return result(APPLIED, PART, part.id, part.version)
     changed = _changed_fields(part, fields)
     if not part.deleted and (base_version == part.version or set(changed) <= set(LAYOUT_FIELDS)):
+        # in step, or only moved on the map (last mover wins): applied. If the server
+        # held a newer version, the protocol tells the device it is behind.
         if changed or base_version == part.version:
             _edit_part(actor, part, fields)
         return result(APPLIED, PART, part.id, part.version)
+    if part.deleted and not set(fields) - set(LAYOUT_FIELDS) - {"conflict_of"}:
+        # moved on the map after another device removed it: no words to keep
+        return result(CONFLICT, PART, part.id, part.version)
+    # Stale text (or an edit of a part removed meanwhile): the server's part stays, the
+    # incoming words are kept whole in a copy beside it.
     merged = {k: getattr(part, k) for k in PART_TEXT_FIELDS + LAYOUT_FIELDS}
     merged.update(fields)
     merged.pop("conflict_of", None)  # the copy is this part's conflict copy, whatever came
     merged["name"] = merged["name"] or "Part"
     copy = _new_part(actor, uuid.uuid5(CONFLICT_NAMESPACE, str(op_id)), merged, conflict_of=part.id)
-    clock.stamp(part)  # the server copy travels back on the device's next pull
     return result(CONFLICT, PART, part.id, part.version, conflict_copy_id=str(copy.id))
 
 
@@ -560,8 +566,7 @@ def sync_delete_part(actor, part_id, base_version) -> dict:
         return result(REJECTED, PART, part_id, errors={"id": ["This id cannot be used."]})
     if part.deleted:
         return result(APPLIED, PART, part.id, part.version)
-    if base_version != part.version:
-        clock.stamp(part)
+    if base_version != part.version:  # stale: the newer words stay, and travel back
         return result(CONFLICT, PART, part.id, part.version)
     _remove_part(actor, part)
     return result(APPLIED, PART, part.id, part.version)
@@ -594,10 +599,19 @@ def sync_upsert_relation(actor, relation_id, base_version, data, op_id, last_cha
         if {merged["source_id"], merged["target_id"]} - known:
             raise Deferred
     if relation is not None and (relation.deleted or base_version != relation.version):
-        # stale: keep the server's relation; the incoming note is kept beside its own
-        if fields.get("note") and fields["note"] not in relation.note and not relation.deleted:
-            joined = f"{relation.note}\n\n— from another device: {fields['note']}".strip()
-            _edit_relation(actor, relation, {"note": joined[:2000]})
+        # Stale, or ended meanwhile (by another device, or with a part at one end): the
+        # server's relation stays. A note that differs is kept whole, never cut or
+        # dropped: a relation cannot have a copy (it would duplicate itself), so the
+        # words go to my journal, naming the relation they were about.
+        note = fields.get("note") or ""
+        if note.strip() and note != relation.note:
+            keep_words(
+                actor,
+                op_id,
+                "Kept from another device: a note on your parts map",
+                f"A note on '{_relation_label(actor, relation)}', written on another "
+                f"device while this relation changed:\n\n{note}",
+            )
         return result(CONFLICT, RELATION, relation.id, relation.version)
     problems = _relation_problems(actor, merged, relation.id if relation else None)
     if problems:

@@ -36,6 +36,8 @@ class OpResultSchema(StrictSchema):
     conflict_copy_id = fields.String()
     conflict_revision = fields.Integer()
     flag_id = fields.String()
+    # applied on top of changes this device has not pulled yet: keep the old version
+    behind = fields.Boolean()
     errors = fields.Dict()
 
 

@@ -3,29 +3,122 @@
 Rules that keep every word (../shared/DESIGN.md, "Offline and sync"):
 - each op's first result is kept by (patient, op_id); a replay returns it, changes nothing;
 - a batch runs under the patient's change lock, each op in its own savepoint, so one
-  refused op never undoes the others;
-- the cursor is the patient's change counter, advanced under that lock.
+  refused op never undoes the others, and an op that fails in any way is that op's
+  `rejected`, never the batch's 500 (a phone's outbox must never wedge);
+- the cursor is the patient's change counter, advanced under that lock;
+- one rule for every type: whenever the server keeps something other than exactly what
+  the device sent on top of what it had seen (a conflict, an edit merged into a newer
+  version, a no-op at a newer version, a replay of an op whose object has moved on), the
+  protocol re-stamps the object so its server copy travels back on the device's next
+  pull, and an `applied` answer that the device must not build on says `behind`.
 """
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import BigInteger, Integer, Uuid, bindparam, literal, select, union_all
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from server.auth.models import User
 from server.extensions import db
 from server.sync import clock
 from server.sync.models import SyncOp
-from server.sync.registry import REGISTRY, REJECTED, Deferred, SyncedType, result
+from server.sync.registry import (
+    APPLIED,
+    REGISTRY,
+    REJECTED,
+    Deferred,
+    SyncedType,
+    result,
+)
+
+log = logging.getLogger(__name__)
 
 
 def _apply(actor: User, op: dict, last_chance: bool) -> dict:
     synced = REGISTRY[op["type"]]
-    with db.session.begin_nested():  # a refused or deferred op leaves no trace
-        if op["action"] == "upsert":
-            return synced.upsert(
-                actor, op["id"], op["base_version"], op["data"], op["op_id"], last_chance
-            )
-        return synced.delete(actor, op["id"], op["base_version"])
+    try:
+        with db.session.begin_nested():  # a refused or deferred op leaves no trace
+            if op["action"] == "upsert":
+                return synced.upsert(
+                    actor, op["id"], op["base_version"], op["data"], op["op_id"], last_chance
+                )
+            return synced.delete(actor, op["id"], op["base_version"])
+    except Deferred:
+        raise
+    except DBAPIError as exc:
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            raise  # the database is away: the whole request is a 503, and nothing is kept
+        log.warning("sync op refused by the database: %s", type(exc.orig).__name__)
+    except Exception as exc:  # one op's failure is that op's answer, not the batch's 500
+        log.exception("sync op failed: %s", type(exc).__name__)
+    return result(
+        REJECTED, op["type"], op["id"], errors={"data": ["This change could not be stored."]}
+    )
+
+
+def _expected_version(op: dict) -> int | None:
+    """The version a device holds after its op applied exactly as sent."""
+    base = op["base_version"]
+    if op["type"] == "plan":
+        return (base or 0) + 1
+    return 1 if base is None else base + 1
+
+
+def _owned(actor: User, op: dict):
+    obj = db.session.get(REGISTRY[op["type"]].model, op["id"])
+    return obj if obj is not None and obj.patient_id == actor.id else None
+
+
+def _held_exactly(op: dict, outcome: dict) -> bool:
+    """Does the device now hold exactly the server's copy: its op applied as sent, on top
+    of the version it had seen (or it deleted what the server also deleted)? Otherwise
+    the server keeps something the device has not seen. A refusal is neither: the device
+    keeps its words and shows "Needs your attention"."""
+    if outcome.get("status") == REJECTED:
+        return True
+    return outcome.get("status") == APPLIED and (
+        op["action"] == "delete"
+        or (
+            not outcome.get("behind")
+            and outcome.get("version") in (None, _expected_version(op))
+        )
+    )
+
+
+def _send_back(actor: User, op: dict) -> None:
+    """The protocol's half of the one conflict rule: re-stamp the object, so its server
+    copy reaches the device's next pull."""
+    obj = _owned(actor, op)
+    if obj is not None:
+        clock.stamp(obj)
+
+
+def _settled(actor: User, op: dict, outcome: dict) -> dict:
+    if _held_exactly(op, outcome):
+        return outcome
+    _send_back(actor, op)
+    if outcome["status"] == APPLIED:
+        # applied, but on top of changes this device has not pulled: it must not take
+        # this version as the one it holds, or its next edit would overwrite them
+        return {**outcome, "behind": True}
+    return outcome
+
+
+def _replayed(actor: User, op: dict, done: SyncOp) -> dict:
+    """A replay answers its first result. The device that lost the first answer may have
+    skipped the object's later changes while the op was unanswered, so its copy is sent
+    back again whenever that answer was not a clean apply or the object has moved on."""
+    first = done.result
+    obj = _owned(actor, op)
+    if (
+        obj is not None
+        and first.get("status") != REJECTED
+        and (not _held_exactly(op, first) or obj.version != first.get("version"))
+    ):
+        clock.stamp(obj)
+    return first
 
 
 def push(actor: User, ops: list[dict]) -> list[dict]:
@@ -52,7 +145,7 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
             op = ops[index]
             done = logged.get(op["op_id"])  # a replay, from before or earlier in this batch
             if done is not None:
-                results[index] = {"op_id": str(op["op_id"]), **done.result}
+                results[index] = {"op_id": str(op["op_id"]), **_replayed(actor, op, done)}
                 continue
             try:
                 outcome = _apply(actor, op, last_chance)
@@ -66,6 +159,7 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
                     op["id"],
                     errors={"data": ["Refers to something that does not exist."]},
                 )
+            outcome = _settled(actor, op, outcome)
             logged[op["op_id"]] = SyncOp(patient_id=actor.id, op_id=op["op_id"], result=outcome)
             db.session.add(logged[op["op_id"]])
             results[index] = {"op_id": str(op["op_id"]), **outcome}

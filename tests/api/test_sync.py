@@ -42,7 +42,8 @@ def pull_all(actor, since="0", limit=200):
 
 
 def snapshot(app, patient_id):
-    """Every column of every entry row of a patient, as stored."""
+    """Every column of every entry row of a patient, as stored, but where it sits in the
+    feed: a replay of an op whose object moved on sends the object's copy back again."""
     with app.app_context():
         rows = (
             db.session.execute(
@@ -56,7 +57,7 @@ def snapshot(app, patient_id):
             .mappings()
             .all()
         )
-        return [dict(r) for r in rows]
+        return [{k: v for k, v in r.items() if k != "change_seq"} for r in rows]
 
 
 class Device:
