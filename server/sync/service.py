@@ -80,10 +80,7 @@ def _held_exactly(op: dict, outcome: dict) -> bool:
         return True
     return outcome.get("status") == APPLIED and (
         op["action"] == "delete"
-        or (
-            not outcome.get("behind")
-            and outcome.get("version") in (None, _expected_version(op))
-        )
+        or (not outcome.get("behind") and outcome.get("version") in (None, _expected_version(op)))
     )
 
 
