@@ -188,7 +188,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict:
         "PRODUCTION": production,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error names its statement, never the values (a
+        # logged traceback would otherwise carry what a patient wrote)
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "REDIS_URL": redis_url,
         # kid:base64key,… newest first; generated into the instance folder when absent
         "FIELD_ENCRYPTION_KEYS": field_keys,

@@ -139,3 +139,20 @@ def test_a_canary_never_reaches_logs_or_others(app, patient, make_patient, thera
     logged = "\n".join(r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records)
     assert "request" in logged  # the logs did run
     assert canary not in logged
+
+
+def test_a_failing_statement_never_carries_its_values_into_a_log(app, caplog):
+    """An unexpected database error is logged with its traceback, which names the
+    statement; the values bound to it (what a patient wrote) stay out."""
+    import sqlalchemy as sa
+
+    from server.extensions import db
+
+    canary = "canary-" + uuid.uuid4().hex
+    with app.app_context():
+        with pytest.raises(sa.exc.DBAPIError) as failed:
+            db.session.execute(sa.text("INSERT INTO no_such_table VALUES (:v)"), {"v": canary})
+        db.session.rollback()
+    logging.getLogger("test").exception("logged", exc_info=failed.value)
+    assert "no_such_table" in caplog.text
+    assert canary not in caplog.text and canary not in str(failed.value)
