@@ -3,10 +3,10 @@
 // It caches the app shell only. API answers never go into Cache Storage: patient data
 // lives in IndexedDB alone, which sign-out wipes.
 
-// -- version ------------------------------------------------------------------------------
+// -- version
 const VERSION = 1;
 
-// -- caches -------------------------------------------------------------------------------
+// -- caches
 const PREFIX = 'between-static-v';
 const STATIC_CACHE = `${PREFIX}${VERSION}`;
 const EXPECTED_CACHES = new Set([STATIC_CACHE]);
@@ -43,7 +43,7 @@ const SHELL = [
   '/js/views/trends.js',
 ];
 
-// -- install ------------------------------------------------------------------------------
+// -- install
 self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
@@ -56,7 +56,7 @@ self.addEventListener('install', (event) => {
   );
 });
 
-// -- activate -----------------------------------------------------------------------------
+// -- activate
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
@@ -68,7 +68,7 @@ self.addEventListener('activate', (event) => {
   );
 });
 
-// -- fetch --------------------------------------------------------------------------------
+// -- fetch
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
@@ -93,7 +93,7 @@ self.addEventListener('fetch', (event) => {
   );
 });
 
-// -- push ---------------------------------------------------------------------------------
+// -- push
 // Every push shows a notification. The payload carries no health information:
 // {type, id (the delivery), url, body}. The tag is per reminder (its screen), so a
 // repeated delivery replaces the earlier notification instead of piling up.
@@ -139,7 +139,7 @@ self.addEventListener('push', (event) => {
   );
 });
 
-// -- notification clicks ------------------------------------------------------------------
+// -- notification clicks
 async function openScreen(data) {
   const url = new URL(data.url || '/#/today', self.location.origin).href;
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
@@ -162,7 +162,7 @@ self.addEventListener('notificationclose', (event) => {
   event.waitUntil(receipt(event.notification.data || {}, 'dismissed'));
 });
 
-// -- background sync ----------------------------------------------------------------------
+// -- background sync
 // The outbox drains in the page (it owns the sync code); wake any open window.
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'outbox') return;
@@ -174,7 +174,7 @@ self.addEventListener('sync', (event) => {
   );
 });
 
-// -- messages -----------------------------------------------------------------------------
+// -- messages
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'skip-waiting') self.skipWaiting();
 });

@@ -115,6 +115,7 @@ export async function applyResults(batch, results) {
   const byOp = new Map(results.map((r) => [r.op_id, r]));
   const stores = Object.values(STORES);
   const conflicts = [];
+  const freed = new Set();
   await tx([OUTBOX, META, ...stores], 'readwrite', async (s) => {
     const all = await done(s[OUTBOX].getAll());
     for (const op of batch) {
@@ -138,15 +139,35 @@ export async function applyResults(batch, results) {
       if (res.status === 'conflict') conflicts.push(res);
       if (item && op.action !== 'delete') {
         const next = { ...item, _errors: null };
-        if (res.version != null && res.status === 'applied') next.version = res.version;
+        // "behind": applied over changes not pulled yet: keep building on the old version
+        if (res.version != null && res.status === 'applied' && !res.behind) next.version = res.version;
         next._state = later ? LOCAL : res.status === 'conflict' ? ATTENTION : SYNCED;
         if (res.conflict_revision) next._conflict_revision = res.conflict_revision;
         store.put(next);
       }
+      freed.add(op.key);
     }
+    await release(s, freed);
   });
   return conflicts;
 }
 
-// Let go of a refused change the person chose not to keep.
-export const discardOp = (op) => tx(OUTBOX, 'readwrite', (s) => done(s[OUTBOX].delete(op.seq)));
+export function storeChange(store, change) {
+  if (change.deleted) store.delete(change.id);
+  else store.put({ ...change.data, id: change.id, version: change.version, _state: SYNCED });
+}
+
+// A freed object takes the server copy a pull held back for it, if newer.
+async function release(s, keys) {
+  const left = new Set((await done(s[OUTBOX].getAll())).map((op) => op.key));
+  const held = (await done(s[META].get('held')))?.value || {};
+  for (const key of keys) {
+    const change = held[key];
+    if (!change || left.has(key)) continue;
+    delete held[key];
+    const store = s[STORES[change.type]];
+    const item = await done(store.get(change.id));
+    if (item?.version == null || change.version > item.version) storeChange(store, change);
+  }
+  s[META].put({ key: 'held', value: held });
+}

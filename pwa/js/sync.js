@@ -1,11 +1,10 @@
-// The sync loop: push the outbox, then pull changes after our cursor, then refresh what
-// Help now and the check-ins need offline (crisis card, instruments, prompts).
-// Runs on start, on `online`, after sign-in, after a change, every few minutes while
-// open, and when the service worker relays a Background Sync.
+// The sync loop: push the outbox, pull after our cursor, refresh what Help now and the
+// check-ins need offline. Runs on start, `online`, sign-in, a change, every few
+// minutes while open, and on a Background Sync from the service worker.
 
 import * as api from './api.js';
 import { META, OUTBOX, STORES, done, getMeta, setMeta, tx } from './db.js';
-import { SYNCED, applyResults, outboxEvents, pendingCount, takeBatch, toWire } from './outbox.js';
+import { applyResults, outboxEvents, pendingCount, storeChange, takeBatch, toWire } from './outbox.js';
 
 const INTERVAL_MS = 3 * 60 * 1000;
 const AFTER_CHANGE_MS = 600;
@@ -78,14 +77,21 @@ async function pushAll() {
 async function storeChanges(changes, cursor) {
   const stores = Object.values(STORES);
   await tx([OUTBOX, META, ...stores], 'readwrite', async (s) => {
-    // an object with a change still on this device keeps the local copy until answered
+    // an object with a change in the outbox keeps its local copy; the server's is held
     const busy = new Set((await done(s[OUTBOX].getAll())).map((op) => op.key));
+    const held = (await done(s[META].get('held')))?.value || {};
     for (const change of changes) {
       const name = STORES[change.type];
-      if (!name || busy.has(`${change.type}:${change.id}`)) continue;
-      if (change.deleted) s[name].delete(change.id);
-      else s[name].put({ ...change.data, id: change.id, version: change.version, _state: SYNCED });
+      const key = `${change.type}:${change.id}`;
+      if (!name) continue;
+      if (busy.has(key)) {
+        if (!held[key] || change.version >= held[key].version) held[key] = change;
+        continue;
+      }
+      delete held[key];
+      storeChange(s[name], change);
     }
+    s[META].put({ key: 'held', value: held });
     s[META].put({ key: 'cursor', value: cursor });
   });
 }

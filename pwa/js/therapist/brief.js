@@ -15,7 +15,7 @@ const PROMPTS = { daily: 'Daily check-in', phq9: 'PHQ-9', gad7: 'GAD-7', post_do
 
 const section = (id, title, ...children) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), ...children);
 
-// -- data ----------------------------------------------------------------------------------
+// -- data
 
 async function load(pid) {
   const from = encodeURIComponent(new Date(Date.now() - HISTORY_DAYS * DAY).toISOString());
@@ -27,7 +27,7 @@ async function load(pid) {
   return { brief, trends: Object.fromEntries(Object.keys(SERIES).map((k, n) => [k, trends[n]])), map };
 }
 
-// -- pieces --------------------------------------------------------------------------------
+// -- pieces
 
 function entryCard(pid, e, { interactive, onRead }) {
   const bodyId = `entry-body-${e.id}`;
@@ -213,7 +213,7 @@ function sessionsSection(pid, sessions) {
   );
 }
 
-// -- the whole brief -----------------------------------------------------------------------
+// -- the whole brief
 
 function briefView(pid, { brief, trends, map }, { interactive }) {
   const entries = [...brief.entries].sort((a, b) => Number(b.for_session) - Number(a.for_session));

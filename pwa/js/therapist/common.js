@@ -75,7 +75,7 @@ export function patientNav(pid, current, name) {
   );
 }
 
-// -- the score chart ---------------------------------------------------------------------
+// -- the score chart
 
 export const SERIES = {
   phq9: { label: 'PHQ-9', max: 27, value: (p) => p.score, higherIsWorse: true },

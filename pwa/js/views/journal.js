@@ -75,7 +75,7 @@ export function entryItem(e) {
   );
 }
 
-// -- the list ----------------------------------------------------------------------------
+// -- the list
 
 function matches(e, words, filters) {
   if (filters.kind && e.kind !== filters.kind) return false;
@@ -151,7 +151,7 @@ async function renderList(root) {
   return () => syncEvents.removeEventListener('change', reload);
 }
 
-// -- the editor --------------------------------------------------------------------------
+// -- the editor
 
 function chipToggle(label, pressed, onToggle) {
   const chip = h('button', { type: 'button', class: 'chip', 'aria-pressed': String(pressed) }, label);

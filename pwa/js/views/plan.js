@@ -1,6 +1,5 @@
-// The relapse-prevention plan, section by section, with examples; "review due" banner;
-// revision history (online); a plan changed on two devices at once is kept as a
-// conflict revision the person can compare and take.
+// The relapse-prevention plan by section, with examples, "review due", revisions
+// (online), and a plan changed on two devices at once kept as a conflict revision.
 
 import * as api from '../api.js';
 import { STORES, get, getMeta, setMeta } from '../db.js';

@@ -1,5 +1,5 @@
-// Privacy: export my data, who has seen what, signed-in devices, sign out (warning
-// about anything unsent, then wiping this device's copy), delete my account.
+// Privacy: export, who has seen what, devices, sign out (warns of unsent changes,
+// then wipes this device's copy), delete my account.
 
 import * as api from '../api.js';
 import { pendingCount } from '../outbox.js';
