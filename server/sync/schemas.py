@@ -23,15 +23,27 @@ class OpSchema(StrictSchema):
     data = fields.Dict(keys=fields.String(), load_default=dict)
 
 
+class _OneOp(fields.Nested):
+    """An op that does not load becomes that op's `rejected` (server/sync/service.py),
+    not the whole batch's 422: one bad op must never wedge a phone's outbox."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        except ValidationError as exc:
+            return {"invalid": exc.messages, "raw": value}
+
+
 class PushSchema(StrictSchema):
-    ops = fields.List(fields.Nested(OpSchema), required=True, validate=validate.Length(max=MAX_OPS))
+    ops = fields.List(_OneOp(OpSchema), required=True, validate=validate.Length(max=MAX_OPS))
 
 
 class OpResultSchema(StrictSchema):
-    op_id = fields.String()
+    # null on the answer to a malformed op, where what it carried was not an id or type
+    op_id = fields.String(allow_none=True)
     status = fields.String()
-    type = fields.String()
-    id = fields.String()
+    type = fields.String(allow_none=True)
+    id = fields.String(allow_none=True)
     version = fields.Integer(allow_none=True)
     conflict_copy_id = fields.String()
     conflict_revision = fields.Integer()

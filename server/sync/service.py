@@ -16,6 +16,7 @@ Rules that keep every word (../shared/DESIGN.md, "Offline and sync"):
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import BigInteger, Integer, Uuid, bindparam, literal, select, union_all
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -118,21 +119,51 @@ def _replayed(actor: User, op: dict, done: SyncOp) -> dict:
     return first
 
 
+def _malformed(op: dict) -> dict:
+    """The answer to an op the schema could not load: its own ids echoed back where they
+    are well formed, so the device can tell which of its ops it was."""
+    raw = op["raw"] if isinstance(op["raw"], dict) else {}
+
+    def echo(key: str) -> str | None:
+        value = raw.get(key)
+        if key == "type":
+            return value if isinstance(value, str) and value in REGISTRY else None
+        try:
+            return str(uuid.UUID(value)) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    return {
+        "op_id": echo("op_id"),
+        "status": REJECTED,
+        "type": echo("type"),
+        "id": echo("id"),
+        "version": None,
+        "errors": op["invalid"],
+    }
+
+
 def push(actor: User, ops: list[dict]) -> list[dict]:
     """Apply a batch of pushed operations in order; one result per op, in op order."""
     clock.lock(actor.id)  # first: a concurrent replay of this batch waits, then sees our log
     results: list[dict] = [{} for _ in ops]
+    # an op that is not even well formed is refused alone (never logged: it may have no
+    # usable op_id; a resend is refused the same way)
+    for index, op in enumerate(ops):
+        if "invalid" in op:
+            results[index] = _malformed(op)
+    well_formed = [i for i, op in enumerate(ops) if "invalid" not in op]
     # the batch's replays, found in one query (under the lock: no one adds to it meanwhile)
     logged = {
         done.op_id: done
         for done in db.session.scalars(
             select(SyncOp).where(
                 SyncOp.patient_id == actor.id,
-                SyncOp.op_id.in_({op["op_id"] for op in ops}),
+                SyncOp.op_id.in_({ops[i]["op_id"] for i in well_formed}),
             )
         )
     }
-    pending = list(range(len(ops)))
+    pending = well_formed
     last_chance = False
     # Ops waiting for objects later in the batch go round again, in order, while any
     # progress is made; then they get one last chance to decide for good.

@@ -194,15 +194,30 @@ def test_a_rejected_op_does_not_undo_the_others(app, patient):
     assert [c["id"] for c in pull_all(patient)[0]] == [str(good)]
 
 
-def test_a_malformed_batch_is_422_and_writes_nothing(app, patient):
-    bad_batches = [
-        {"ops": [op(uuid.uuid4(), {"body": "x"}), {**op(uuid.uuid4()), "type": "nope"}]},
-        {"ops": [{**op(uuid.uuid4(), {"body": "x"}), "base_version": 1.5}]},
-        {"ops": [{**op(uuid.uuid4(), {"body": "x"}), "id": "not-a-uuid"}]},
-        {"ops": [{**op(uuid.uuid4(), {"body": "x"}), "extra": 1}]},
-        {"operations": []},
+def test_a_malformed_op_is_refused_alone_and_the_others_apply(app, patient):
+    """One op a phone's outbox cannot get past must not wedge it: a malformed op is that
+    op's `rejected`, with the ids it carried echoed where they are well formed."""
+    good = op(uuid.uuid4(), {"body": "kept"})
+    bad = [
+        {**op(uuid.uuid4()), "type": "nope"},
+        {**op(uuid.uuid4(), {"body": "x"}), "base_version": 1.5},
+        {**op(uuid.uuid4(), {"body": "x"}), "id": "not-a-uuid"},
+        {**op(uuid.uuid4(), {"body": "x"}), "extra": 1},
+        {**op(uuid.uuid4(), {"body": "x"}), "op_id": "\ud800"},
+        "not an op",
     ]
-    for batch in bad_batches:
+    results = push(patient, [bad[0], good, *bad[1:]])
+    assert [r["status"] for r in results] == ["rejected", "applied"] + ["rejected"] * 5
+    assert all(r["errors"] for r in results if r["status"] == "rejected")
+    assert results[0]["op_id"] == bad[0]["op_id"] and results[0]["type"] is None
+    assert results[3]["op_id"] == bad[2]["op_id"] and results[3]["id"] is None
+    assert results[5]["op_id"] is None and results[6]["op_id"] is None
+    changes, _ = pull_all(patient)
+    assert [c["data"]["body"] for c in changes] == ["kept"]
+
+
+def test_a_malformed_batch_is_422_and_writes_nothing(app, patient):
+    for batch in [{"operations": []}, {"ops": "x"}, {"ops": [op(uuid.uuid4())] * 501}]:
         response = patient.post(PUSH, json=batch)
         assert response.status_code == 422, batch
     assert pull_all(patient)[0] == []
