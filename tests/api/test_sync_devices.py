@@ -352,56 +352,75 @@ class DevicesMachine(RuleBasedStateMachine):
     def edit_plan(self, data):
         _, dev = self.pick(data, lambda d: True)
         key = ("plan", self.patient.id)
-        record = dev.local.get(key, {"data": {}})
-        section = data.draw(st.sampled_from(["warning_signs", "coping_steps"]), label="section")
-        old = list(record["data"].get(section) or [])
-        keep = data.draw(st.integers(0, len(old)), label="kept items")
-        items = [*old[:keep], {"text": self.text(data, "item"), "part_id": None}]
-        plan = {s: list(record["data"].get(s) or []) for s in ("warning_signs", "coping_steps")}
-        plan[section] = items
-        dev.save(next(self.numbers), key, plan)
+        dev.local.setdefault(key, {"version": None, "data": {}})
+        dev.save(next(self.numbers), key, self.edited(data, dev, key))
         self.then(data, dev)
+
+    def edited(self, data, dev: Device, key) -> dict:
+        """What the phone sends for an edit: as the PWA's sheets do, the whole form, one
+        field of it changed (a drag sends only where the part now is)."""
+        old = dev.local[key]["data"]
+        if key[0] == "journal_entry":
+            name = data.draw(st.sampled_from(["body", "title"]), label="field")
+            fields = {"title": old.get("title") or "", "body": old.get("body") or ""}
+        elif key[0] == "part":
+            if data.draw(st.booleans(), label="move"):  # often back where it already is
+                return {"x": data.draw(st.sampled_from([0.0, 10.0]), label="x"), "y": 0.0}
+            name = data.draw(st.sampled_from(["name", "description"]), label="field")
+            fields = {"name": old.get("name") or "Part", "description": old.get("description")}
+        elif key[0] == "part_relation":
+            name = "note"
+            fields = {k: old.get(k) for k in ("source_id", "target_id", "kind")}
+        elif key[0] == "plan":
+            section = data.draw(st.sampled_from(["warning_signs", "coping_steps"]), label="in")
+            fields = {k: list(old.get(k) or []) for k in ("warning_signs", "coping_steps")}
+            keep = data.draw(st.integers(0, len(fields[section])), label="kept items")
+            item = {"text": self.text(data, "item"), "part_id": None}
+            fields[section] = [*fields[section][:keep], item]
+            return fields
+        else:  # a check-in cannot change once answered: refused, kept on the phone
+            answers = {**old.get("answers", {}), "note": self.text(data, "note")}
+            return {
+                **{k: old[k] for k in ("instrument", "answered_at") if k in old},
+                "answers": answers,
+            }
+        long = name == "note" and data.draw(st.booleans(), label="long")
+        fields[name] = self.text(data, name, long)
+        return {k: "" if v is None else v for k, v in fields.items()}
+
+    @staticmethod
+    def editable(dev: Device) -> list:
+        # in the order the phone learnt of them: ids are random, this order is not, so
+        # Hypothesis can replay and shrink a failing run
+        keys = [k for k in dev.local if k[0] in ("journal_entry", "part", "part_relation")]
+        return keys + [k for k in dev.local if k[0] in ("plan", "checkin")][:2]
 
     @precondition(lambda self: any(d.local for d in self.devices))
     @rule(data=st.data())
     def edit(self, data):
         """Edit something the phone holds, from the version it holds: stale when another
         phone got there first."""
-        _, dev = self.pick(data, lambda d: d.local)
-        # in the order the phone learnt of them: ids are random, this order is not, so
-        # Hypothesis can replay and shrink a failing run
-        keys = [k for k in dev.local if k[0] in ("journal_entry", "part", "part_relation")]
-        keys += [k for k in dev.local if k[0] == "checkin"][:1]
-        if not keys:
-            return
-        key = data.draw(st.sampled_from(keys), label="object")
-        old = dev.local[key]["data"]
-        # as the PWA's sheets do: the whole form is sent, one field of it changed
-        if key[0] == "journal_entry":
-            name = data.draw(st.sampled_from(["body", "title"]), label="field")
-            fields = {"title": old.get("title") or "", "body": old.get("body") or ""}
-            fields[name] = self.text(data, name)
-        elif key[0] == "part":
-            if data.draw(st.booleans(), label="move"):
-                # dragged on the map (only x and y go), often back where it already is
-                name, fields = "x", {"x": data.draw(st.sampled_from([0.0, 10.0])), "y": 0.0}
-            else:
-                name = data.draw(st.sampled_from(["name", "description"]), label="field")
-                fields = {
-                    "name": old.get("name") or "Part",
-                    "description": old.get("description") or "",
-                }
-                fields[name] = self.text(data, name)
-        elif key[0] == "part_relation":
-            name = "note"
-            fields = {k: old.get(k) for k in ("source_id", "target_id", "kind")}
-            fields["note"] = self.text(data, "note", data.draw(st.booleans(), label="long"))
-        else:  # a check-in cannot change once answered: refused, kept on the phone
-            name = "answers"
-            fields = {**old, "answers": {**old.get("answers", {}), "note": self.text(data, "n")}}
-            fields = {k: fields[k] for k in ("instrument", "answers", "answered_at") if k in fields}
-        dev.save(next(self.numbers), key, fields)
+        _, dev = self.pick(data, lambda d: self.editable(d))
+        key = data.draw(st.sampled_from(self.editable(dev)), label="object")
+        dev.save(next(self.numbers), key, self.edited(data, dev, key))
         self.then(data, dev)
+
+    def shared_keys(self) -> list:
+        held = [k for d in self.devices for k in self.editable(d)]
+        return [k for k in dict.fromkeys(held) if held.count(k) >= 2]
+
+    @precondition(lambda self: self.shared_keys())
+    @rule(data=st.data())
+    def edit_on_two_devices(self, data):
+        """The same thing edited on two phones before either hears of the other; both
+        push, the second from a version that is no longer the server's."""
+        key = data.draw(st.sampled_from(self.shared_keys()), label="object")
+        holders = [d for d in self.devices if key in d.local]
+        first, second = data.draw(st.permutations(holders), label="devices")[:2]
+        for dev in (first, second):
+            dev.save(next(self.numbers), key, self.edited(data, dev, key))
+        for dev in (first, second):
+            self.push(dev, dev.take_batch(), lost=False)
 
     @precondition(lambda self: any(d.local for d in self.devices))
     @rule(data=st.data())
