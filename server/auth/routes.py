@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from flask import current_app, request
@@ -34,7 +35,11 @@ def _login_email_key() -> str:
     # A second limit per account, so many addresses cannot grind one password.
     body = request.get_json(silent=True) or {}
     email = body.get("email") if isinstance(body, dict) else None
-    return "login-email:" + (service.normalise_email(email) if isinstance(email, str) else "")
+    email = service.normalise_email(email) if isinstance(email, str) else ""
+    # hashed: no address sits in Redis, and text that cannot be stored (a lone surrogate,
+    # refused by the schema next) still makes a key rather than a 500
+    digest = hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return "login-email:" + digest
 
 
 @bp.post("/register")
