@@ -59,30 +59,28 @@ def _apply(actor: User, op: dict, last_chance: bool) -> dict:
     )
 
 
-def _expected_version(op: dict) -> int | None:
-    """The version a device holds after its op applied exactly as sent."""
-    base = op["base_version"]
-    if op["type"] == "plan":
-        return (base or 0) + 1
-    return 1 if base is None else base + 1
-
-
 def _owned(actor: User, op: dict):
     obj = db.session.get(REGISTRY[op["type"]].model, op["id"])
     return obj if obj is not None and obj.patient_id == actor.id else None
 
 
-def _held_exactly(op: dict, outcome: dict) -> bool:
+def _held_exactly(op: dict, outcome: dict, version_before: int | None) -> bool:
     """Does the device now hold exactly the server's copy: its op applied as sent, on top
-    of the version it had seen (or it deleted what the server also deleted)? Otherwise
-    the server keeps something the device has not seen. A refusal is neither: the device
-    keeps its words and shows "Needs your attention"."""
-    if outcome.get("status") == REJECTED:
+    of the very version it had seen (or it deleted what the server also deleted)?
+    Otherwise the server keeps something the device has not seen. A refusal is neither:
+    the device keeps its words and shows "Needs your attention"."""
+    status = outcome.get("status")
+    if status == REJECTED:
         return True
-    return outcome.get("status") == APPLIED and (
-        op["action"] == "delete"
-        or (not outcome.get("behind") and outcome.get("version") in (None, _expected_version(op)))
-    )
+    if status != APPLIED or outcome.get("behind"):
+        return False
+    if op["action"] == "delete":
+        return True
+    base = (op["base_version"] or 0) if op["type"] == "plan" else op["base_version"]
+    # new to the server, or applied on the version it started from; a stale op that
+    # applied (a move, or a change another device had made too) is behind, whatever
+    # version number it happens to answer
+    return version_before is None or base == version_before
 
 
 def _send_back(actor: User, op: dict) -> None:
@@ -93,8 +91,8 @@ def _send_back(actor: User, op: dict) -> None:
         clock.stamp(obj)
 
 
-def _settled(actor: User, op: dict, outcome: dict) -> dict:
-    if _held_exactly(op, outcome):
+def _settled(actor: User, op: dict, outcome: dict, version_before: int | None) -> dict:
+    if _held_exactly(op, outcome, version_before):
         return outcome
     _send_back(actor, op)
     if outcome["status"] == APPLIED:
@@ -113,7 +111,11 @@ def _replayed(actor: User, op: dict, done: SyncOp) -> dict:
     if (
         obj is not None
         and first.get("status") != REJECTED
-        and (not _held_exactly(op, first) or obj.version != first.get("version"))
+        and (
+            first.get("status") != APPLIED
+            or first.get("behind")
+            or obj.version != first.get("version")
+        )
     ):
         clock.stamp(obj)
     return first
@@ -175,6 +177,8 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
             if done is not None:
                 results[index] = {"op_id": str(op["op_id"]), **_replayed(actor, op, done)}
                 continue
+            before = _owned(actor, op)  # loaded once: the type's own lookup reuses it
+            version_before = None if before is None else before.version
             try:
                 outcome = _apply(actor, op, last_chance)
             except Deferred:
@@ -187,7 +191,7 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
                     op["id"],
                     errors={"data": ["Refers to something that does not exist."]},
                 )
-            outcome = _settled(actor, op, outcome)
+            outcome = _settled(actor, op, outcome, version_before)
             logged[op["op_id"]] = SyncOp(patient_id=actor.id, op_id=op["op_id"], result=outcome)
             db.session.add(logged[op["op_id"]])
             results[index] = {"op_id": str(op["op_id"]), **outcome}

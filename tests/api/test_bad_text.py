@@ -161,6 +161,13 @@ def test_unstorable_text_in_any_field_of_any_route_is_a_422_naming_it(app, peopl
     for method, template, field in cases:
         response = _send(people, method, template, _body(field, f"ok{bad}ok"))
         where = f"{method} {template} {'.'.join(map(str, field))}"
+        if template == "/api/v1/sync/push" and field[:1] == ("ops",):
+            # one op a phone's outbox cannot get past is that op's `rejected`, named
+            # there, never the batch's 422 (tests/api/test_sync.py)
+            (answer,) = response.json["results"] if response.status_code == 200 else [{}]
+            if answer.get("status") != "rejected" or str(field[2]) not in answer["errors"]:
+                failures.append(f"{where}: {response.status_code} {response.json}")
+            continue
         if response.status_code != 422:
             answer = response.get_data(as_text=True)[:200]
             failures.append(f"{where}: {response.status_code} {answer}")

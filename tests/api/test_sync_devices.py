@@ -144,6 +144,7 @@ class Device:
     outbox: list = field(default_factory=list)
     held: dict = field(default_factory=dict)  # key -> a skipped change, newest
     seqs: itertools.count = field(default_factory=itertools.count)
+    trace: list = field(default_factory=list)  # what happened to each key, for reports
 
     def live(self, type_name: str) -> list[str]:
         return [k[1] for k in self.local if k[0] == type_name]
@@ -209,6 +210,7 @@ class Device:
                 self.outbox = [
                     o for o in self.outbox if not (o.key == op.key and o.status == "rejected")
                 ]
+            self.trace.append((op.key, "answer", op.n, op.base, res))
             record = self.local.get(op.key)
             if (
                 record
@@ -225,6 +227,7 @@ class Device:
         busy = self.busy()
         for change in changes:
             key = (change["type"], change["id"])
+            self.trace.append((key, "pulled", change["version"], key in busy))
             if key in busy:
                 if not self.holds:
                     continue
@@ -564,7 +567,11 @@ class DevicesMachine(RuleBasedStateMachine):
             if key not in attention
         }
         diff = {
-            f"{k[0]} {k[1][:8]}": {"device": got.get(k), "server": want.get(k)}
+            f"{k[0]} {k[1][:8]}": {
+                "device": got.get(k),
+                "server": want.get(k),
+                "trace": [t[1:] for t in dev.trace if t[0] == k],
+            }
             for k in set(got) | set(want)
             if got.get(k) != want.get(k)
         }
@@ -612,9 +619,25 @@ class DevicesMachine(RuleBasedStateMachine):
             self.check_device(device)
         self.no_word_is_lost()
 
-    @initialize()
-    def start(self):
-        self.read_server()
+    @initialize(data=st.data())
+    def start(self, data):
+        """Usually from a map, a plan and an entry every phone has pulled, so that phones
+        cross on the same objects early."""
+        if data.draw(st.booleans(), label="start empty"):
+            return self.read_server()
+        dev = self.devices[0]
+        parts = [("part", str(uuid.uuid4())) for _ in range(2)]
+        for key in parts:
+            dev.save(next(self.numbers), key, {"name": self.word(False), "x": 0.0, "y": 0.0})
+        relation = {"source_id": parts[0][1], "target_id": parts[1][1], "kind": "protects"}
+        relation["note"] = f"{LONG} {self.word(False)}"
+        dev.save(next(self.numbers), ("part_relation", str(uuid.uuid4())), relation)
+        dev.save(next(self.numbers), ("journal_entry", str(uuid.uuid4())), {"body": "w0x"})
+        plan = {"warning_signs": [{"text": self.word(False), "part_id": None}]}
+        dev.save(next(self.numbers), ("plan", self.patient.id), {**plan, "coping_steps": []})
+        self.settle_device(0)
+        for device in range(1, DEVICES):
+            self.pull(device, 200)
 
 
 def test_several_devices_lose_no_word_and_end_equal(app, monkeypatch):
