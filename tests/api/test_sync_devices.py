@@ -418,12 +418,25 @@ class DevicesMachine(RuleBasedStateMachine):
         """The same thing edited on two phones before either hears of the other; both
         push, the second from a version that is no longer the server's."""
         key = data.draw(st.sampled_from(self.shared_keys()), label="object")
-        holders = [d for d in self.devices if key in d.local]
+        holders = [i for i, d in enumerate(self.devices) if key in d.local]
         first, second = data.draw(st.permutations(holders), label="devices")[:2]
-        for dev in (first, second):
-            dev.save(next(self.numbers), key, self.edited(data, dev, key))
-        for dev in (first, second):
-            self.push(dev, dev.take_batch(), lost=False)
+        # how the second hears of it: not before its push; or its push fails first and
+        # it pulls meanwhile (the object is busy, so the pull skips it); or its push
+        # gets through but the answer is lost, it pulls, and it sends the op again
+        how = data.draw(st.sampled_from(["plain", "failed", "lost"]), label="how")
+        for i in (first, second):
+            self.devices[i].save(next(self.numbers), key, self.edited(data, self.devices[i], key))
+        self.push(self.devices[first], self.devices[first].take_batch(), lost=False)
+        dev = self.devices[second]
+        if how == "lost":
+            self.push(dev, dev.take_batch(), lost=True)
+            self.devices[first].save(
+                next(self.numbers), key, self.edited(data, self.devices[first], key)
+            )
+            self.push(self.devices[first], self.devices[first].take_batch(), lost=False)
+        if how != "plain":
+            self.pull(second, 200)
+        self.push(dev, dev.take_batch(), lost=False)
 
     @precondition(lambda self: any(d.local for d in self.devices))
     @rule(data=st.data())
