@@ -324,3 +324,44 @@ def test_another_patients_part_is_not_found(make_patient):
     assert b.delete(f"{url}?version=1").status_code == 404
     assert b.get(f"{url}/activity").status_code == 404
     assert a.get(url).json["name"] == "Mine"
+
+
+def _relation_op(relation_id, base, note, source, target):
+    return {
+        "op_id": str(uuid.uuid4()),
+        "type": "part_relation",
+        "id": relation_id,
+        "base_version": base,
+        "action": "upsert",
+        "data": {"source_id": source, "target_id": target, "kind": "protects", "note": note},
+    }
+
+
+def _journal_bodies(patient):
+    return [e["body"] for e in patient.get("/api/v1/journal/entries").json["entries"]]
+
+
+def test_a_stale_relation_note_is_kept_whole_in_the_journal(patient):
+    """Two phones wrote the note at once: the map keeps the first, and the second is
+    kept in full (never joined and cut at the note's limit) as a private entry."""
+    critic, little = add_part(patient, "Critic"), add_part(patient, "Little one")
+    relation = relate(patient, critic, little, note="first").json
+    mine, theirs = "m" * 1500 + " mine", "t" * 1900 + " theirs"
+    args = (critic["id"], little["id"])
+    (applied,) = push(patient, [_relation_op(relation["id"], 1, theirs, *args)])
+    (stale,) = push(patient, [_relation_op(relation["id"], 1, mine, *args)])
+    assert applied["status"] == "applied" and stale["status"] == "conflict"
+    assert patient.get(f"{RELATIONS}/{relation['id']}").json["note"] == theirs
+    (kept,) = [b for b in _journal_bodies(patient) if mine in b]
+    assert "Critic protects Little one" in kept
+
+
+def test_a_note_written_after_the_part_was_deleted_is_kept(patient):
+    critic, little = add_part(patient, "Critic"), add_part(patient, "Little one")
+    relation = relate(patient, critic, little).json
+    assert patient.delete(f"{PARTS}/{little['id']}?version=1").status_code == 204
+    note = "written on the bus, offline"
+    (answer,) = push(patient, [_relation_op(relation["id"], 1, note, critic["id"], little["id"])])
+    assert answer["status"] == "conflict"
+    (kept,) = [b for b in _journal_bodies(patient) if note in b]
+    assert "Critic protects a removed part" in kept
