@@ -154,3 +154,12 @@ def link():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(**kw): override app config for one test")
+
+
+@pytest.fixture
+def push():
+    """A faithful fake push service on loopback (tests/fake_push.py)."""
+    from tests.fake_push import FakePushService
+
+    with FakePushService() as service:
+        yield service

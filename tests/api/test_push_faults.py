@@ -27,12 +27,6 @@ TEST_PUSH = "/api/v1/push/test"
 
 
 @pytest.fixture
-def push():
-    with FakePushService() as service:
-        yield service
-
-
-@pytest.fixture
 def elsewhere():
     """Another origin a redirect points at: it must never hear from us."""
     with FakePushService() as service:

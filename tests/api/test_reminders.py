@@ -26,17 +26,11 @@ from server.reminders.models import (
     ReminderSchedule,
 )
 from server.reminders.sender import Outcome
-from tests.fake_push import HANG, FakePushService
+from tests.fake_push import HANG
 from tests.unit.test_scoring import answers_totalling
 
 REMINDERS = "/api/v1/reminders"
 SUBSCRIPTIONS = "/api/v1/push/subscriptions"
-
-
-@pytest.fixture
-def push():
-    with FakePushService() as service:
-        yield service
 
 
 def run_worker(app, now=None):

@@ -4,14 +4,13 @@ again, with no visit to the Reminders screen."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pwa import sign_in
+from tests.e2e.pwa import sign_in, wait_for
 
 REMINDERS = "/api/v1/reminders"
 DEVICE_ZONE = "America/New_York"
@@ -34,13 +33,12 @@ def save_in(account, zone: str) -> dict:
 
 def schedule_in(page: Page, account, zone: str, timeout: float = 15.0) -> dict:
     """The server's schedule, once it is in `zone`."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def moved():
         schedule = account.get(REMINDERS).json
-        if schedule["timezone"] == zone:
-            return schedule
-        assert time.monotonic() < deadline, f"the schedule stayed in {schedule['timezone']}"
-        page.wait_for_timeout(100)  # the page's own work goes on meanwhile
+        return schedule if schedule["timezone"] == zone else None
+
+    return wait_for(page, moved, f"the schedule to move to {zone}", timeout)
 
 
 def test_the_schedule_follows_the_device_time_zone(pwa: Page, server_url, account):
