@@ -1,0 +1,1 @@
+"""Telling therapists, by mail, that a patient on their caseload needs attention."""
