@@ -11,8 +11,10 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 DEV_SECRET_PREFIX = "dev-"  # a marker production refuses, not a secret  # nosec B105
 MIN_SECRET_LENGTH = 32
@@ -144,6 +146,50 @@ def _push_settings(env: Mapping[str, str], instance_path: Path, production: bool
     }
 
 
+@dataclass(frozen=True)
+class SmtpTarget:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: str  # "ssl" (smtps), "starttls" or "none"
+
+
+def parse_smtp_url(url: str) -> SmtpTarget:
+    """`smtp://user:pass@host:587?starttls=1` or `smtps://…`; ValueError when malformed."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ValueError("SMTP_URL must look like smtp://user:pass@host:587?starttls=1")
+    query = parse_qs(parts.query)
+    starttls = query.get("starttls", ["0"])[0].lower() in {"1", "true", "yes", "on"}
+    tls = "ssl" if parts.scheme == "smtps" else "starttls" if starttls else "none"
+    return SmtpTarget(
+        host=parts.hostname,
+        port=parts.port or (465 if tls == "ssl" else 587 if tls == "starttls" else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        tls=tls,
+    )
+
+
+def _public_url(env: Mapping[str, str], production: bool) -> str:
+    """Where people reach the app: every mailed or printed link starts with it."""
+    raw = env.get("PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        if production:
+            raise ConfigError(
+                "PUBLIC_URL is required in production (e.g. https://between.clinic.example): "
+                "it is the origin of every link the app mails"
+            )
+        return f"http://127.0.0.1:{env.get('PORT') or 5000}"
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query:
+        raise ConfigError("PUBLIC_URL must be an origin like https://between.clinic.example")
+    if production and parts.scheme != "https":
+        raise ConfigError("PUBLIC_URL must be https in production")
+    return raw
+
+
 def normalise_database_url(url: str) -> str:
     """Point plain `postgres://` URLs (as Heroku-style hosts give them) at psycopg 3."""
     if url.startswith("postgres://"):
@@ -178,6 +224,19 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict:
         raise ConfigError(
             "FIELD_ENCRYPTION_KEYS is required in production "
             "(make one with: flask --app server keys generate)"
+        )
+
+    public_url = _public_url(env, production)
+    smtp_url = env.get("SMTP_URL", "").strip() or None
+    if smtp_url:
+        try:
+            parse_smtp_url(smtp_url)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+    elif production:
+        raise ConfigError(
+            "SMTP_URL is required in production: invitations, password resets and risk "
+            "alerts go out by mail (smtp://user:pass@host:587?starttls=1 or smtps://...)"
         )
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'between.db'}"
@@ -222,6 +281,17 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict:
         "RATELIMIT_REGISTER": env.get("RATELIMIT_REGISTER", "5 per minute; 30 per hour"),
         "RATELIMIT_JOIN": env.get("RATELIMIT_JOIN", "10 per minute; 30 per hour"),
         "INVITE_TTL_DAYS": _int(env, "INVITE_TTL_DAYS", 7),
+        # the origin of every link the app prints or mails
+        "PUBLIC_URL": public_url,
+        "SMTP_URL": smtp_url,
+        "MAIL_FROM": env.get("MAIL_FROM", "").strip()
+        or f"Between <no-reply@{urlsplit(public_url).hostname or 'localhost'}>",
+        "THERAPIST_INVITE_TTL_DAYS": _int(env, "THERAPIST_INVITE_TTL_DAYS", 7),
+        "PASSWORD_RESET_TTL_SECONDS": _int(env, "PASSWORD_RESET_TTL_SECONDS", 3600),
+        "RATELIMIT_FORGOT": env.get("RATELIMIT_FORGOT", "5 per hour"),
+        "RATELIMIT_FORGOT_IP": env.get("RATELIMIT_FORGOT_IP", "10 per minute; 60 per hour"),
+        # wrong second-factor codes for one account, after which it must wait
+        "RATELIMIT_SECOND_FACTOR": env.get("RATELIMIT_SECOND_FACTOR", "5 per 15 minutes"),
         # production requires therapists to turn on TOTP before reaching patient data
         "REQUIRE_THERAPIST_TOTP": _bool(env.get("REQUIRE_THERAPIST_TOTP"), production),
         **_push_settings(env, instance_path, production),

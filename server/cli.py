@@ -98,7 +98,60 @@ def push_keys_command(rotate: bool):
     click.echo("Devices subscribed with the old key will subscribe again when the app opens.")
 
 
+@click.group("therapists")
+def therapists_group():
+    """Therapist accounts: an operator invites each one."""
+
+
+INVITE_MAIL = (
+    "You have been invited to Between, the companion your patients use between "
+    "sessions.\n\nCreate your account within {days} days with this link (it works "
+    "once):\n\n{link}\n\nYou will set up two-factor sign-in right after.\n"
+)
+
+
+@therapists_group.command("invite")
+@with_appcontext
+@click.argument("email")
+@click.option("--name", default="", help="The therapist's name, filled in for them.")
+def therapists_invite_command(email: str, name: str):
+    """Make a single-use sign-up link for a therapist, print it and mail it."""
+    from datetime import timedelta
+
+    from server import mail
+    from server.auth import service
+
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("not an email address", param_hint="EMAIL")
+    if service.get_user_by_email(email) is not None:
+        raise click.ClickException("An account with this email already exists.")
+    days = current_app.config["THERAPIST_INVITE_TTL_DAYS"]
+    invite, token = service.create_therapist_invite(email, name, timedelta(days=days))
+    db.session.commit()
+    url = mail.link(f"#/signin/therapist/{token}")
+    click.echo(f"Invitation for {invite.email}, valid {days} days, single use:")
+    click.echo(f"  {url}")
+    try:
+        mail.send(
+            invite.email,
+            "Your invitation to Between",
+            INVITE_MAIL.format(days=days, link=url),
+            kind="invite",
+        )
+    except mail.MailError as exc:
+        raise click.ClickException(
+            f"The link above works, but the mail could not be sent ({exc}): "
+            "give the link to the therapist another way."
+        ) from exc
+    click.echo(
+        "Mailed to the therapist."
+        if current_app.config.get("SMTP_URL")
+        else "Written to the instance folder's mail/ (no SMTP_URL set)."
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(therapists_group)
     app.cli.add_command(reminders_group)
     app.cli.add_command(push_group)

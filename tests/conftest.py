@@ -163,3 +163,12 @@ def push():
 
     with FakePushService() as service:
         yield service
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback that keeps what it is sent (tests/mailbox.py)."""
+    from tests.mailbox import Mailbox
+
+    with Mailbox() as box:
+        yield box

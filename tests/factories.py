@@ -54,20 +54,32 @@ class Actor:
         return self._open("DELETE", url, json=json, **kw)
 
 
+def therapist_invite(app, email: str, name: str = "") -> str:
+    """An operator's invitation for this address, as `therapists invite` makes it."""
+    from server.auth import service
+    from server.extensions import db
+
+    with app.app_context():
+        _invite, token = service.create_therapist_invite(email, name)
+        db.session.commit()
+    return token
+
+
 def make_actor(app, role: str, *, email: str | None = None, timezone: str = "UTC") -> Actor:
     n = next(_counter)
     email = email or f"{role}{n}@example.test"
     client = app.test_client()
-    response = client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": email,
-            "password": PASSWORD,
-            "display_name": f"Test {role.title()} {n}",
-            "role": role,
-            "timezone": timezone,
-        },
-    )
+    body = {
+        "email": email,
+        "password": PASSWORD,
+        "display_name": f"Test {role.title()} {n}",
+        "role": role,
+        "timezone": timezone,
+    }
+    if role == "therapist":
+        # therapists sign up with an operator's invitation, as in production
+        body["therapist_invite"] = therapist_invite(app, email)
+    response = client.post("/api/v1/auth/register", json=body)
     assert response.status_code == 201, response.json
     return Actor(client=client, id=response.json["id"], email=email, role=role, app=app)
 

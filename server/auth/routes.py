@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timedelta
 
 from flask import current_app, request
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
+from limits import parse as parse_limit
 
-from server import logs
+from server import logs, mail
+from server.audit import service as audit
 from server.auth import schemas, service, totp
 from server.auth.session import (
     current_actor,
     current_session,
-    role_required,
+    password_checked,
     sign_in,
     sign_out,
 )
@@ -25,7 +28,12 @@ from server.extensions import db, limiter
 def _me(user):
     """The user as the app sees itself, with this role's idle timeout."""
     user.idle_timeout_seconds = current_app.config["SESSION_TIMEOUTS"][user.role.value][0]
+    user.totp_required = _totp_required(user)
     return user
+
+
+def _totp_required(user) -> bool:
+    return bool(current_app.config.get("REQUIRE_THERAPIST_TOTP")) and user.is_therapist
 
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and sessions")
@@ -42,13 +50,46 @@ def _login_email_key() -> str:
     return "login-email:" + digest
 
 
+def _forgot_email_key() -> str:
+    return "forgot-" + _login_email_key()
+
+
+def _second_factor_limit():
+    return parse_limit(current_app.config["RATELIMIT_SECOND_FACTOR"])
+
+
+def _second_factor_slowed(user) -> bool:
+    """Too many wrong codes for this account lately (counted across web processes)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return False
+    return not limiter.limiter.test(_second_factor_limit(), "second-factor", str(user.id))
+
+
+def _second_factor_failed(user) -> None:
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        limiter.limiter.hit(_second_factor_limit(), "second-factor", str(user.id))
+    audit.record(
+        user,
+        "sign_in_second_factor",
+        user.id if user.is_patient else None,
+        "user",
+        [user.id],
+        outcome="denied",
+    )
+
+
 @bp.post("/register")
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"])
 @bp.arguments(schemas.RegisterSchema)
 @bp.response(201, schemas.UserSchema)
 def register(data):
-    """Create an account and sign in."""
-    user = service.register_user(**data)
+    """Create an account and sign in. A therapist needs the operator's invitation."""
+    invite = data.pop("therapist_invite", None)
+    if data["role"] == "therapist":
+        data.pop("role")
+        user = service.register_therapist(therapist_invite=invite, **data)
+    else:
+        user = service.register_user(**data)
     sign_in(user)
     db.session.commit()
     return _me(user)
@@ -76,8 +117,17 @@ def login(data):
                 errors={"json": {"totp_code": ["Required."]}},
                 extra={"totp_required": True},
             )
+        if _second_factor_slowed(user):
+            logs.auth_event("login_failed", user.id, reason="second_factor_slowed")
+            db.session.commit()
+            raise ApiError(
+                429,
+                "Too many wrong codes. Wait a few minutes, then try again.",
+                extra={"totp_required": True},
+            )
         if not totp.second_factor_ok(user, code, recovery):
             logs.auth_event("login_failed", user.id, reason="second_factor")
+            _second_factor_failed(user)
             db.session.commit()
             raise ApiError(401, "That code is not right.", extra={"totp_required": True})
     sign_in(user)
@@ -104,6 +154,7 @@ def me():
 
 @bp.post("/password")
 @login_required
+@password_checked
 @bp.arguments(schemas.PasswordChangeSchema)
 @bp.response(204)
 def change_password(data):
@@ -143,7 +194,7 @@ def end_session(session_id: uuid.UUID):
 
 
 @bp.post("/totp/setup")
-@role_required("therapist")
+@login_required
 @bp.response(200, schemas.TotpSetupSchema)
 def totp_setup():
     """Start two-factor sign-in: a secret and a QR code for an authenticator app."""
@@ -153,24 +204,98 @@ def totp_setup():
 
 
 @bp.post("/totp/enable")
-@role_required("therapist")
+@login_required
 @bp.arguments(schemas.TotpCodeSchema)
 @bp.response(200, schemas.RecoveryCodesSchema)
 def totp_enable(data):
-    """Confirm a code to turn two-factor sign-in on; recovery codes are shown once."""
-    codes = totp.enable(current_actor(), data["code"])
+    """Confirm a code to turn two-factor sign-in on; recovery codes are shown once.
+    Every other device of the account is signed out."""
+    user = current_actor()
+    codes = totp.enable(user, data["code"])
+    service.end_other_sessions(user, current_session().id)
+    db.session.commit()
+    logs.auth_event("totp_enabled", user.id)
+    return {"recovery_codes": codes}
+
+
+@bp.post("/totp/recovery-codes")
+@login_required
+@password_checked
+@bp.arguments(schemas.PasswordConfirmSchema)
+@bp.response(200, schemas.RecoveryCodesSchema)
+def totp_recovery_codes(data):
+    """New recovery codes (the old ones stop working), shown once; asks the password."""
+    codes = totp.regenerate_recovery_codes(current_actor(), data["password"])
     db.session.commit()
     return {"recovery_codes": codes}
 
 
 @bp.post("/totp/disable")
-@role_required("therapist")
+@login_required
+@password_checked
 @bp.arguments(schemas.TotpDisableSchema)
 @bp.response(204)
 def totp_disable(data):
-    """Turn two-factor sign-in off (password and a current code)."""
-    totp.disable(current_actor(), data["password"], data["code"])
+    """Turn two-factor sign-in off with my password."""
+    user = current_actor()
+    totp.disable(user, data["password"], data.get("code"))
     db.session.commit()
+    logs.auth_event("totp_disabled", user.id)
+
+
+FORGOT_ANSWER = "If an account exists for that address, we have sent a link to reset its password."
+
+
+@bp.post("/password/forgot")
+@limiter.limit(lambda: current_app.config["RATELIMIT_FORGOT_IP"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_FORGOT"], key_func=_forgot_email_key)
+@bp.arguments(schemas.ForgotPasswordSchema)
+@bp.response(202, schemas.MessageSchema)
+def forgot_password(data):
+    """Mail a link to set a new password. The same answer whether or not the address
+    has an account, and in the same time: the mail leaves from a thread."""
+    found = service.request_password_reset(
+        data["email"], timedelta(seconds=current_app.config["PASSWORD_RESET_TTL_SECONDS"])
+    )
+    db.session.commit()
+    if found is not None:
+        user, token = found
+        mail.send_soon(
+            user.email,
+            "Reset your Between password",
+            RESET_MAIL.format(link=mail.link(f"#/reset/{token}")),
+            kind="reset",
+        )
+    return {"message": FORGOT_ANSWER}
+
+
+RESET_MAIL = (
+    "Someone asked to reset the password of your Between account.\n\n"
+    "To choose a new password, open this link within an hour:\n\n{link}\n\n"
+    "If it was not you, ignore this mail: your password stays as it is.\n"
+)
+
+
+@bp.post("/password/reset")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@bp.arguments(schemas.ResetPasswordSchema)
+@bp.response(204)
+def reset_password(data):
+    """Set a new password from a mailed link; every device of the account is signed out."""
+    user = service.reset_password(data["token"], data["password"])
+    db.session.commit()
+    logs.auth_event("password_reset", user.id)
+
+
+@bp.get("/therapist-invites/<string:token>")
+@limiter.limit(lambda: current_app.config["RATELIMIT_JOIN"])
+@bp.response(200, schemas.TherapistInviteSchema)
+def therapist_invite(token: str):
+    """The address and name an operator's invitation is for (to fill in the sign-up)."""
+    invite = service.live_therapist_invite(token)
+    if invite is None:
+        raise ApiError(404, service.INVITE_GONE)
+    return invite
 
 
 @bp.before_app_request
@@ -186,4 +311,8 @@ def _second_factor_required():
         and current_user.is_therapist
         and not current_user.totp_enabled
     ):
-        raise ApiError(403, "Turn on two-factor sign-in to continue (Account → Security).")
+        raise ApiError(
+            403,
+            "Turn on two-factor sign-in to continue (Account → Security).",
+            extra={"totp_setup_required": True},
+        )

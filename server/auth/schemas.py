@@ -15,6 +15,8 @@ class RegisterSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     timezone = fields.String(load_default="UTC", validate=validate.Length(1, 64))
     locale = fields.String(load_default="en-US", validate=validate.Length(2, 16))
+    # the operator's invitation, required for role "therapist"
+    therapist_invite = fields.String(load_only=True, validate=validate.Length(1, 128))
 
 
 class LoginSchema(StrictSchema):
@@ -35,8 +37,31 @@ class TotpCodeSchema(StrictSchema):
     code = fields.String(required=True, load_only=True, validate=validate.Regexp(r"^\d{6}$"))
 
 
-class TotpDisableSchema(TotpCodeSchema):
+class TotpDisableSchema(StrictSchema):
     password = fields.String(**_password)
+    code = fields.String(load_only=True, validate=validate.Regexp(r"^\d{6}$"))
+
+
+class PasswordConfirmSchema(StrictSchema):
+    password = fields.String(**_password)
+
+
+class ForgotPasswordSchema(StrictSchema):
+    email = fields.String(required=True, load_only=True, validate=validate.Length(1, 254))
+
+
+class ResetPasswordSchema(StrictSchema):
+    token = fields.String(required=True, load_only=True, validate=validate.Length(1, 128))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+
+
+class MessageSchema(StrictSchema):
+    message = fields.String(dump_only=True)
+
+
+class TherapistInviteSchema(StrictSchema):
+    email = fields.String(dump_only=True)
+    display_name = fields.String(dump_only=True)
 
 
 class RecoveryCodesSchema(StrictSchema):
@@ -57,6 +82,8 @@ class UserSchema(StrictSchema):
     locale = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     totp_enabled = fields.Boolean(dump_only=True)
+    # this account must turn two-factor on before it reaches patient data
+    totp_required = fields.Boolean(dump_only=True)
     # so the app can warn before the server signs it out
     idle_timeout_seconds = fields.Integer(dump_only=True)
 

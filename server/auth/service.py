@@ -8,13 +8,13 @@ import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from server.auth import passwords
-from server.auth.models import Role, User, UserSession
+from server.auth.models import PasswordReset, Role, TherapistInvite, User, UserSession
 from server.db import utcnow
-from server.errors import not_found, validation_error
+from server.errors import ApiError, not_found, validation_error
 from server.extensions import db
 
 # Touching last_seen_at on every request would be a write per request.
@@ -155,8 +155,133 @@ def change_password(
         raise validation_error({"new_password": problems})
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
-    stmt = delete(UserSession).where(UserSession.user_id == user.id)
+    _end_sessions(user.id, keep_session_id)
+    db.session.flush()
+
+
+def _end_sessions(user_id: uuid.UUID, keep_session_id: uuid.UUID | None = None) -> None:
+    stmt = delete(UserSession).where(UserSession.user_id == user_id)
     if keep_session_id is not None:
         stmt = stmt.where(UserSession.id != keep_session_id)
     db.session.execute(stmt)
+
+
+def end_other_sessions(user: User, keep_session_id: uuid.UUID | None) -> None:
+    """Sign out every device of this account but the one asking."""
+    _end_sessions(user.id, keep_session_id)
     db.session.flush()
+
+
+# -- therapists are invited by an operator ------------------------------------------------
+
+THERAPIST_INVITE_REQUIRED = (
+    "Therapist accounts are made by invitation from your clinic's administrator."
+)
+INVITE_GONE = (
+    "This invitation has expired or was already used. "
+    "Ask your clinic's administrator for a new one."
+)
+
+
+def create_therapist_invite(
+    email: str, display_name: str = "", ttl: timedelta = timedelta(days=7)
+) -> tuple[TherapistInvite, str]:
+    """A single-use sign-up token for one therapist's address; returns it and the token."""
+    token = secrets.token_urlsafe(32)
+    invite = TherapistInvite(
+        token_hash=_hash_token(token),
+        email=normalise_email(email),
+        display_name=display_name.strip()[:100],
+        expires_at=utcnow() + ttl,
+    )
+    db.session.add(invite)
+    db.session.flush()
+    return invite, token
+
+
+def live_therapist_invite(token: str | None) -> TherapistInvite | None:
+    """The live invite for this token: unused and unexpired, or None."""
+    if not token:
+        return None
+    invite = db.session.scalar(
+        select(TherapistInvite).where(TherapistInvite.token_hash == _hash_token(token))
+    )
+    if invite is None or invite.used_at is not None or invite.expires_at <= utcnow():
+        return None
+    return invite
+
+
+def register_therapist(*, therapist_invite: str | None, **fields) -> User:
+    """A therapist's account, only with a live invite for that address; the invite is
+    spent in the same transaction (a conditional update: two sign-ups racing on one
+    token cannot both win)."""
+    invite = live_therapist_invite(therapist_invite)
+    if invite is None:
+        raise ApiError(403, INVITE_GONE if therapist_invite else THERAPIST_INVITE_REQUIRED)
+    if normalise_email(fields["email"]) != invite.email:
+        raise ApiError(403, "This invitation is for another email address.")
+    user = register_user(**fields, role=Role.THERAPIST.value)
+    spent = db.session.execute(
+        update(TherapistInvite)
+        .where(TherapistInvite.id == invite.id, TherapistInvite.used_at.is_(None))
+        .values(used_at=utcnow(), used_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise ApiError(403, INVITE_GONE)
+    return user
+
+
+# -- password recovery --------------------------------------------------------------------
+
+
+def request_password_reset(email: str, ttl: timedelta) -> tuple[User, str] | None:
+    """A reset token for this address's account, or None when there is no account."""
+    user = get_user_by_email(email)
+    if user is None:
+        return None
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        PasswordReset(token_hash=_hash_token(token), user_id=user.id, expires_at=utcnow() + ttl)
+    )
+    db.session.flush()
+    return user, token
+
+
+RESET_GONE = "This link has expired or was already used. Ask for a new one."
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a mailed link; the link works once, and every session of
+    the account ends (whoever was signed in with the old password is out)."""
+    row = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == _hash_token(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise validation_error({"token": [RESET_GONE]})
+    user = db.session.get(User, row.user_id)
+    problems = passwords.password_problems(
+        new_password, email=user.email, display_name=user.display_name
+    )
+    if problems:
+        raise validation_error({"password": problems})
+    spent = db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == row.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise validation_error({"token": [RESET_GONE]})
+    # every other link for this account dies with this one
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    user.password_hash = passwords.hash_password(new_password)
+    user.password_changed_at = utcnow()
+    _end_sessions(user.id)
+    db.session.flush()
+    return user

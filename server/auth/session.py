@@ -15,7 +15,7 @@ from flask_login import current_user, login_user, logout_user
 from server.auth import service
 from server.auth.models import User, UserSession
 from server.errors import ApiError
-from server.extensions import login_manager
+from server.extensions import limiter, login_manager
 
 TOKEN_KEY = "sid"  # the name of a session key, not a secret  # nosec B105
 
@@ -77,3 +77,16 @@ def role_required(role: str):
         return wrapper
 
     return decorator
+
+
+def _account_key() -> str:
+    """Per signed-in account, for the routes that check a password again."""
+    who = current_user.get_id() if current_user.is_authenticated else request.remote_addr
+    return f"password-check:{who}"
+
+
+def password_checked(view):
+    """Rate-limited like sign-in: per address and per account, so a stolen session
+    cannot grind the password of the account it holds."""
+    limit = lambda: current_app.config["RATELIMIT_LOGIN"]  # noqa: E731
+    return limiter.limit(limit)(limiter.limit(limit, key_func=_account_key)(view))

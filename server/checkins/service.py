@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select, tuple_
 
 from server import access, pagination
+from server.alerts import service as alerts
 from server.audit import service as audit
 from server.auth.models import User
 from server.care.models import CareLink
@@ -150,6 +151,8 @@ def _new_checkin(actor: User, checkin_id, data: dict) -> tuple[CheckIn, RiskFlag
     if flag is not None:
         # linked therapists' devices hear "a check-in needs your review": no name, no score
         reminders_service.alert_therapists(actor.id, flag.id)
+        # and their mailboxes: the same generic words, one mail per therapist per flag
+        alerts.queue_flag_mails(actor.id, flag.id)
     return checkin, flag
 
 

@@ -11,7 +11,9 @@ from server.privacy import keys as key_rotation
 keys = AppGroup("keys", help="Field encryption keys.")
 
 
-@keys.command("generate")
+# needs no app: it must work before the app's keys exist (production refuses to start
+# without them, and its error message says to run this very command)
+@keys.command("generate", with_appcontext=False)
 def generate():
     """Print a new key; put it first in FIELD_ENCRYPTION_KEYS, keep the old ones after it."""
     click.echo(crypto.new_key_spec())

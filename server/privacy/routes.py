@@ -6,7 +6,7 @@ from flask import make_response, render_template, session
 from flask_login import login_required, logout_user
 from flask_smorest import Blueprint
 
-from server.auth.session import current_actor
+from server.auth.session import current_actor, password_checked
 from server.extensions import db
 from server.privacy import schemas, service
 
@@ -35,6 +35,7 @@ def export(args):
 
 @bp.delete("/me")
 @login_required
+@password_checked
 @bp.arguments(schemas.DeleteAccountSchema)
 @bp.response(204)
 def delete_me(data):

@@ -45,6 +45,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
+from server.alerts import service as alerts
 from server.db import utcnow
 from server.extensions import db
 from server.reminders import keys, service
@@ -461,6 +462,8 @@ def run_pass(sender: Sender, now: datetime | None = None, stop=None) -> Counter:
         if not counts:
             break
         totals.update(counts)
+    if not (stop and stop.is_set()):
+        totals["flag_mails"] = alerts.send_due()
     if totals.get("claimed"):
         log.info(
             "sent %d, retry %d, gone %d, failed %d",

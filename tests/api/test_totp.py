@@ -1,10 +1,17 @@
-"""Two-factor sign-in for therapists."""
+"""Two-factor sign-in: required of therapists in production, optional for patients."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 import pytest
+import requests
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from server.audit.models import AuditEvent
+from server.extensions import db
 from tests.factories import PASSWORD
 
 
@@ -59,8 +66,119 @@ def test_wrong_enrolment_code_and_disable(therapist):
     assert therapist.get("/api/v1/auth/me").json["totp_enabled"] is False
 
 
-def test_patients_do_not_enrol(patient):
-    assert patient.post("/api/v1/auth/totp/setup").status_code == 404
+def test_patients_may_turn_it_on_too(app, patient):
+    totp, recovery = enrol(patient)
+    assert login(app, patient).json["totp_required"] is True
+    assert login(app, patient, recovery_code=recovery[0]).status_code == 200
+
+
+def test_turning_it_on_signs_out_the_other_devices(app, therapist):
+    other = app.test_client()
+    assert login_client(other, therapist).status_code == 200
+    assert other.get("/api/v1/auth/me").status_code == 200
+    enrol(therapist)
+    assert other.get("/api/v1/auth/me").status_code == 401
+    assert therapist.get("/api/v1/auth/me").status_code == 200  # the one that turned it on
+
+
+def login_client(client, actor, **extra):
+    return client.post(
+        "/api/v1/auth/login", json={"email": actor.email, "password": PASSWORD, **extra}
+    )
+
+
+def test_new_recovery_codes_void_the_old_ones(app, therapist):
+    _totp, old = enrol(therapist)
+    wrong = therapist.post("/api/v1/auth/totp/recovery-codes", json={"password": "not-it-at-all"})
+    assert wrong.status_code == 422
+    new = therapist.post("/api/v1/auth/totp/recovery-codes", json={"password": PASSWORD})
+    assert new.status_code == 200 and len(new.json["recovery_codes"]) == 10
+    assert login(app, therapist, recovery_code=old[0]).status_code == 401
+    assert login(app, therapist, recovery_code=new.json["recovery_codes"][0]).status_code == 200
+
+
+def test_it_turns_off_with_the_password_alone(therapist):
+    enrol(therapist)
+    done = therapist.post("/api/v1/auth/totp/disable", json={"password": PASSWORD})
+    assert done.status_code == 204
+    assert therapist.get("/api/v1/auth/me").json["totp_enabled"] is False
+
+
+@pytest.fixture
+def live_url(app):
+    """The app over real HTTP, one thread per request, as gunicorn's threads serve it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def race(url, email, **second_factor) -> list[int]:
+    """Six sign-ins released at the same moment, each on its own connection."""
+    start = threading.Barrier(6)
+
+    def one(_):
+        body = {"email": email, "password": PASSWORD, **second_factor}
+        start.wait(timeout=30)
+        return requests.post(url + "/api/v1/auth/login", json=body, timeout=60).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        return list(pool.map(one, range(6)))
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=False)
+def test_one_code_signs_in_once_when_six_sign_ins_race(live_url, therapist):
+    totp, recovery = enrol(therapist)
+    statuses = race(live_url, therapist.email, totp_code=totp.at(time.time() + 30))
+    assert statuses.count(200) == 1, statuses
+    assert all(s in (401, 503) for s in statuses if s != 200), statuses
+
+    statuses = race(live_url, therapist.email, recovery_code=recovery[3])
+    assert statuses.count(200) == 1, statuses
+    assert all(s in (401, 503) for s in statuses if s != 200), statuses
+
+
+@pytest.mark.app_config(RATELIMIT_SECOND_FACTOR="3 per 15 minutes")
+def test_wrong_codes_slow_the_account_down_and_are_audited(app, therapist):
+    totp, _ = enrol(therapist)
+    for _ in range(3):
+        assert login(app, therapist, totp_code="000000").status_code == 401
+    slowed = login(app, therapist, totp_code=totp.at(time.time() + 30))
+    assert slowed.status_code == 429  # even the right code waits
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sign_in_second_factor")
+        ).all()
+        assert len(events) == 3
+        assert {(e.actor_id, e.outcome, tuple(e.object_ids)) for e in events} == {
+            (therapist_uuid(therapist), "denied", (therapist.id,))
+        }
+
+
+def therapist_uuid(actor):
+    import uuid
+
+    return uuid.UUID(actor.id)
+
+
+@pytest.mark.app_config(RATELIMIT_LOGIN="3 per minute")
+def test_password_checks_are_rate_limited_like_sign_in(therapist, patient):
+    for _ in range(3):
+        wrong = patient.post(
+            "/api/v1/auth/password",
+            json={"current_password": "wrong-wrong-wrong", "new_password": "x" * 12},
+        )
+        assert wrong.status_code == 422
+    limited = patient.post(
+        "/api/v1/auth/password",
+        json={"current_password": "wrong-wrong-wrong", "new_password": "x" * 12},
+    )
+    assert limited.status_code == 429
+    for _ in range(3):
+        therapist.delete("/api/v1/me", json={"password": "wrong-wrong-wrong"})
+    assert therapist.delete("/api/v1/me", json={"password": "wrong-wrong-wrong"}).status_code == 429
 
 
 @pytest.mark.app_config(REQUIRE_THERAPIST_TOTP=True)
