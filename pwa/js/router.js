@@ -1,6 +1,7 @@
 // Hash routes (#/journal/<id>): the shell is one cached page, so every screen opens offline.
 
 import { session } from './session.js';
+import { h, mount, pageTitle } from './ui.js';
 
 const VIEWS = {
   today: () => import('./views/today.js'),
@@ -15,9 +16,16 @@ const VIEWS = {
   privacy: () => import('./views/privacy.js'),
   reminders: () => import('./views/reminders.js'),
   signin: () => import('./views/sign-in.js'),
+  // not precached: these need the network anyway
+  reset: () => import('./views/account.js'),
+  security: () => import('./views/security.js'),
 };
-const PUBLIC = new Set(['signin', 'help']);
-const TAB_OF = { conflict: 'journal', trends: 'checkin', privacy: 'more', reminders: 'more' };
+const PUBLIC = new Set(['signin', 'help', 'reset']);
+const TAB_OF = { conflict: 'journal', trends: 'checkin', privacy: 'more', reminders: 'more', security: 'more' };
+// a screen outside the precached shell, opened offline
+export const OFFLINE = {
+  render: (root) => mount(root, pageTitle('Offline'), h('p', {}, 'This screen needs a connection. Try again when you are online.')),
+};
 
 let outlet;
 let cleanup = null;
@@ -43,7 +51,7 @@ export async function render() {
   }
   // a therapist's screens (js/therapist/) are not in the patient's shell
   const staff = session.user?.role === 'therapist';
-  const mod = await (staff ? import('./therapist/shell.js') : VIEWS[name]());
+  const mod = await (staff ? import('./therapist/shell.js') : VIEWS[name]()).catch(() => OFFLINE);
   if (id !== renderId) return; // a newer navigation won
   if (cleanup) cleanup();
   cleanup = null;

@@ -22,14 +22,20 @@ export function markExpired() {
   emit();
 }
 
+// The server's copy of me (after turning two-factor on, say), kept on the device too.
+export async function refreshUser() {
+  const me = await api.get('/auth/me');
+  session.user = me;
+  session.expired = false;
+  await setMeta('user', me);
+  emit();
+  return me;
+}
+
 // Is the cookie still good? Offline, we trust the device copy and find out later.
 export async function checkSession() {
   try {
-    const me = await api.get('/auth/me');
-    session.user = me;
-    session.expired = false;
-    await setMeta('user', me);
-    emit();
+    await refreshUser();
     return true;
   } catch (err) {
     if (err instanceof api.ApiError && err.status === 401) markExpired();
@@ -53,12 +59,13 @@ export async function signIn(email, password, secondFactor = {}) {
   return started(await api.post('/auth/login', { email, password, ...secondFactor }));
 }
 
+// A patient, unless the fields say therapist (with the clinic's invitation token).
 export async function register(fields) {
   const user = await api.post('/auth/register', {
-    ...fields,
     role: 'patient',
     timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
     locale: navigator.language || 'en-US',
+    ...fields,
   });
   return started(user);
 }

@@ -18,8 +18,10 @@ def test_therapist_signs_in_with_an_authenticator_code(page: Page, server_url, t
     page.get_by_label("Email").fill(therapist.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("Enter the code from your authenticator app.")).to_be_visible()
-    code = page.get_by_label("Code from your authenticator app")
+    # the server asks for the code: a question, focused, not an error
+    code = page.get_by_label("Enter the 6-digit code from your authenticator app")
+    expect(code).to_be_focused()
+    expect(page.get_by_role("alert")).to_have_count(0)
     code.fill("000000")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("That code is not right.")).to_be_visible()

@@ -8,9 +8,14 @@
 // 2 minutes"), and signs out when it runs out. Activity after a quiet spell touches
 // the server, so its clock and ours agree; a 401 (the server gave up first) signs out
 // the same way.
+//
+// Two-factor: while the clinic requires it (REQUIRE_THERAPIST_TOTP: the user's
+// totp_required) and it is still off, the server refuses patient data, so every route
+// shows the set-up screen and the navigation offers only Sign out.
 
 import { setUnauthorizedHandler } from '../api.js';
-import { markExpired, session, signOut } from '../session.js';
+import { navigate } from '../router.js';
+import { markExpired, refreshUser, session, signOut } from '../session.js';
 import { h, mount, swap } from '../ui.js';
 import { contact, get, names } from './common.js';
 
@@ -27,7 +32,10 @@ const ROUTES = {
   sessions: () => import('./sessions.js'),
   plan: () => import('./plan.js'),
   print: () => import('./brief.js'),
+  security: () => import('../views/security.js'),
 };
+
+const mustSetUp = (user) => Boolean(user?.totp_required && !user.totp_enabled);
 
 let started = false;
 let lastActive = Date.now();
@@ -87,6 +95,7 @@ function setUp() {
     { class: 'tnav no-print', 'aria-label': 'Therapist' },
     h('a', { href: '#/caseload', 'data-route': 'caseload' }, 'Caseload'),
     h('a', { href: '#/flags', 'data-route': 'flags' }, 'Flags'),
+    h('a', { href: '#/security', 'data-route': 'security' }, 'Account'),
     h('span', { class: 'who' }, session.user?.display_name || ''),
     signOutButton,
   );
@@ -102,8 +111,15 @@ function setUp() {
   for (const name of ACTIVITY) window.addEventListener(name, onActivity, { passive: true, capture: true });
   ticker = setInterval(tick, TICK_MS);
   setUnauthorizedHandler(() => leave('expired'));
-  // is the cookie still good? (a 401 here signs out through the handler above)
-  get('/auth/me').catch(() => {});
+  // is the cookie still good? (a 401 here signs out through the handler above) The
+  // fresh copy may also say two-factor became required, or was turned on elsewhere.
+  const wasLocked = mustSetUp(session.user);
+  refreshUser()
+    .then((me) => {
+      contact.at = Date.now();
+      if (started && mustSetUp(me) !== wasLocked) navigate(location.hash);
+    })
+    .catch(() => {});
   return new Promise((resolve) => {
     link.addEventListener('load', resolve, { once: true });
     link.addEventListener('error', resolve, { once: true });
@@ -151,10 +167,13 @@ export function parseHash(hash = location.hash) {
 
 export async function render(root) {
   await setUp();
-  const { route, params } = parseHash();
+  const locked = mustSetUp(session.user);
+  const { route, params } = locked ? { route: 'security', params: [] } : parseHash();
   if (route === 'caseload' && !/^#\/caseload/.test(location.hash)) history.replaceState(null, '', '#/caseload');
   for (const a of chrome.nav.querySelectorAll('a')) {
-    if (a.dataset.route === route || (route !== 'flags' && a.dataset.route === 'caseload')) a.setAttribute('aria-current', 'page');
+    a.hidden = locked;
+    const own = a.dataset.route === route || (!['flags', 'security'].includes(route) && a.dataset.route === 'caseload');
+    if (own) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   let mod;
@@ -164,5 +183,6 @@ export async function render(root) {
     swap(root, h('h1', { tabindex: '-1' }, 'Offline'), h('p', {}, 'This screen needs a connection. Try again when you are online.'));
     return null;
   }
+  if (locked) return mod.render(root, params, { required: true, done: () => navigate('caseload') });
   return route === 'print' ? mod.renderPrint(root, params) : mod.render(root, params);
 }

@@ -1,4 +1,4 @@
-// More: reminders, privacy, my care team, and what Between is and is not.
+// More: reminders, privacy, security, my care team, and what Between is and is not.
 
 import * as api from '../api.js';
 import { confirmSheet, h, mount, pageTitle, toast } from '../ui.js';
@@ -56,6 +56,7 @@ export async function render(root) {
       { class: 'list' },
       h('li', {}, h('a', { class: 'entry-link', href: '#/reminders' }, h('span', { class: 'title' }, 'Reminders and notifications'), h('span', { class: 'excerpt' }, 'Check-in times, weekly questionnaires, quiet hours'))),
       h('li', {}, h('a', { class: 'entry-link', href: '#/privacy' }, h('span', { class: 'title' }, 'Privacy and my data'), h('span', { class: 'excerpt' }, 'Export, who has seen my entries, devices, sign out'))),
+      h('li', {}, h('a', { class: 'entry-link', href: '#/security' }, h('span', { class: 'title' }, 'Security'), h('span', { class: 'excerpt' }, 'Two-factor sign-in, recovery codes'))),
       h('li', {}, h('a', { class: 'entry-link', href: '#/trends' }, h('span', { class: 'title' }, 'Trends'), h('span', { class: 'excerpt' }, 'My check-in scores over time'))),
     ),
     await careTeam(),

@@ -1,22 +1,28 @@
-// Sign in, create an account, join my therapist's care team with a code.
+// Sign in, and join my therapist's care team with a code. Creating an account, a
+// forgotten password and a therapist's invitation need the network anyway: they live in
+// account.js, outside the precached shell.
 
 import * as api from '../api.js';
 import { pendingCount } from '../outbox.js';
-import { navigate } from '../router.js';
-import { register, session, signIn, unsentFor } from '../session.js';
+import { navigate, OFFLINE } from '../router.js';
+import { session, signIn, unsentFor } from '../session.js';
 import { confirmSheet, fieldErrors, h, mount, pageTitle } from '../ui.js';
 
-function errorBox() {
+// a line for the next sign-in form ("Your password is changed…")
+let notice = null;
+export const flash = (text) => (notice = text);
+
+export function errorBox() {
   return h('p', { class: 'error', role: 'alert', hidden: true });
 }
 
-function showError(box, err) {
+export function showError(box, err) {
   box.hidden = false;
   if (err instanceof api.NetworkError) box.textContent = 'You seem to be offline. Try again when you are connected.';
   else box.textContent = [err.message, ...fieldErrors(err.errors)].join(' ');
 }
 
-function field(id, label, attrs = {}, hint = null) {
+export function field(id, label, attrs = {}, hint = null) {
   return [
     h('label', { for: id }, label, hint && h('span', { class: 'hint' }, hint)),
     h('input', { id, name: id, required: true, ...attrs }),
@@ -34,7 +40,17 @@ async function signInForm(root) {
     err,
     h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Sign in')),
   );
-  const code = h('div', { hidden: true }, field('totp', 'Code from your authenticator app', { autocomplete: 'one-time-code', required: false }, 'Or a recovery code.'));
+  // the second factor is a question the server asks, not an error
+  const ask = h('label', { for: 'totp' }, 'Enter the 6-digit code from your authenticator app');
+  const recovery = () => {
+    ask.textContent = 'Enter one of your recovery codes';
+    form.totp.inputMode = 'text';
+    form.totp.autocomplete = 'off';
+    other.hidden = true;
+    form.totp.focus();
+  };
+  const other = h('button', { type: 'button', class: 'link', onclick: recovery }, 'Use a recovery code instead');
+  const code = h('div', { hidden: true }, ask, h('input', { id: 'totp', name: 'totp', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code' }), other);
   form.insertBefore(code, err);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -50,22 +66,25 @@ async function signInForm(root) {
       ))
     )
       return;
-    const t = form.totp.value.trim();
+    const t = form.totp.value.replace(/\s/g, '');
     const secondFactor = !t ? {} : /^\d{6}$/.test(t) ? { totp_code: t } : { recovery_code: t };
     try {
       await signIn(email, form.password.value, secondFactor);
       navigate('today');
     } catch (e) {
-      if (e.body?.totp_required) {
+      if (e.body?.totp_required && code.hidden) {
         code.hidden = false;
+        err.hidden = true;
         form.totp.required = true;
         form.totp.focus();
-      }
-      showError(err, e);
+      } else showError(err, e);
     }
   });
+  const said = notice;
+  notice = null;
   mount(root, 
     pageTitle(session.expired ? 'Sign in again' : 'Sign in'),
+    said && h('p', { class: 'banner', role: 'status' }, said),
     session.expired
       ? h(
           'p',
@@ -76,39 +95,8 @@ async function signInForm(root) {
         )
       : h('p', { class: 'muted' }, 'Your companion between therapy sessions.'),
     form,
+    h('p', {}, h('a', { href: '#/signin/forgot' }, 'Forgot your password?')),
     h('p', {}, 'New to Between? ', h('a', { href: '#/signin/create' }, 'Create an account')),
-  );
-}
-
-function createForm(root) {
-  const err = errorBox();
-  const form = h(
-    'form',
-    {},
-    field('display_name', 'Your name', { type: 'text', autocomplete: 'nickname' }, 'Whatever you like to be called.'),
-    field('email', 'Email', { type: 'email', autocomplete: 'email' }),
-    field('password', 'Password', { type: 'password', autocomplete: 'new-password', minlength: 10 }, 'At least 10 characters.'),
-    err,
-    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Create account')),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    try {
-      await register({
-        display_name: form.display_name.value.trim(),
-        email: form.email.value.trim(),
-        password: form.password.value,
-      });
-      navigate('signin/join');
-    } catch (e) {
-      showError(err, e);
-    }
-  });
-  mount(root, 
-    pageTitle('Create account'),
-    h('p', { class: 'muted' }, 'Your entries are private unless you choose to share one.'),
-    form,
-    h('p', {}, 'Already have an account? ', h('a', { href: '#/signin' }, 'Sign in')),
   );
 }
 
@@ -147,8 +135,13 @@ export function joinForm(root, { after = 'today', title = 'Join your care team' 
   );
 }
 
-export async function render(root, [mode]) {
-  if (mode === 'create') return createForm(root);
+const ELSEWHERE = { create: 'createForm', forgot: 'forgotForm', therapist: 'therapistForm' };
+
+export async function render(root, [mode, token]) {
+  if (ELSEWHERE[mode]) {
+    const mod = await import('./account.js').catch(() => null);
+    return mod ? mod[ELSEWHERE[mode]](root, token) : OFFLINE.render(root);
+  }
   if (mode === 'join' && session.user) {
     mount(root, pageTitle('Welcome to Between'));
     return joinForm(root, { title: 'Join your therapist’s care team' });
