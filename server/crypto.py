@@ -7,17 +7,28 @@ A value under an unknown key, or one that fails authentication, raises: never ga
 `FIELD_ENCRYPTION_KEYS` is `kid:base64key,kid:base64key` (newest first); the embedded
 mode generates one key into the instance folder on first run. `flask --app server keys
 rotate` re-encrypts every row under the newest key.
+
+A value that must be found by equality (a journal tag) also gets a blind index: an
+HMAC-SHA256 of it under a key derived (HKDF) from a ring key, for that column alone, and
+scoped to one owner, so equal words of two people never look alike. The blind index is
+made with the same ring key as the ciphertext beside it; a lookup computes it under every
+key in the ring, so rows not yet rotated are still found, and `keys rotate` recomputes it
+as it re-encrypts the value. Once rotation has finished an old key may go, as before.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import secrets
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Text, TypeDecorator
 
 PREFIX = "v1"
@@ -36,6 +47,7 @@ class KeyRing:
                 raise KeyError_(f"key {kid!r} must be 32 bytes with an id free of ':'")
         self.keys = dict(keys)
         self.newest = keys[0][0]
+        self._index_keys: dict[tuple[str, str], bytes] = {}
 
     @classmethod
     def parse(cls, spec: str) -> KeyRing:
@@ -64,6 +76,32 @@ class KeyRing:
         except Exception as exc:  # InvalidTag: wrong key or tampered data
             raise KeyError_(f"{column}: cannot decrypt (wrong key or tampered data)") from exc
         return plain.decode()
+
+    def _index_key(self, kid: str, column: str) -> bytes:
+        """The HMAC key for one column's blind index: never the encryption key itself."""
+        if (kid, column) not in self._index_keys:
+            self._index_keys[kid, column] = HKDF(
+                algorithm=hashes.SHA256(),
+                length=32,
+                salt=None,
+                info=f"between blind index v1 {column}".encode(),
+            ).derive(self.keys[kid])
+        return self._index_keys[kid, column]
+
+    def blind_index(self, value: str, column: str, scope: bytes, kid: str | None = None) -> str:
+        """HMAC-SHA256 of `value` for `column`, under `kid` (the newest key by default).
+
+        `scope` is fixed-length (an owner's 16-byte uuid), so scope and value cannot run
+        into each other; it keeps one person's value from matching another's."""
+        if len(scope) != 16:
+            raise KeyError_(f"{column}: a blind index scope is 16 bytes")
+        key = self._index_key(kid or self.newest, column)
+        return hmac.new(key, scope + value.encode(), hashlib.sha256).hexdigest()
+
+    def blind_indexes(self, value: str, column: str, scope: bytes) -> list[str]:
+        """The value's blind index under every key in the ring: what a lookup matches, so
+        rows written before a rotation (and not yet re-encrypted) are found too."""
+        return [self.blind_index(value, column, scope, kid) for kid in self.keys]
 
 
 def new_key_spec() -> str:

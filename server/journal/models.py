@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import crypto
 from server.crypto import EncryptedJSON, EncryptedText
 from server.db import Base, UTCDateTime, new_uuid, utcnow
 
@@ -54,7 +55,8 @@ class JournalEntry(Base):
         ),
         default=EntryKind.FREE,
     )
-    prompt_id: Mapped[str | None] = mapped_column(String(64))
+    # a built-in prompt's id names its theme ("relapse.early-signs"): encrypted too
+    prompt_id: Mapped[str | None] = mapped_column(EncryptedText("journal_entries.prompt_id"))
     session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     # "bring to session": the patient wants to talk about it (the brief lists shared ones)
@@ -82,20 +84,60 @@ class JournalEntry(Base):
 
     @tags.setter
     def tags(self, tags: list[str]) -> None:
-        self.tag_rows = [EntryTag(tag=t, position=i) for i, t in enumerate(tags)]
+        if tags and self.patient_id is None:
+            raise ValueError("an entry's tags are indexed per patient: set patient_id first")
+        self.tag_rows = [
+            EntryTag(tag=t, tag_hmac=tag_index(self.patient_id, t), position=i)
+            for i, t in enumerate(tags)
+        ]
+
+
+TAG_COLUMN = "journal_entry_tags.tag"
+
+
+def _scope(patient_id) -> bytes:
+    return (patient_id if isinstance(patient_id, uuid.UUID) else uuid.UUID(str(patient_id))).bytes
+
+
+def tag_index(patient_id, tag: str, kid: str | None = None) -> str:
+    """A tag's blind index: HMAC-SHA256, keyed from the ring (server/crypto.py), of the
+    tag exactly as written, scoped to its patient.
+
+    Not normalised (case, Unicode form, spaces): filtering was an exact match when tags
+    were stored in clear, and stays one; folding would merge tags the patient keeps apart.
+    Scoped to the patient, so someone reading the database cannot tell that two people
+    used the same tag, nor find everyone's rows for a tag they chose on their own account.
+    """
+    return crypto.ring().blind_index(tag, TAG_COLUMN, _scope(patient_id), kid)
+
+
+def tag_indexes(patient_id, tag: str) -> list[str]:
+    """What a tag filter matches: the tag's blind index under every key in the ring."""
+    return crypto.ring().blind_indexes(tag, TAG_COLUMN, _scope(patient_id))
 
 
 class EntryTag(Base):
-    """Tags in their own rows, so filtering by tag is an index lookup on both backends."""
+    """Tags in their own rows, so filtering by tag is an index lookup on both backends.
+
+    The tag is encrypted; `tag_hmac` is its blind index (`tag_index`), and the lookup
+    goes by that. It is made under the same ring key as the tag's ciphertext. On key
+    rotation, a lookup matches the blind index under every key still in the ring, so a
+    row not yet re-encrypted is found; `keys rotate` (server/privacy/keys.py) recomputes
+    `tag_hmac` under the newest key as it re-encrypts the tag, and only once it has
+    finished may the old key leave the ring (after that, an old blind index would not
+    be found: it is never left behind).
+    """
 
     __tablename__ = "journal_entry_tags"
-    __table_args__ = (Index("ix_journal_entry_tags_tag", "tag", "entry_id"),)
+    __table_args__ = (Index("ix_journal_entry_tags_tag_hmac", "tag_hmac", "entry_id"),)
 
     entry_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("journal_entries.id", ondelete="CASCADE"), primary_key=True
     )
-    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
+    # the n-th tag of the entry (each tag once: the service drops repeats)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=0)
+    tag_hmac: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[str] = mapped_column(EncryptedText(TAG_COLUMN))
 
 
 class JournalPrompt(Base):

@@ -18,7 +18,7 @@ from server.auth.models import User
 from server.db import utcnow
 from server.errors import ApiError, check_version, conflict, not_found, validation_error
 from server.extensions import db
-from server.journal.models import EntryKind, EntryTag, JournalEntry, JournalPrompt
+from server.journal.models import EntryKind, EntryTag, JournalEntry, JournalPrompt, tag_indexes
 from server.journal.prompts import built_in_prompts
 from server.journal.schemas import EntryFieldsSchema, EntrySchema
 from server.parts.models import Part
@@ -87,8 +87,8 @@ def get_entry(actor: User, entry_id: uuid.UUID) -> JournalEntry:
     return _own_entry(actor, entry_id)
 
 
-def _page(query, args: dict) -> tuple[list[JournalEntry], str | None]:
-    """Newest first, by (written_at, id), cursor-paginated."""
+def _page(query, args: dict, patient_id: uuid.UUID) -> tuple[list[JournalEntry], str | None]:
+    """One patient's entries, newest first, by (written_at, id), cursor-paginated."""
     if args.get("from_"):
         query = query.where(JournalEntry.written_at >= args["from_"])
     if args.get("to"):
@@ -96,7 +96,10 @@ def _page(query, args: dict) -> tuple[list[JournalEntry], str | None]:
     if args.get("kind"):
         query = query.where(JournalEntry.kind == args["kind"])
     if args.get("tag"):
-        tagged = select(EntryTag.entry_id).where(EntryTag.tag == args["tag"])
+        # tags are encrypted: the lookup is by blind index (exact match, as ever)
+        tagged = select(EntryTag.entry_id).where(
+            EntryTag.tag_hmac.in_(tag_indexes(patient_id, args["tag"]))
+        )
         query = query.where(JournalEntry.id.in_(tagged))
     if args.get("shared") is not None:
         query = query.where(JournalEntry.shared.is_(args["shared"]))
@@ -122,7 +125,7 @@ def _page(query, args: dict) -> tuple[list[JournalEntry], str | None]:
 def list_entries(actor: User, args: dict) -> tuple[list[JournalEntry], str | None]:
     """My entries, newest first."""
     query = access.own_rows(actor, JournalEntry).where(JournalEntry.deleted.is_(False))
-    return _page(query, args)
+    return _page(query, args, actor.id)
 
 
 def list_shared_entries(therapist: User, patient_id: uuid.UUID, args: dict):
@@ -131,7 +134,7 @@ def list_shared_entries(therapist: User, patient_id: uuid.UUID, args: dict):
     query = access.shared_rows(therapist, JournalEntry, patient_id).where(
         JournalEntry.deleted.is_(False)
     )
-    entries, next_cursor = _page(query, {**args, "shared": None})
+    entries, next_cursor = _page(query, {**args, "shared": None}, patient_id)
     audit.record(therapist, "read", patient_id, TYPE, [e.id for e in entries])
     return entries, next_cursor
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.crypto import EncryptedText
 from server.db import Base, UTCDateTime, new_uuid, utcnow
 
 # delivery states: the pipeline only. What the device did (shown, opened, dismissed)
@@ -65,7 +66,9 @@ class PushSubscription(Base):
     endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
     p256dh: Mapped[str] = mapped_column(String(100))
     auth: Mapped[str] = mapped_column(String(40))
-    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    user_agent: Mapped[str] = mapped_column(
+        EncryptedText("push_subscriptions.user_agent"), default=""
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.crypto import EncryptedJSON
 from server.db import Base, UTCDateTime, utcnow
 
 
@@ -33,5 +34,6 @@ class SyncOp(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     op_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    result: Mapped[dict] = mapped_column(JSON)
+    # encrypted: an answer may echo what the device sent (a field name it should not have)
+    result: Mapped[dict] = mapped_column(EncryptedJSON("sync_ops.result"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
