@@ -177,18 +177,37 @@ EXPECTATIONS = {
     "/api/v1/auth/sessions/<uuid:session_id>": {
         "DELETE": (lambda w: {"url": {"session_id": w.auth_session}}, OWNER_ONLY)
     },
-    "/api/v1/auth/totp/setup": {"POST": (lambda w: {}, THERAPISTS)},
+    # two-factor is for every account (required of therapists in production)
+    "/api/v1/auth/totp/setup": {"POST": (lambda w: {}, SIGNED_IN)},
     "/api/v1/auth/totp/enable": {
         "POST": (
             lambda w: {"json": {"code": "123456"}},
-            {**THERAPISTS, "linked": 422, "unlinked": 422},
+            {a: 422 for a in ACTORS} | {"anon": 401},
         )
     },
     "/api/v1/auth/totp/disable": {
         "POST": (
             lambda w: {"json": {"code": "123456", "password": PASSWORD}},
-            {**THERAPISTS, "linked": 422, "unlinked": 422},
+            {a: 422 for a in ACTORS} | {"anon": 401},
         )
+    },
+    "/api/v1/auth/totp/recovery-codes": {
+        "POST": (
+            lambda w: {"json": {"password": PASSWORD}},
+            {a: 409 for a in ACTORS} | {"anon": 401},  # two-factor is off for all of them
+        )
+    },
+    "/api/v1/auth/password/forgot": {
+        "POST": (lambda w: {"json": {"email": "nobody@example.test"}}, {a: 202 for a in ACTORS})
+    },
+    "/api/v1/auth/password/reset": {
+        "POST": (
+            lambda w: {"json": {"token": "not-a-token", "password": "a-long-new-passphrase"}},
+            {a: 422 for a in ACTORS},
+        )
+    },
+    "/api/v1/auth/therapist-invites/<string:token>": {
+        "GET": (lambda w: {"url": {"token": "not-a-token"}}, {a: 404 for a in ACTORS})
     },
     "/api/v1/care-team": {"GET": (lambda w: {}, SIGNED_IN)},
     "/api/v1/care-team/<uuid:link_id>": {
