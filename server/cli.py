@@ -150,6 +150,34 @@ def therapists_invite_command(email: str, name: str):
     )
 
 
+@therapists_group.command("reset-two-factor")
+@with_appcontext
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def therapists_reset_two_factor_command(email: str, yes: bool):
+    """Turn off two-factor for someone who lost their authenticator and recovery codes.
+
+    Check who is asking first, by a channel you trust (in person, a known phone number):
+    this hands the account to whoever knows its password. Every session ends; where
+    production requires two-factor, they set it up again at their next sign-in.
+    """
+    from server import logs
+    from server.auth import service, totp
+
+    user = service.get_user_by_email(email)
+    if user is None:
+        raise click.ClickException("No account has this email.")
+    if not user.totp_enabled:
+        raise click.ClickException("Two-factor sign-in is not on for this account.")
+    if not yes:
+        click.confirm(f"Turn off two-factor sign-in for {user.email}?", abort=True)
+    totp.reset(user)
+    service.end_other_sessions(user, None)
+    db.session.commit()
+    logs.auth_event("totp_reset_by_operator", user.id)
+    click.echo("Two-factor sign-in is off and every session of the account has ended.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(therapists_group)

@@ -238,6 +238,9 @@ def totp_recovery_codes(data):
 def totp_disable(data):
     """Turn two-factor sign-in off with my password."""
     user = current_actor()
+    if _totp_required(user):
+        # it would only lock them out of their patients again
+        raise ApiError(409, "Your clinic requires two-factor sign-in, so it stays on.")
     totp.disable(user, data["password"], data.get("code"))
     db.session.commit()
     logs.auth_event("totp_disabled", user.id)

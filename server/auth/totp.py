@@ -107,6 +107,11 @@ def disable(user: User, password: str, code: str | None = None) -> None:
         raise validation_error({"password": ["This is not your password."]})
     if code and not _step_ok(user, code):
         raise validation_error({"code": ["That code is not right."]})
+    reset(user)
+
+
+def reset(user: User) -> None:
+    """Two-factor off: no secret, no recovery codes (an operator's reset, or disable)."""
     user.totp_enabled = False
     user.totp_secret = None
     user.totp_last_step = None

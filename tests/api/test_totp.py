@@ -188,3 +188,6 @@ def test_production_can_require_it_for_therapists(therapist, patient):
     assert patient.get("/api/v1/journal/entries").status_code == 200
     enrol(therapist)
     assert therapist.get("/api/v1/caseload").status_code == 200
+    kept = therapist.post("/api/v1/auth/totp/disable", json={"password": PASSWORD})
+    assert kept.status_code == 409
+    assert therapist.get("/api/v1/auth/me").json["totp_enabled"] is True
