@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -199,10 +200,13 @@ def create_therapist_invite(
     return invite, token
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
 def live_therapist_invite(token: str | None) -> TherapistInvite | None:
     """The live invite for this token: unused and unexpired, or None."""
-    if not token:
-        return None
+    if not token or not _TOKEN.fullmatch(token):
+        return None  # not one we made (and never text that cannot be hashed)
     invite = db.session.scalar(
         select(TherapistInvite).where(TherapistInvite.token_hash == _hash_token(token))
     )

@@ -462,8 +462,8 @@ def run_pass(sender: Sender, now: datetime | None = None, stop=None) -> Counter:
         if not counts:
             break
         totals.update(counts)
-    if not (stop and stop.is_set()):
-        totals["flag_mails"] = alerts.send_due()
+    if not (stop and stop.is_set()) and (mailed := alerts.send_due()):
+        totals["flag_mails"] = mailed
     if totals.get("claimed"):
         log.info(
             "sent %d, retry %d, gone %d, failed %d",
