@@ -22,6 +22,19 @@ from server.extensions import db
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
+# Bidirectional controls (embeddings, overrides, isolates, marks): in a name they make
+# the text around it read backwards ("Sam" + U+202E + "eman" shows as "Samname"), so a
+# name could pose as other words on a therapist's caseload.
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def clean_display_name(name: str) -> str:
+    """A display name without bidi controls or surrounding space."""
+    return name.translate(_BIDI_CONTROLS).strip()
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -56,13 +69,15 @@ def register_user(
     if problems:
         raise validation_error({"password": problems})
     _check_timezone(timezone)
+    if not clean_display_name(display_name):
+        raise validation_error({"display_name": ["Enter a name."]})
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         # Registration has to say so; rate limiting keeps this from being an oracle.
         raise validation_error({"email": ["An account with this email already exists."]})
     user = User(
         email=email,
         password_hash=passwords.hash_password(password),
-        display_name=display_name.strip(),
+        display_name=clean_display_name(display_name),
         role=Role(role),
         timezone=timezone,
         locale=locale,
@@ -192,7 +207,7 @@ def create_therapist_invite(
     invite = TherapistInvite(
         token_hash=_hash_token(token),
         email=normalise_email(email),
-        display_name=display_name.strip()[:100],
+        display_name=clean_display_name(display_name)[:100],
         expires_at=utcnow() + ttl,
     )
     db.session.add(invite)

@@ -175,3 +175,17 @@ def test_a_reset_mail_carries_no_more_than_the_link(mail_app, mailbox, patient):
     assert "private" not in message.as_string()
     with mail_app.app_context():
         assert service.get_user_by_email(patient.email) is not None
+
+
+def test_bidi_controls_are_stripped_from_display_names(client):
+    made = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "rtl@example.test",
+            "password": PASSWORD,
+            "display_name": "Sam\u202eeman\u2066 \u200f",
+            "role": "patient",
+        },
+    )
+    assert made.status_code == 201
+    assert made.json["display_name"] == "Sameman"
