@@ -13,8 +13,10 @@ class RegisterSchema(StrictSchema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
     display_name = fields.String(required=True, validate=validate.Length(1, 100))
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-    timezone = fields.String(load_default="UTC", validate=validate.Length(1, 64))
-    locale = fields.String(load_default="en-US", validate=validate.Length(2, 16))
+    # hints from the device: the service replaces one it cannot use with the default,
+    # so a browser with no system locale ("C") can still make an account
+    timezone = fields.String(load_default="UTC", allow_none=True)
+    locale = fields.String(load_default="en-US", allow_none=True)
     # the operator's invitation, required for role "therapist"
     therapist_invite = fields.String(load_only=True, validate=validate.Length(1, 128))
 

@@ -43,11 +43,52 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_timezone(name: str) -> None:
+# A browser's locale and time zone are hints: one the server cannot use becomes the
+# default instead of refusing the account (WebKit without a system locale says "C").
+DEFAULT_LOCALE = "en-US"
+DEFAULT_TIMEZONE = "UTC"
+_LOCALE_MAX = 16  # users.locale
+_TIMEZONE_MAX = 64  # users.timezone
+# files in a tz database that are not zones a person lives in
+_NOT_A_ZONE = {"localtime", "posixrules", "Factory"}
+# a plausible BCP 47 tag: language, then script, region, variants; extensions are kept
+# only when the whole tag fits
+_BCP47 = re.compile(
+    r"(?P<language>[a-z]{2,3})(?:-(?P<script>[a-z]{4}))?(?:-(?P<region>[a-z]{2}|\d{3}))?"
+    r"(?P<variants>(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*)"
+    r"(?P<extensions>(?:-[a-wyz\d](?:-[a-z\d]{2,8})+)*(?:-x(?:-[a-z\d]{1,8})+)?)",
+    re.IGNORECASE,
+)
+
+
+def normalise_locale(hint: str | None) -> str:
+    """A BCP 47 tag from a browser's or a system's locale; the default when unusable.
+
+    "en_US" and "en_US.UTF-8" become "en-US"; "C", "POSIX" and garbage become the default.
+    """
+    tag = (hint or "").strip().split(".")[0].split("@")[0].replace("_", "-")
+    match = _BCP47.fullmatch(tag)
+    if not match:
+        return DEFAULT_LOCALE
+    core = match["language"].lower()
+    if match["script"]:
+        core += "-" + match["script"].title()
+    if match["region"]:
+        core += "-" + match["region"].upper()
+    full = core + (match["variants"] + match["extensions"]).lower()
+    return full if len(full) <= _LOCALE_MAX else core
+
+
+def normalise_timezone(hint: str | None) -> str:
+    """An IANA time zone name as given, or the default when the tz database lacks it."""
+    if not hint or len(hint) > _TIMEZONE_MAX or hint in _NOT_A_ZONE:
+        return DEFAULT_TIMEZONE
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise validation_error({"timezone": ["Unknown time zone."]}) from exc
+        ZoneInfo(hint)
+    # a directory ("America") or an over-long name is an OSError, not ZoneInfoNotFoundError
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return DEFAULT_TIMEZONE
+    return hint
 
 
 def get_user_by_email(email: str) -> User | None:
@@ -60,15 +101,15 @@ def register_user(
     password: str,
     display_name: str,
     role: str,
-    timezone: str = "UTC",
-    locale: str = "en-US",
+    timezone: str | None = DEFAULT_TIMEZONE,
+    locale: str | None = DEFAULT_LOCALE,
 ) -> User:
-    """Create an account; refuse a taken email or a weak password."""
+    """Create an account; refuse a taken email or a weak password, never a locale or a
+    time zone the server cannot use (those fall back to the defaults)."""
     email = normalise_email(email)
     problems = passwords.password_problems(password, email=email, display_name=display_name)
     if problems:
         raise validation_error({"password": problems})
-    _check_timezone(timezone)
     if not clean_display_name(display_name):
         raise validation_error({"display_name": ["Enter a name."]})
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
@@ -79,8 +120,8 @@ def register_user(
         password_hash=passwords.hash_password(password),
         display_name=clean_display_name(display_name),
         role=Role(role),
-        timezone=timezone,
-        locale=locale,
+        timezone=normalise_timezone(timezone),
+        locale=normalise_locale(locale),
     )
     db.session.add(user)
     db.session.flush()

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from server.auth.models import UserSession
 from server.db import utcnow
 from server.extensions import db
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, therapist_invite
 
 COOKIE = "between_session"
 
@@ -56,10 +56,70 @@ def test_weak_passwords_are_refused_with_a_reason(client, password, why):
     assert client.get("/api/v1/auth/me").status_code == 401
 
 
-def test_unknown_time_zone_is_refused(client):
-    response = register(client, timezone="Mars/Olympus")
-    assert response.status_code == 422
-    assert "timezone" in response.json["errors"]["json"]
+# A locale or a time zone is a hint from the device: one the server cannot use falls back
+# to the default, never blocks the account (WebKit with no system locale says "C").
+@pytest.mark.parametrize(
+    "locale, stored",
+    [
+        ("C", "en-US"),
+        ("C.UTF-8", "en-US"),
+        ("POSIX", "en-US"),
+        ("", "en-US"),
+        (None, "en-US"),
+        ("x" * 40, "en-US"),
+        ("en-US-" + "y" * 30, "en-US"),
+        ("en_US", "en-US"),
+        ("en_US.UTF-8", "en-US"),
+        ("de-at", "de-AT"),
+        ("zh-Hant-TW", "zh-Hant-TW"),
+        ("de-DE-u-co-phonebk", "de-DE"),  # a real tag longer than the column keeps its core
+        ("es-419", "es-419"),
+    ],
+)
+def test_an_unusable_locale_falls_back_instead_of_refusing(client, locale, stored):
+    response = register(client, locale=locale)
+    assert response.status_code == 201, response.json
+    assert client.get("/api/v1/auth/me").json["locale"] == stored
+
+
+def test_a_missing_locale_and_time_zone_take_the_defaults(client):
+    response = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "sam@example.test",
+            "password": "a-long-test-passphrase",
+            "display_name": "Sam",
+            "role": "patient",
+        },
+    )
+    assert response.status_code == 201, response.json
+    me = client.get("/api/v1/auth/me").json
+    assert (me["locale"], me["timezone"]) == ("en-US", "UTC")
+
+
+# Was a 422 ("Unknown time zone."): an unknown zone now falls back to UTC instead.
+@pytest.mark.parametrize(
+    "timezone", ["Mars/Olympus", "", None, "America", "localtime", "../etc/passwd", "x" * 300]
+)
+def test_an_unknown_time_zone_falls_back_to_utc(client, timezone):
+    response = register(client, timezone=timezone)
+    assert response.status_code == 201, response.json
+    assert client.get("/api/v1/auth/me").json["timezone"] == "UTC"
+
+
+def test_a_therapist_with_a_c_locale_signs_up_with_the_defaults(app, client):
+    """The same fallback holds for a therapist registering with the operator's invite."""
+    token = therapist_invite(app, "new.therapist@example.test", "New Therapist")
+    response = register(
+        client,
+        email="new.therapist@example.test",
+        role="therapist",
+        therapist_invite=token,
+        locale="C",
+        timezone="Mars/Olympus",
+    )
+    assert response.status_code == 201, response.json
+    assert (response.json["locale"], response.json["timezone"]) == ("en-US", "UTC")
 
 
 def test_register_rejects_unknown_fields_and_roles(client):
