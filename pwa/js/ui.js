@@ -102,10 +102,28 @@ export function localIso(date = new Date()) {
   );
 }
 
-const DATE_FMT = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
-const TIME_FMT = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-export const fmtDate = (iso) => (iso ? DATE_FMT.format(new Date(iso)) : '');
-export const fmtDateTime = (iso) => (iso ? `${DATE_FMT.format(new Date(iso))}, ${TIME_FMT.format(new Date(iso))}` : '');
+// The patient's own language for dates. A system without one (LANG=C) hands the browser
+// tags like "C" or "C.UTF-8" that Intl refuses with a RangeError: skip those, and fall
+// back to the browser's default rather than break every screen.
+const LOCALES = (() => {
+  const usable = [...(navigator.languages || []), navigator.language].filter((tag) => {
+    try {
+      return Boolean(tag) && Intl.DateTimeFormat.supportedLocalesOf([tag]).length > 0;
+    } catch {
+      return false;
+    }
+  });
+  return usable.length ? [...new Set(usable)] : undefined;
+})();
+const DATE_OPTIONS = { weekday: 'short', day: 'numeric', month: 'short' };
+const DATE_FMT = new Intl.DateTimeFormat(LOCALES, DATE_OPTIONS);
+const DATE_YEAR_FMT = new Intl.DateTimeFormat(LOCALES, { ...DATE_OPTIONS, year: 'numeric' });
+const TIME_FMT = new Intl.DateTimeFormat(LOCALES, { hour: 'numeric', minute: '2-digit' }); // no seconds
+// "2024-05-03" is a calendar day, not UTC midnight (which is the day before west of UTC)
+const toDate = (iso) => (/^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:00`) : new Date(iso));
+const dateOf = (d) => (d.getFullYear() === new Date().getFullYear() ? DATE_FMT : DATE_YEAR_FMT).format(d);
+export const fmtDate = (iso) => (iso ? dateOf(toDate(iso)) : '');
+export const fmtDateTime = (iso) => (iso ? `${dateOf(toDate(iso))}, ${TIME_FMT.format(toDate(iso))}` : '');
 export const dayKey = (iso) => {
   const d = new Date(iso);
   return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
