@@ -1,8 +1,8 @@
 // Reminders: times, questionnaires, dosing prompts, quiet hours; notifications.
 
 import * as api from '../api.js';
-import { disableNotifications, enableNotifications, notificationState, sendTest } from '../push.js';
-import { fieldErrors, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { BLOCKED_WORDS, disableNotifications, enableNotifications, notificationState, pushErrorWords, sendTest } from '../push.js';
+import { fieldErrors, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
 
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const POST_DOSING_DAYS = [1, 2, 3, 5, 7, 14];
@@ -18,11 +18,14 @@ const time = (id, label, value) => {
 
 async function notificationsCard() {
   const card = h('section', { class: 'card', 'aria-labelledby': 'notif-title', id: 'notifications' });
+  let failure = null; // the last failure, in plain words, kept until the next try
   const run = async (fn, words) => {
+    failure = null;
     try {
       toast(await fn());
     } catch (err) {
-      toast(err.message || words);
+      failure = pushErrorWords(err, words);
+      toast(failure);
     }
     draw();
   };
@@ -37,7 +40,7 @@ async function notificationsCard() {
       words = 'This browser cannot show notifications from Between. Reminders still show on the Today screen.';
       buttons = [];
     } else if (state.permission === 'denied') {
-      words = 'Notifications are blocked for Between in this browser’s settings. Allow them there to get reminders.';
+      words = BLOCKED_WORDS;
       buttons = [];
     } else if (state.subscribed && state.known !== false) {
       words = state.known ? 'Notifications are on for this device.' : 'Notifications are on for this device (not checked with the server: offline).';
@@ -47,6 +50,7 @@ async function notificationsCard() {
       card,
       h('h2', { id: 'notif-title' }, 'Notifications'),
       h('p', { id: 'notif-status', role: 'status' }, words),
+      failure && failure !== words && h('p', { class: 'error', id: 'notif-error' }, failure),
       h('div', { class: 'actions' }, buttons),
       h('p', { class: 'muted small' }, 'Notifications say only “Time for your check-in” or similar, never what you wrote.'),
     );
@@ -56,13 +60,32 @@ async function notificationsCard() {
 }
 
 export async function render(root) {
-  mount(root, pageTitle('Reminders'));
-  if (!navigator.onLine) return mount(root, h('p', { class: 'banner' }, 'Reminders are kept on the server: connect to change them.'));
+  let shown = false;
+  const load = async () => {
+    shown = await draw(root);
+  };
+  await load();
+  // offline (or a failed load) gives way to the form when the network returns; a
+  // loaded form is left alone, so nothing typed is lost
+  const onOnline = () => (shown ? null : load());
+  window.addEventListener('online', onOnline);
+  return () => window.removeEventListener('online', onOnline);
+}
+
+// The whole screen; true once the form is shown.
+async function draw(root) {
+  swap(root, pageTitle('Reminders'));
+  if (!navigator.onLine) {
+    mount(root, h('p', { class: 'banner' }, 'Reminders are kept on the server: connect to change them.'));
+    return false;
+  }
   let s;
   try {
     s = await api.get('/reminders');
   } catch (err) {
-    return mount(root, h('p', { class: 'banner attention' }, `Could not load your reminders: ${err.message}`));
+    const words = err instanceof api.NetworkError ? 'Could not reach the server. Connect to change your reminders.' : `Could not load your reminders: ${err.message}`;
+    mount(root, h('p', { class: 'banner attention' }, words));
+    return false;
   }
   const daily = { on: check('daily-on', 'Daily check-in', s.daily_checkin.enabled), at: time('daily-time', 'At', s.daily_checkin.times[0]) };
   const weekly = [['phq9', 'PHQ-9', 'Mood'], ['gad7', 'GAD-7', 'Anxiety']].map(([key, name, what]) => {
@@ -77,7 +100,7 @@ export async function render(root) {
   const err = h('p', { class: 'error', role: 'alert', hidden: true });
   const next = h('p', { class: 'muted', role: 'status' });
   const showNext = () => {
-    next.textContent = s.next_due_at ? `Next reminder: ${new Date(s.next_due_at).toLocaleString()}` : 'No reminder is scheduled.';
+    next.textContent = s.next_due_at ? `Next reminder: ${fmtDateTime(s.next_due_at)}` : 'No reminder is scheduled.';
   };
   const form = h(
     'form',
@@ -86,7 +109,7 @@ export async function render(root) {
     weekly.map((w) => h('fieldset', {}, h('legend', {}, `${w.what} questionnaire`), w.on.el, h('label', { for: `${w.key}-day` }, 'Day'), w.day, w.at.el)),
     h('fieldset', {}, h('legend', {}, 'After dosing sessions'), post.on.el, h('div', { class: 'filters' }, postDays.map((p) => p.el)), post.at.el),
     h('fieldset', {}, h('legend', {}, 'Plan'), review.el),
-    h('fieldset', {}, h('legend', {}, 'Quiet hours'), quiet.on.el, h('div', { class: 'filters' }, h('div', {}, quiet.from.el), h('div', {}, quiet.to.el))),
+    h('fieldset', {}, h('legend', {}, 'Quiet hours'), quiet.on.el, h('div', { class: 'time-pair' }, h('div', {}, quiet.from.el), h('div', {}, quiet.to.el))),
     err,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save reminders')),
   );
@@ -109,9 +132,11 @@ export async function render(root) {
       showNext();
     } catch (e) {
       err.hidden = false;
-      err.textContent = e.status === 409 ? 'Your reminders changed on another device. Open this screen again.' : [e.message, ...fieldErrors(e.errors)].join(' ');
+      if (e instanceof api.NetworkError) err.textContent = 'Connect to save your reminders.';
+      else err.textContent = e.status === 409 ? 'Your reminders changed on another device. Open this screen again.' : [e.message, ...fieldErrors(e.errors)].join(' ');
     }
   });
   showNext();
-  return mount(root, await notificationsCard(), next, form);
+  mount(root, await notificationsCard(), next, form);
+  return true;
 }
