@@ -7,6 +7,7 @@ import { joinForm } from './sign-in.js';
 async function careTeam() {
   const card = h('section', { class: 'card', 'aria-labelledby': 'team-title' }, h('h2', { id: 'team-title' }, 'My care team'));
   if (!navigator.onLine) {
+    card.dataset.offline = 'yes';
     mount(card, h('p', { class: 'muted' }, 'Connect to see your care team.'));
     return card;
   }
@@ -42,6 +43,7 @@ async function careTeam() {
         : h('p', { class: 'muted' }, 'You are not linked to a therapist in Between.'),
     );
   } catch {
+    card.dataset.offline = 'yes'; // tried again when the network returns
     mount(card, h('p', { class: 'muted' }, 'Could not load your care team just now.'));
   }
   joinForm(card, { after: null, title: null });
@@ -49,6 +51,7 @@ async function careTeam() {
 }
 
 export async function render(root) {
+  let team = await careTeam();
   mount(root, 
     pageTitle('More'),
     h(
@@ -59,7 +62,16 @@ export async function render(root) {
       h('li', {}, h('a', { class: 'entry-link', href: '#/security' }, h('span', { class: 'title' }, 'Security'), h('span', { class: 'excerpt' }, 'Two-factor sign-in, recovery codes'))),
       h('li', {}, h('a', { class: 'entry-link', href: '#/trends' }, h('span', { class: 'title' }, 'Trends'), h('span', { class: 'excerpt' }, 'My check-in scores over time'))),
     ),
-    await careTeam(),
+    team,
     h('p', { class: 'notice small' }, 'Between is not an emergency service and nobody watches entries in real time. In the US call or text 988; elsewhere, your local emergency number.'),
   );
+  // the care team loads when the network returns (once: a loaded card is left alone)
+  const onOnline = async () => {
+    if (!team.dataset.offline) return;
+    const fresh = await careTeam();
+    team.replaceWith(fresh);
+    team = fresh;
+  };
+  window.addEventListener('online', onOnline);
+  return () => window.removeEventListener('online', onOnline);
 }
