@@ -4,9 +4,10 @@
 import * as api from '../api.js';
 import { STORES, get, getMeta, setMeta } from '../db.js';
 import { ATTENTION, allOps, saveItem } from '../outbox.js';
+import { navigate } from '../router.js';
 import { session } from '../session.js';
 import { syncEvents } from '../sync.js';
-import {fieldErrors, fmtDate, fmtDateTime, h, localIso, mount, pageTitle, sheet, stateBadge, swap, toast } from '../ui.js';
+import { fieldErrors, fmtDate, fmtDateTime, h, localIso, mount, pageTitle, sheet, stateBadge, swap, toast } from '../ui.js';
 
 const DAY = 86_400_000;
 const PHONE_PATTERN = '\\+?[0-9 ()\\-.]{2,31}';
@@ -88,7 +89,7 @@ function clean(plan) {
   return out;
 }
 
-async function revisionsCard() {
+async function revisionsCard(restore) {
   const card = h('section', { class: 'card', 'aria-labelledby': 'revisions-title' }, h('h2', { id: 'revisions-title' }, 'Revision history'));
   if (!navigator.onLine) {
     mount(card, h('p', { class: 'muted' }, 'Connect to see earlier versions of your plan.'));
@@ -105,7 +106,7 @@ async function revisionsCard() {
               h(
                 'li',
                 {},
-                h('button', { type: 'button', class: 'link', onclick: () => showRevision(r.number) }, `Version ${r.number}`),
+                h('button', { type: 'button', class: 'link', onclick: () => showRevision(r.number, restore) }, `Version ${r.number}`),
                 ` · ${fmtDateTime(r.created_at)} · ${r.author_role === 'therapist' ? `by ${r.author_name} (therapist)` : 'by you'}`,
                 r.conflict && h('span', { class: 'state state-attention' }, ' from another device'),
                 r.summary && h('span', { class: 'muted small' }, ` · ${r.summary}`),
@@ -120,19 +121,82 @@ async function revisionsCard() {
   return card;
 }
 
+const itemText = (i) => i.text || [i.name, i.phone || i.sms].filter(Boolean).join(', ');
+
 function revisionBody(rev) {
   return h(
     'div',
-    {},
+    { class: 'plan-version' },
     SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) =>
-      h('section', {}, h('h3', {}, s.title), h('ul', {}, rev[s.key].map((i) => h('li', {}, i.text || [i.name, i.phone || i.sms].filter(Boolean).join(', '))))),
+      h('section', {}, h('h3', {}, s.title), h('ul', {}, rev[s.key].map((i) => h('li', {}, itemText(i))))),
     ),
   );
 }
 
-async function showRevision(number) {
-  const rev = await api.get(`/plan/revisions/${number}`);
-  return sheet(`Version ${number}`, revisionBody(rev));
+const SETTING_WORDS = {
+  shared: (c) => (c.to ? 'Shared with your therapist' : 'No longer shared with your therapist'),
+  review_every_days: (c) => (c.to ? `Review reminder: every ${c.to} days` : 'Review reminder turned off'),
+  last_reviewed_at: () => 'Marked as reviewed',
+  region: () => 'Crisis lines for another region',
+};
+
+// What a version changed from the one before (the server's /plan/diff); the first
+// version added everything in it.
+function changesOf(rev, diff) {
+  const sections = diff?.sections ?? Object.fromEntries(SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) => [s.key, { added: rev[s.key], removed: [] }]));
+  const settings = Object.entries(diff?.settings || {}).filter(([k]) => SETTING_WORDS[k]);
+  const shown = SECTIONS.filter((s) => sections[s.key]);
+  return h(
+    'section',
+    { class: 'plan-diff' },
+    h('h3', {}, 'What changed in this version'),
+    !diff && h('p', { class: 'muted small' }, 'The first saved version of your plan.'),
+    shown.map((s) => {
+      const d = sections[s.key];
+      return h(
+        'section',
+        {},
+        h('h4', {}, s.title),
+        h(
+          'ul',
+          {},
+          (d.added || []).map((i) => h('li', {}, h('span', { class: 'added' }, 'Added:'), ' ', h('span', {}, itemText(i)))),
+          (d.removed || []).map((i) => h('li', {}, h('span', { class: 'removed' }, 'Removed:'), ' ', h('span', {}, itemText(i)))),
+          d.reordered && h('li', {}, 'Put in a new order'),
+        ),
+      );
+    }),
+    settings.length > 0 && h('ul', {}, settings.map(([k, c]) => h('li', {}, SETTING_WORDS[k](c)))),
+    !shown.length && !settings.length && h('p', { class: 'muted' }, 'Nothing changed in this version.'),
+  );
+}
+
+async function showRevision(number, restore) {
+  let rev;
+  try {
+    rev = await api.get(`/plan/revisions/${number}`);
+  } catch (err) {
+    return toast(err instanceof api.NetworkError ? 'Connect to see earlier versions of your plan' : 'Could not open that version just now');
+  }
+  let diff = null;
+  let compared = true;
+  if (number > 1) diff = await api.get(`/plan/diff?from=${number - 1}&to=${number}`).catch(() => ((compared = false), null));
+  const answer = await sheet(
+    `Version ${number}`,
+    h(
+      'div',
+      { class: 'plan-version' },
+      compared ? changesOf(rev, diff) : h('p', { class: 'muted' }, 'Could not compare this version with the one before just now.'),
+      h('h3', {}, 'The whole plan in this version'),
+      revisionBody(rev),
+      h('p', { class: 'muted small' }, 'Restoring saves this version’s sections as a new version. Nothing is lost: your current plan stays in the history. Sharing stays as it is now.'),
+    ),
+    [
+      { label: 'Close', value: null },
+      { label: 'Restore this version', value: 'restore', class: 'primary' },
+    ],
+  );
+  if (answer === 'restore') await restore(rev);
 }
 
 export async function render(root) {
@@ -143,17 +207,37 @@ export async function render(root) {
   const conflictRevision = await getMeta('plan_conflict');
   let timer = null;
   const state = h('p', { class: 'state-line', role: 'status' }, stored ? stateBadge(ops.length || conflictRevision ? ATTENTION : stored._state) : '');
+  const note = h('p', { class: 'muted', role: 'status', id: 'plan-note' });
+  // what was last saved: a save that changes nothing would be an empty version
+  const snapshot = () => JSON.stringify(planData(clean(plan)));
+  let saved = snapshot();
 
-  const save = async (words = 'Plan saved on this device') => {
+  // true if a new version was queued; `quiet` for the autosave, which says nothing
+  // when there is nothing to save
+  const save = async (words = 'Plan saved on this device', { quiet = false } = {}) => {
     clearTimeout(timer);
+    timer = null;
+    const now = snapshot();
+    if (now === saved) {
+      if (!quiet) note.textContent = 'Nothing to save: your plan is the same as the last saved version.';
+      return false;
+    }
     const cleaned = clean(plan);
     await saveItem('plan', { ...cleaned, version: plan.version ?? stored?.version ?? 0 }, planData(cleaned));
+    saved = now;
+    note.textContent = '';
     swap(state, stateBadge('local'));
     toast(words);
+    return true;
   };
   const changed = () => {
+    note.textContent = '';
     clearTimeout(timer);
-    timer = setTimeout(() => save(), 1500);
+    timer = setTimeout(() => save(undefined, { quiet: true }), 1500);
+  };
+  const restore = async (rev) => {
+    for (const s of SECTIONS) plan[s.key] = structuredClone(rev[s.key] || []);
+    if (await save(`Version ${rev.number} is your plan again, saved as a new version`)) navigate('plan');
   };
 
   const banners = [];
@@ -197,7 +281,7 @@ export async function render(root) {
               }
               if (answer) {
                 await setMeta('plan_conflict', null);
-                render(swap(root, ) || root);
+                navigate('plan'); // drawn afresh, through the router's cleanup
               }
             },
           },
@@ -209,11 +293,15 @@ export async function render(root) {
 
   const sections = SECTIONS.map((s) => {
     plan[s.key] = plan[s.key] || [];
-    const [list, add] = itemRows(s, plan[s.key], changed);
+    const count = h('span', { class: 'muted small' }, ` (${plan[s.key].length})`);
+    const [list, add] = itemRows(s, plan[s.key], () => {
+      count.textContent = ` (${plan[s.key].length})`;
+      changed();
+    });
     return h(
       'details',
       { class: 'card', open: plan[s.key].length === 0 && ['warning_signs', 'coping_steps', 'support_contacts'].includes(s.key) ? true : null },
-      h('summary', {}, h('strong', {}, s.title), h('span', { class: 'muted small' }, ` (${plan[s.key].length})`)),
+      h('summary', {}, h('strong', {}, s.title), count),
       h('p', { class: 'muted' }, s.about),
       s.examples && h('p', { class: 'small muted' }, 'For example: ', s.examples.map((e) => `“${e}”`).join(', ')),
       list,
@@ -234,7 +322,9 @@ export async function render(root) {
     changed();
   });
 
-  mount(root, 
+  let revisions = await revisionsCard(restore);
+  mount(
+    root,
     pageTitle('My plan'),
     h('p', { class: 'muted' }, 'A plan for hard times, made while things are calm. Help now shows your warning signs, steps and people from it.'),
     state,
@@ -245,18 +335,26 @@ export async function render(root) {
     plan.last_reviewed_at && h('p', { class: 'muted small' }, `Last reviewed ${fmtDate(plan.last_reviewed_at)}`),
     h('div', { class: 'privacy-toggle' }, shared, h('label', { for: 'plan-shared' }, h('strong', {}, 'Share my plan with my therapist'), h('span', {}, plan.shared ? 'Your care team can read and suggest changes.' : 'Private: only you can see it.'))),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => save() }, 'Save plan'), h('a', { class: 'button', href: '#/help' }, 'See my crisis card')),
-    await revisionsCard(),
+    note,
+    revisions,
   );
   const onChange = async () => {
     const fresh = await get(STORES.plan, id);
     if (fresh) {
+      const newVersion = fresh.version !== plan.version;
       plan.version = fresh.version;
       swap(state, stateBadge(fresh._state));
+      if (newVersion && navigator.onLine) {
+        // a version reached the server: it belongs in the history
+        const card = await revisionsCard(restore);
+        revisions.replaceWith(card);
+        revisions = card;
+      }
     }
   };
   syncEvents.addEventListener('change', onChange);
   return () => {
     syncEvents.removeEventListener('change', onChange);
-    if (timer) save();
+    if (timer) save(undefined, { quiet: true });
   };
 }
