@@ -43,6 +43,7 @@ lint: install-test
 
 test: install-test lint
 	scripts/ensure-chromium
+	scripts/ensure-webkit
 	TEST_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$(TEST_DATABASE_URL)" ]; then \
 	  echo "== again on PostgreSQL =="; \
