@@ -123,6 +123,13 @@ export function joinForm(root, { after = 'today', title = 'Join your care team' 
       done.textContent = `You joined ${link.therapist?.display_name || 'your therapist'}'s care team. They see only what you share.`;
       form.reset();
       err.hidden = true;
+      if (after && !root.querySelector('.join-continue')) {
+        // joined: the way on is Continue, no longer "Not now"
+        form.querySelector(`.actions a[href="#/${after}"]`)?.remove();
+        const next = h('a', { class: 'button primary', href: `#/${after}` }, 'Continue');
+        done.after(h('div', { class: 'actions join-continue' }, next));
+        next.focus();
+      }
     } catch (e) {
       showError(err, e);
     }
