@@ -23,6 +23,7 @@ const SHELL = [
   '/icons/icon-512.png',
   '/icons/maskable-512.png',
   '/js/api.js',
+  '/js/care-words.js',
   '/js/checkin-scoring.js',
   '/js/db.js',
   '/js/outbox.js',

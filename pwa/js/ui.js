@@ -56,13 +56,36 @@ export function toast(message) {
   toastTimer = setTimeout(() => el.classList.remove('show'), 3500);
 }
 
-// A modal bottom sheet; resolves with the value of the button pressed (or null).
+// A bottom sheet; resolves with the value of the button pressed (or null: cancelled).
+// Not showModal(): a modal dialog makes the whole page inert, Help now with it, and in a
+// bad moment two taps are one too many. So the page is made inert here, all but Help
+// now, which stays above the backdrop; tapping it cancels the sheet and opens Help now.
+const HELP_NOW = 'help-now-button';
+
+function inertAllBut(keep) {
+  const made = [];
+  const walk = (el) => {
+    for (const child of el.children) {
+      if (keep.some((k) => k === child)) continue;
+      if (keep.some((k) => child.contains(k))) walk(child);
+      else if (!child.inert) {
+        child.inert = true;
+        made.push(child);
+      }
+    }
+  };
+  walk(document.body);
+  return () => made.forEach((el) => (el.inert = false));
+}
+
 export function sheet(title, body, buttons = [{ label: 'Close', value: null }]) {
   return new Promise((resolve) => {
     const id = `sheet-${Math.random().toString(36).slice(2)}`;
+    const opener = document.activeElement;
+    const backdrop = h('div', { class: 'sheet-backdrop' });
     const dialog = h(
       'dialog',
-      { 'aria-labelledby': id },
+      { 'aria-labelledby': id, class: 'sheet' },
       h('h2', { id }, title),
       body,
       h(
@@ -73,12 +96,41 @@ export function sheet(title, body, buttons = [{ label: 'Close', value: null }]) 
         ),
       ),
     );
+    const help = document.getElementById(HELP_NOW);
+    let helpTapped = false;
+    const cancel = () => dialog.open && dialog.close();
+    const onHelp = () => {
+      helpTapped = true;
+      cancel();
+    };
+    const onKey = (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        cancel();
+      }
+    };
+    document.body.append(backdrop, dialog);
+    // the toast stays live: a sheet may announce through it ("Relation removed")
+    const restore = inertAllBut([dialog, help, document.getElementById('toast')].filter(Boolean));
+    document.body.classList.add('sheet-open');
+    help?.addEventListener('click', onHelp);
+    window.addEventListener('hashchange', cancel); // a sheet never outlives its screen
+    document.addEventListener('keydown', onKey);
     dialog.addEventListener('close', () => {
+      help?.removeEventListener('click', onHelp);
+      window.removeEventListener('hashchange', cancel);
+      document.removeEventListener('keydown', onKey);
+      restore();
+      if (!document.querySelector('dialog.sheet[open]')) document.body.classList.remove('sheet-open');
+      backdrop.remove();
       dialog.remove();
+      if (!helpTapped && opener?.isConnected) opener.focus({ preventScroll: true });
       resolve(dialog.returnValue === '' ? null : dialog.returnValue);
     });
-    document.body.append(dialog);
-    dialog.showModal();
+    dialog.show();
+    if (!dialog.contains(document.activeElement)) {
+      dialog.querySelector('[autofocus], input, select, textarea, button, a[href]')?.focus();
+    }
   });
 }
 

@@ -1,12 +1,15 @@
 // Check-ins: daily, PHQ-9, GAD-7, one question at a time with large targets; the result
-// in plain words. A risk answer saves what was answered and goes straight to Help now.
+// in plain words. A risk answer saves what was answered, is sent at once, and goes
+// straight to Help now, which says who was told.
 
-import { STORES, get, getAll, getMeta } from '../db.js';
-import { saveItem } from '../outbox.js';
-import { navigate } from '../router.js';
-import { syncEvents } from '../sync.js';
-import {fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap } from '../ui.js';
+import { CARE_TEAM_SEES, NOT_MONITORED, careTeamNames } from '../care-words.js';
 import { MAX_SCORE, isRiskAnswer, scoreLocally, severityWords } from '../checkin-scoring.js';
+import { STORES, get, getAll, getMeta } from '../db.js';
+import { SYNCED, saveItem } from '../outbox.js';
+import { navigate } from '../router.js';
+import { syncEvents, syncNow } from '../sync.js';
+import { ATTENTION, fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap } from '../ui.js';
+import { crisisCard, firstHelp } from './help-now.js';
 
 const TYPE = 'checkin';
 const ABOUT = {
@@ -15,7 +18,27 @@ const ABOUT = {
   gad7: 'Seven questions about anxiety over the last two weeks.',
 };
 
+// Under every question: nobody is watching, and where help is. The card is the one
+// Help now shows, so the numbers follow the person's region.
+async function notMonitored() {
+  const { line, emergency } = firstHelp(await crisisCard());
+  const call = (tel) => h('a', { href: `tel:${tel}` }, tel);
+  return h(
+    'p',
+    { class: 'notice small', role: 'note', id: 'not-monitored' },
+    `${NOT_MONITORED} If you are in danger, `,
+    line?.tel && ['call', line.sms_to ? ' or text ' : ' ', call(line.tel), emergency ? ', or ' : ''],
+    emergency ? ['call ', call(emergency)] : !line?.tel && 'call your local emergency number',
+    ', or tap Help now.',
+  );
+}
+
+// Who will be told of a safety answer, remembered while online so an answer given
+// offline can still name them.
+const rememberCareTeam = () => navigator.onLine && careTeamNames().catch(() => {});
+
 async function chooser(root) {
+  rememberCareTeam();
   const [instruments, checkins] = await Promise.all([getMeta('instruments', []), getAll(STORES.checkin)]);
   const recent = checkins.filter((c) => !c.deleted).sort((a, b) => b.answered_at.localeCompare(a.answered_at)).slice(0, 5);
   const names = Object.fromEntries(instruments.map((i) => [i.id, i.title]));
@@ -30,6 +53,7 @@ async function chooser(root) {
           ),
         )
       : h('p', { class: 'banner' }, 'Connect to the internet once to load the questionnaires onto this device.'),
+    h('p', { class: 'muted small', id: 'care-team-sees' }, CARE_TEAM_SEES),
     h('p', {}, h('a', { class: 'button', href: '#/trends' }, 'See my trends')),
     recent.length > 0 &&
       h(
@@ -67,6 +91,7 @@ async function form(root, instrumentId) {
     mount(root, pageTitle('Check in'), h('p', { class: 'banner' }, 'This questionnaire is not on this device yet. Connect once and try again.'));
     return;
   }
+  rememberCareTeam();
   const answers = {};
   let notePrivate = false;
   let index = 0;
@@ -93,7 +118,10 @@ async function form(root, instrumentId) {
       answered_at: record.answered_at,
       note_private: notePrivate,
     });
-    navigate(risk ? 'help/risk' : `checkin/result/${record.id}`);
+    if (risk) {
+      syncNow(); // the care team is alerted when the server has it: no waiting
+      navigate(`help/risk/${record.id}`);
+    } else navigate(`checkin/result/${record.id}`);
   };
 
   const answer = (item, value) => {
@@ -143,7 +171,7 @@ async function form(root, instrumentId) {
     priv.addEventListener('change', () => {
       notePrivate = priv.checked;
     });
-    return h('div', {}, h('label', { for: id }, 'Your note'), area, h('label', { class: 'check', for: 'note-private' }, priv, 'Keep this note private (your therapist sees the scores only)'));
+    return h('div', {}, h('label', { for: id }, 'Your note'), area, h('label', { class: 'check', for: 'note-private' }, priv, 'Keep this note private (your care team sees the scores only)'));
   }
 
   function draw() {
@@ -168,7 +196,7 @@ async function form(root, instrumentId) {
     focusable?.focus({ preventScroll: true });
   }
 
-  mount(root, pageTitle(instrument.title), stage);
+  mount(root, pageTitle(instrument.title), stage, await notMonitored());
   draw();
 }
 
@@ -183,11 +211,22 @@ async function result(root, id) {
     const title = instrument?.title || c.instrument;
     const words = severityWords(c.instrument, c.severity);
     const a = c.answers || {};
-    swap(root, 
+    // "Saved" once the server has it; until then it is safe here, and says so
+    const saved =
+      c._state === ATTENTION
+        ? stateBadge(c._state)
+        : h('span', { id: 'saved' }, c._state === SYNCED ? 'Saved' : 'Saved on this device');
+    swap(root,
       pageTitle(`${title}: done`),
-      h('p', {}, stateBadge(c._state)),
+      h('p', { class: 'saved-line', role: 'status' }, saved),
       c.score != null
-        ? h('section', { class: 'card' }, h('p', { class: 'result-score' }, `${c.score} of ${MAX_SCORE[c.instrument]}`), h('p', { id: 'severity' }, words), h('p', { class: 'muted small' }, 'A score is a snapshot, not a diagnosis. Talk it through with your therapist.'))
+        ? h(
+            'section',
+            { class: 'card', 'aria-labelledby': 'score' },
+            h('p', { class: 'result-score', id: 'score' }, `Score ${c.score} of ${MAX_SCORE[c.instrument]}`),
+            h('p', { id: 'severity' }, words),
+            h('p', { class: 'muted small' }, 'Scored the published way. A score is a snapshot, not a diagnosis: talk it through with your therapist.'),
+          )
         : c.instrument === 'daily'
           ? h(
               'section',

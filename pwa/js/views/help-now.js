@@ -1,15 +1,21 @@
 // Help now: the crisis card. Works with no network: the card is cached in IndexedDB on
 // every sync, and the person's own contacts come from the plan on this device.
+//
+// The first screen holds what to do, not what to read: the person's own first contact,
+// the crisis line and the emergency number as call and text buttons, then one line on
+// who was told. The rest of the plan follows below. After a risk answer (#/help/risk/<id>)
+// that line follows the answer: not yet sent (offline), sending, sent.
 
+import { careTeamNames, HELP_LINE, toldLine } from '../care-words.js';
 import { STORES, get, getMeta } from '../db.js';
+import { allOps } from '../outbox.js';
 import { session } from '../session.js';
-import { h, mount, pageTitle } from '../ui.js';
+import { status, syncEvents } from '../sync.js';
+import { h, mount, pageTitle, swap } from '../ui.js';
 
-export const NOT_EMERGENCY =
-  'Between is not an emergency service and nobody watches entries in real time. If you are in danger or might act on thoughts of ending your life, call or text 988 (Suicide & Crisis Lifeline, US), call 911, or your local emergency number.';
-const NOT_MONITORED =
-  'Nobody reads Between in real time. Your therapist sees what you share at your next session, not before.';
 const FALLBACK_LINES = [{ name: '988 Suicide & Crisis Lifeline (US)', tel: '988', sms_to: '988', note: 'Call or text, 24/7' }];
+// with no card on this device yet, the same US defaults as the fallback line above
+const FALLBACK_EMERGENCY = '911';
 
 const telOf = (phone) => {
   if (!phone) return null;
@@ -26,6 +32,7 @@ export async function crisisCard() {
   if (plan) {
     merged.warning_signs = (plan.warning_signs || []).map((i) => i.text);
     merged.coping_steps = (plan.coping_steps || []).map((i) => i.text).slice(0, 5);
+    merged.reasons_for_living = (plan.reasons_for_living || []).map((i) => i.text);
     merged.contacts = ['support_contacts', 'professional_contacts'].flatMap((section) =>
       (plan[section] || []).filter((c) => c.phone).map((c) => ({ ...c, tel: telOf(c.phone), kind: section.split('_')[0] })),
     );
@@ -45,59 +52,116 @@ export async function crisisCard() {
   return merged;
 }
 
-export async function render(root, [reason]) {
-  const card = await crisisCard();
+// The crisis line and emergency number to show first; check-in screens name them too.
+export function firstHelp(card) {
   const lines = card.crisis_lines?.length ? card.crisis_lines : FALLBACK_LINES;
+  const line = lines.find((l) => l.tel) || lines[0];
+  // a card from a region Between has no number for says so in its words instead
+  const emergency = card.emergency_number || (card.region ? null : FALLBACK_EMERGENCY);
+  return { lines, line, emergency };
+}
+
+const who = (name) => h('bdi', {}, name);
+
+function callButtons(tel, sms, name, primary = true) {
+  return h(
+    'p',
+    { class: 'call-buttons' },
+    tel && h('a', { class: `button${primary ? ' primary' : ''}`, href: `tel:${tel}` }, 'Call ', name ? who(name) : tel),
+    sms && h('a', { class: 'button', href: `sms:${sms}` }, 'Text ', name ? who(name) : sms),
+  );
+}
+
+function contactRow(c, primary) {
+  return h(
+    'li',
+    { class: 'call-row' },
+    h('p', { class: 'call-who' }, h('strong', {}, who(c.name)), c.relation && h('span', { class: 'muted' }, ' · ', who(c.relation))),
+    callButtons(c.tel, c.tel, c.name, primary),
+  );
+}
+
+function lineRow(l, primary) {
+  return h(
+    'li',
+    { class: 'call-row' },
+    h('p', { class: 'call-who' }, h('strong', {}, who(l.name)), l.note && h('span', { class: 'muted' }, ' · ', l.note)),
+    callButtons(l.tel, l.sms_to, null, primary),
+  );
+}
+
+// Where the risk answer is: still in the outbox (and why), or with the server.
+async function phaseOf(checkinId) {
+  const ops = (await allOps()).filter((op) => op.type === 'checkin' && (!checkinId || op.id === checkinId));
+  if (!ops.length) return 'sent';
+  if (!navigator.onLine) return 'waiting';
+  if (ops.some((op) => op.status !== 'pending') || status.phase === 'error' || status.phase === 'expired') return 'retry';
+  return 'sending';
+}
+
+export async function render(root, [reason, checkinId]) {
+  const risk = reason === 'risk';
+  const card = await crisisCard();
+  const { lines, line, emergency } = firstHelp(card);
   const contacts = card.contacts || [];
+  const [first, ...others] = contacts;
+  const told = h('p', { class: 'care-line', id: 'care-line', role: risk ? 'status' : null });
   root.classList.add('help');
-  mount(root, 
+  mount(
+    root,
     pageTitle('Help now'),
-    reason === 'risk' &&
-      h('p', { class: 'banner attention', role: 'alert' }, 'Thank you for answering honestly. Please use this card now: you do not have to wait.'),
-    h('p', { class: 'notice', id: 'not-emergency' }, NOT_EMERGENCY),
-    h('p', { class: 'muted', id: 'not-monitored' }, card.not_monitored || NOT_MONITORED),
-    h('h2', {}, 'My people'),
-    contacts.length
-      ? h(
-          'ul',
-          { class: 'list', id: 'my-people' },
-          contacts.map((c) =>
-            h(
-              'li',
-              { class: 'card call' },
-              h('span', {}, h('strong', {}, c.name), c.relation && h('span', { class: 'muted' }, ` · ${c.relation}`)),
-              h('a', { class: 'button primary', href: `tel:${c.tel}` }, `Call ${c.name}`),
-            ),
-          ),
-        )
-      : h(
-          'p',
-          { class: 'muted' },
-          session.user ? h('span', {}, 'Add the people you can call to ', h('a', { href: '#/plan' }, 'your plan'), '.') : 'Sign in to see the people in your plan.',
-        ),
+    risk && h('p', { class: 'risk-thanks', role: 'alert' }, 'Thank you for answering honestly. Please reach out now: you do not have to wait.'),
+    h(
+      'ul',
+      { class: 'list first-help', id: 'first-help', 'aria-label': 'Call or text now' },
+      first && contactRow(first, true),
+      line && lineRow(line, true),
+      emergency &&
+        h('li', { class: 'call-row' }, h('p', { class: 'call-who' }, h('strong', {}, 'Emergency')), callButtons(emergency, null, null, true)),
+    ),
+    !emergency && h('p', {}, card.emergency_words || 'In an emergency, call your local emergency number.'),
+    told,
+    !first &&
+      h(
+        'p',
+        { class: 'muted' },
+        session.user ? h('span', {}, 'Add the people you can call to ', h('a', { href: '#/plan' }, 'your plan'), '.') : 'Sign in to see the people in your plan.',
+      ),
+    others.length > 0 &&
+      h('section', {}, h('h2', {}, 'More of my people'), h('ul', { class: 'list', id: 'my-people' }, others.map((c) => contactRow(c, false)))),
     card.warning_signs?.length > 0 &&
       h('section', {}, h('h2', {}, 'My warning signs'), h('ul', {}, card.warning_signs.map((s) => h('li', {}, s)))),
     card.coping_steps?.length > 0 &&
       h('section', {}, h('h2', {}, 'My steps'), h('ol', {}, card.coping_steps.map((s) => h('li', {}, s)))),
-    h('h2', {}, 'Crisis lines'),
-    h(
-      'ul',
-      { class: 'list', id: 'crisis-lines' },
-      lines.map((l) =>
-        h(
-          'li',
-          { class: 'card call' },
-          h('span', {}, h('strong', {}, l.name), l.note && h('span', { class: 'muted small' }, h('br'), l.note)),
-          h(
-            'span',
-            { class: 'segmented' },
-            l.tel && h('a', { class: 'button primary', href: `tel:${l.tel}` }, `Call ${l.tel}`),
-            l.sms_to && h('a', { class: 'button', href: `sms:${l.sms_to}` }, `Text ${l.sms_to}`),
-          ),
-        ),
-      ),
-    ),
-    card.emergency_number &&
-      h('p', {}, h('a', { class: 'button primary', href: `tel:${card.emergency_number}` }, `Emergency: call ${card.emergency_number}`)),
+    card.reasons_for_living?.length > 0 &&
+      h('section', {}, h('h2', {}, 'My reasons'), h('ul', {}, card.reasons_for_living.map((s) => h('li', {}, s)))),
+    lines.length > 1 &&
+      h('section', {}, h('h2', {}, 'More crisis lines'), h('ul', { class: 'list', id: 'crisis-lines' }, lines.filter((l) => l !== line).map((l) => lineRow(l, false)))),
   );
+
+  if (!risk || !session.user) {
+    mount(told, HELP_LINE);
+    return undefined;
+  }
+  // the names this device knows first (no wait for the network), the server's when it answers
+  let names = await careTeamNames({ fresh: false });
+  const draw = async () => swap(told, toldLine(names, await phaseOf(checkinId)));
+  await draw();
+  const redraw = () => draw().catch(() => {});
+  careTeamNames()
+    .then((fresh) => {
+      names = fresh ?? names;
+      return redraw();
+    })
+    .catch(() => {});
+  syncEvents.addEventListener('status', redraw);
+  syncEvents.addEventListener('change', redraw);
+  window.addEventListener('online', redraw);
+  window.addEventListener('offline', redraw);
+  return () => {
+    syncEvents.removeEventListener('status', redraw);
+    syncEvents.removeEventListener('change', redraw);
+    window.removeEventListener('online', redraw);
+    window.removeEventListener('offline', redraw);
+  };
 }

@@ -1,6 +1,7 @@
 // More: reminders, privacy, security, my care team, and what Between is and is not.
 
 import * as api from '../api.js';
+import { CARE_TEAM_SEES, NOT_EMERGENCY, careTeamNames, rememberCareTeam } from '../care-words.js';
 import { confirmSheet, h, mount, pageTitle, toast } from '../ui.js';
 import { joinForm } from './sign-in.js';
 
@@ -8,11 +9,13 @@ async function careTeam() {
   const card = h('section', { class: 'card', 'aria-labelledby': 'team-title' }, h('h2', { id: 'team-title' }, 'My care team'));
   if (!navigator.onLine) {
     card.dataset.offline = 'yes';
-    mount(card, h('p', { class: 'muted' }, 'Connect to see your care team.'));
+    mount(card, h('p', { class: 'muted' }, CARE_TEAM_SEES), h('p', { class: 'muted' }, 'Connect to see your care team.'));
     return card;
   }
   try {
     const links = await api.get('/care-team');
+    // remembered, so a safety answer given offline can still say who will be told
+    rememberCareTeam(links).catch(() => {});
     mount(card, 
       links.length
         ? h(
@@ -33,6 +36,7 @@ async function careTeam() {
                       await api.del(`/care-team/${l.id}`);
                       e.target.closest('li').remove();
                       toast('You left the care team');
+                      careTeamNames().catch(() => {});
                     },
                   },
                   'Leave',
@@ -63,7 +67,7 @@ export async function render(root) {
       h('li', {}, h('a', { class: 'entry-link', href: '#/trends' }, h('span', { class: 'title' }, 'Trends'), h('span', { class: 'excerpt' }, 'My check-in scores over time'))),
     ),
     team,
-    h('p', { class: 'notice small' }, 'Between is not an emergency service and nobody watches entries in real time. In the US call or text 988; elsewhere, your local emergency number.'),
+    h('p', { class: 'notice small' }, `${NOT_EMERGENCY} Nobody watches it in real time: if you are in danger, tap Help now, at the top of every screen.`),
   );
   // the care team loads when the network returns (once: a loaded card is left alone)
   const onOnline = async () => {

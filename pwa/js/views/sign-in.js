@@ -6,6 +6,7 @@ import * as api from '../api.js';
 import { pendingCount } from '../outbox.js';
 import { navigate, OFFLINE } from '../router.js';
 import { session, signIn, unsentFor } from '../session.js';
+import { CARE_TEAM_SEES } from '../care-words.js';
 import { confirmSheet, fieldErrors, h, mount, pageTitle } from '../ui.js';
 
 // a line for the next sign-in form ("Your password is changed…")
@@ -120,7 +121,7 @@ export function joinForm(root, { after = 'today', title = 'Join your care team' 
     try {
       const link = await api.post('/care-team/join', { code: form.code.value.trim() });
       done.hidden = false;
-      done.textContent = `You joined ${link.therapist?.display_name || 'your therapist'}'s care team. They see only what you share.`;
+      done.replaceChildren('You joined ', h('bdi', {}, link.therapist?.display_name || 'your therapist'), '’s care team. ', CARE_TEAM_SEES);
       form.reset();
       err.hidden = true;
       if (after && !root.querySelector('.join-continue')) {
@@ -136,7 +137,7 @@ export function joinForm(root, { after = 'today', title = 'Join your care team' 
   });
   mount(root, 
     title && h('h2', {}, title),
-    h('p', { class: 'muted' }, 'If your therapist gave you a code, enter it here. They will see only what you choose to share, your check-in scores and any safety answers.'),
+    h('p', { class: 'muted' }, 'If your therapist gave you a code, enter it here. ', CARE_TEAM_SEES),
     form,
     done,
   );
