@@ -1,6 +1,6 @@
 """A reminder arrives as a push, shows a notification, and its click opens the check-in;
 a PHQ-9 answered offline with item 9 above 0 opens Help now with the person's own
-contacts, from the card cached on this device."""
+contacts, from the card cached on this device, and says who was told (here: nobody)."""
 
 import json
 import uuid
@@ -114,6 +114,8 @@ def test_push_opens_checkin_and_offline_risk_answer_opens_help_now(
     expect(pwa.get_by_text("Walk around the block")).to_be_visible()
     expect(pwa.get_by_role("link", name="Call 988")).to_have_attribute("href", "tel:988")
     expect(pwa.get_by_text("not an emergency service")).to_be_visible()
+    # no therapist linked: the screen says nobody was told, rather than promise an alert
+    expect(pwa.locator("#care-line")).to_contain_text("nobody in Between was told")
 
     context.set_offline(False)
     wait_synced(pwa)
