@@ -22,7 +22,11 @@ def create_invite():
     """Make a single-use invite code for a new patient (valid 7 days)."""
     invite, code = service.create_invite(current_actor(), current_app.config["INVITE_TTL_DAYS"])
     db.session.commit()
-    return {"code": code, "expires_at": invite.expires_at}
+    return {
+        "code": code,
+        "expires_at": invite.expires_at,
+        **service.invite_link(current_app.config["PUBLIC_URL"], code),
+    }
 
 
 @bp.post("/care-team/join")

@@ -6,6 +6,9 @@ from server.schemas import StrictSchema
 class InviteSchema(StrictSchema):
     code = fields.String(dump_only=True)
     expires_at = fields.DateTime(dump_only=True)
+    # the link to share: account creation with the code filled in, and the same as a QR code
+    url = fields.String(dump_only=True)
+    qr_svg_data_uri = fields.String(dump_only=True)
 
 
 class JoinSchema(StrictSchema):

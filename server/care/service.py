@@ -6,7 +6,9 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
+from urllib.parse import quote
 
+import segno
 from sqlalchemy import or_, select, update
 
 from server.auth.models import User
@@ -40,6 +42,13 @@ def create_invite(therapist: User, ttl_days: int) -> tuple[Invite, str]:
     db.session.add(invite)
     db.session.flush()
     return invite, code
+
+
+def invite_link(public_url: str, code: str) -> dict:
+    """The link a therapist shares (account creation with the code filled in), and the
+    same link as a QR code to show on screen or print."""
+    url = f"{public_url.rstrip('/')}/#/signin/create?code={quote(code)}"
+    return {"url": url, "qr_svg_data_uri": segno.make(url, error="m").svg_data_uri(scale=4)}
 
 
 def join_care_team(patient: User, code: str) -> CareLink:

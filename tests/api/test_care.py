@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from server import access
@@ -139,3 +140,13 @@ def test_join_is_rate_limited(patient):
         for _ in range(4)
     ]
     assert codes == [422, 422, 422, 429]
+
+
+@pytest.mark.app_config(PUBLIC_URL="https://between.clinic.example")
+def test_an_invite_carries_a_link_and_a_qr_code_with_its_code(therapist, patient):
+    """The shared link opens account creation with the code filled in."""
+    invite = therapist.post("/api/v1/invites").json
+    code = invite["code"]
+    assert invite["url"] == f"https://between.clinic.example/#/signin/create?code={code}"
+    assert invite["qr_svg_data_uri"].startswith("data:image/svg+xml")
+    assert patient.post("/api/v1/care-team/join", json={"code": code}).status_code == 201
