@@ -1,7 +1,9 @@
-// Journal: the list (search on this device, filters) and the editor (autosave while
-// typing, prompt picker, mood, emotion words, parts, tags, "bring to my next session",
-// and sharing, private by default).
+// Journal: the list (search on this device, filters) and the editor. The editor is for
+// writing quickly: it opens on the body (autosaved while typing) with Done always in
+// reach, and folds the prompt, mood, emotion words, parts, tags, kind, session, "bring
+// to my next session" and sharing (private by default) under Details.
 
+import { CARE_TEAM_SEES, WRITING_NOTICE } from '../care-words.js';
 import { STORES, get, getAll, getMeta } from '../db.js';
 import { ATTENTION, SYNCED, allOps, deleteItem, saveItem } from '../outbox.js';
 import { navigate } from '../router.js';
@@ -16,6 +18,12 @@ const KINDS = {
   intention: 'Intention',
   prompt_response: 'Answer to a prompt',
 };
+export const SESSION_WORDS = {
+  dosing: 'Dosing session',
+  integration: 'Integration session',
+  preparation: 'Preparation session',
+  maintenance: 'Maintenance session',
+};
 const EMOTIONS = [
   'calm', 'grateful', 'hopeful', 'tender', 'joyful', 'relieved', 'curious',
   'sad', 'anxious', 'angry', 'numb', 'ashamed', 'lonely', 'confused', 'tired',
@@ -23,8 +31,6 @@ const EMOTIONS = [
 const FIELDS = [
   'title', 'body', 'mood', 'emotions', 'tags', 'part_ids', 'kind', 'prompt_id', 'session_id', 'shared', 'for_session', 'written_at',
 ];
-export const NOT_MONITORED =
-  'Nobody reads Between in real time. If you are in danger, use Help now or call your local emergency number (988 in the US).';
 
 export const entryData = (rec) => Object.fromEntries(FIELDS.filter((f) => f in rec).map((f) => [f, rec[f]]));
 
@@ -48,8 +54,36 @@ export async function loadEntries() {
   return shown;
 }
 
+const SEGMENTER = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
+
+// The first n characters a person sees: an emoji with its joiners and skin tone is one.
+function graphemes(text, n) {
+  const out = [];
+  for (const part of SEGMENTER ? SEGMENTER.segment(text) : text) {
+    if (out.length === n) break;
+    out.push(SEGMENTER ? part.segment : part);
+  }
+  return out;
+}
+
+// At most `max` characters of `text`, cut after a whole word (or, inside one endless
+// word, after a whole character: never half an emoji) and marked with an ellipsis.
+export function excerpt(text, max = 60) {
+  const line = (text || '').trim();
+  const chars = graphemes(line, max + 1);
+  if (chars.length <= max) return line;
+  const head = chars.slice(0, max);
+  let end = head.length;
+  if (!/\s/.test(chars[max])) {
+    while (end > 0 && !/\s/.test(head[end - 1])) end -= 1;
+    if (end < max / 3) end = head.length; // one very long word: cut inside it
+  }
+  return `${head.slice(0, end).join('').trimEnd()}…`;
+}
+
 export function entryTitle(e) {
-  return e.title?.trim() || (e.body || '').split('\n')[0].slice(0, 60) || 'Untitled entry';
+  const firstLine = (e.body || '').trim().split('\n')[0];
+  return e.title?.trim() || excerpt(firstLine) || 'Untitled entry';
 }
 
 export function entryItem(e) {
@@ -60,8 +94,8 @@ export function entryItem(e) {
     h(
       'a',
       { class: 'entry-link', href },
-      h('span', { class: 'title' }, entryTitle(e)),
-      e.title && h('span', { class: 'excerpt' }, (e.body || '').split('\n')[0]),
+      h('bdi', { class: 'title' }, entryTitle(e)),
+      e.title && h('bdi', { class: 'excerpt' }, excerpt((e.body || '').trim().split('\n')[0], 200)),
       h(
         'span',
         { class: 'meta' },
@@ -154,7 +188,7 @@ async function renderList(root) {
 // -- the editor
 
 function chipToggle(label, pressed, onToggle) {
-  const chip = h('button', { type: 'button', class: 'chip', 'aria-pressed': String(pressed) }, label);
+  const chip = h('button', { type: 'button', class: 'chip', 'aria-pressed': String(pressed) }, h('bdi', {}, label));
   chip.addEventListener('click', () => {
     const now = chip.getAttribute('aria-pressed') !== 'true';
     chip.setAttribute('aria-pressed', String(now));
@@ -163,7 +197,8 @@ function chipToggle(label, pressed, onToggle) {
   return chip;
 }
 
-function newEntry(promptId) {
+// Written from the dosing prompt on Today: an integration entry about that session.
+function newEntry(promptId, sessionId) {
   return {
     id: crypto.randomUUID(),
     title: '',
@@ -172,9 +207,9 @@ function newEntry(promptId) {
     emotions: [],
     tags: [],
     part_ids: [],
-    kind: promptId ? 'prompt_response' : 'free',
+    kind: sessionId ? 'integration' : promptId ? 'prompt_response' : 'free',
     prompt_id: promptId || null,
-    session_id: null,
+    session_id: sessionId || null,
     shared: false,
     for_session: false,
     written_at: localIso(),
@@ -183,15 +218,74 @@ function newEntry(promptId) {
   };
 }
 
-async function renderEditor(root, id, promptId) {
+const sessionLabel = (s) =>
+  [SESSION_WORDS[s.kind] || 'Session', fmtDate(s.starts_at), s.title].filter(Boolean).join(' · ');
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+// The one line under "Details": what is set, privacy first so it shows even when cut.
+function detailsLine(rec) {
+  return [
+    rec.shared ? 'Shared' : 'Private',
+    rec.mood != null && `Mood ${rec.mood}`,
+    rec.emotions.length > 0 && rec.emotions.join(', '),
+    rec.part_ids.length > 0 && plural(rec.part_ids.length, 'part', 'parts'),
+    rec.tags.length > 0 && plural(rec.tags.length, 'tag', 'tags'),
+    rec.kind !== 'free' && KINDS[rec.kind],
+    rec.session_id && 'About a session',
+    rec.for_session && 'For next session',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+// A row of 0–10 choices with none chosen until the person picks one: an unset mood
+// looks unset, and "Clear mood" takes it back.
+function moodPicker(rec, changed) {
+  const value = h('output', { id: 'mood-value' });
+  const clear = h('button', { type: 'button', class: 'link' }, 'Clear mood');
+  const radios = [...Array(11).keys()].map((n) =>
+    h('input', { type: 'radio', name: 'mood', value: String(n), checked: rec.mood === n }),
+  );
+  const show = () => {
+    value.textContent = rec.mood == null ? 'Not set' : `${rec.mood} of 10`;
+    clear.hidden = rec.mood == null;
+  };
+  for (const radio of radios) {
+    radio.addEventListener('change', () => {
+      rec.mood = Number(radio.value);
+      show();
+      changed();
+    });
+  }
+  clear.addEventListener('click', () => {
+    radios.forEach((r) => (r.checked = false));
+    rec.mood = null;
+    show();
+    changed();
+  });
+  show();
+  return h(
+    'div',
+    { class: 'mood' },
+    h('p', { class: 'mood-head' }, h('span', { id: 'mood-label' }, h('strong', {}, 'Mood'), ' ', value), clear),
+    h(
+      'div',
+      { class: 'mood-scale', role: 'radiogroup', 'aria-labelledby': 'mood-label' },
+      radios.map((radio) => h('label', { class: 'mood-choice' }, radio, h('span', {}, radio.value))),
+    ),
+    h('div', { class: 'scale-labels' }, h('span', {}, '0 very low'), h('span', {}, '10 very good')),
+  );
+}
+
+async function renderEditor(root, id, promptId, sessionId) {
   const isNew = id === 'new';
   const stored = isNew ? null : await get(STORES[TYPE], id);
   if (!isNew && (!stored || stored.deleted)) {
     mount(root, pageTitle('Entry not found'), h('p', {}, 'This entry is not on this device.'), h('a', { href: '#/journal' }, 'Back to the journal'));
     return null;
   }
-  const rec = stored ? { ...stored } : newEntry(promptId);
-  const [prompts, parts, ops] = await Promise.all([getMeta('prompts', []), getAll(STORES.part), allOps()]);
+  const rec = stored ? { ...stored } : newEntry(promptId, sessionId);
+  const [prompts, parts, sessions] = await Promise.all([getMeta('prompts', []), getAll(STORES.part), getAll(STORES.treatment_session)]);
   const liveParts = parts.filter((p) => !p.deleted && !p.conflict_of);
   let dirty = false;
   let timer = null;
@@ -229,11 +323,14 @@ async function renderEditor(root, id, promptId) {
     }
     showState();
   };
+  const summary = h('span', { class: 'details-line' });
   const changed = () => {
+    summary.textContent = detailsLine(rec);
     dirty = true;
     clearTimeout(timer);
     timer = setTimeout(save, AUTOSAVE_MS);
   };
+  summary.textContent = detailsLine(rec);
 
   // prompt picker
   const promptText = h('p', { class: 'card', id: 'prompt-text', hidden: !rec.prompt_id });
@@ -264,36 +361,16 @@ async function renderEditor(root, id, promptId) {
   });
   showPrompt();
 
-  const title = h('input', { type: 'text', id: 'title', value: rec.title, maxlength: 500, autocomplete: 'off' });
+  const title = h('input', { type: 'text', id: 'title', value: rec.title, maxlength: 500, autocomplete: 'off', dir: 'auto' });
   title.addEventListener('input', () => {
     rec.title = title.value;
     changed();
   });
-  const body = h('textarea', { id: 'body', value: rec.body, autofocus: isNew });
+  const body = h('textarea', { id: 'body', value: rec.body, autofocus: isNew, dir: 'auto', 'aria-describedby': 'not-monitored' });
   body.addEventListener('input', () => {
     rec.body = body.value;
     changed();
   });
-
-  // mood: not set until the person moves the slider
-  const moodOut = h('output', { for: 'mood', id: 'mood-value' });
-  const mood = h('input', { type: 'range', id: 'mood', min: 0, max: 10, step: 1, value: rec.mood ?? 5, 'aria-describedby': 'mood-value' });
-  const moodClear = h('button', { type: 'button', class: 'link' }, 'Clear mood');
-  const showMood = () => {
-    moodOut.textContent = rec.mood == null ? 'Not set' : `${rec.mood} of 10`;
-    moodClear.hidden = rec.mood == null;
-  };
-  mood.addEventListener('input', () => {
-    rec.mood = Number(mood.value);
-    showMood();
-    changed();
-  });
-  moodClear.addEventListener('click', () => {
-    rec.mood = null;
-    showMood();
-    changed();
-  });
-  showMood();
 
   const emotionWords = [...new Set([...EMOTIONS, ...(rec.emotions || [])])];
   const emotions = h(
@@ -320,7 +397,7 @@ async function renderEditor(root, id, promptId) {
       )
     : h('p', { class: 'muted small' }, 'No parts yet. ', h('a', { href: '#/parts' }, 'Add parts on your map'), ' to link them here.');
 
-  const tags = h('input', { type: 'text', id: 'tags', value: (rec.tags || []).join(', '), autocomplete: 'off' });
+  const tags = h('input', { type: 'text', id: 'tags', value: (rec.tags || []).join(', '), autocomplete: 'off', dir: 'auto' });
   tags.addEventListener('input', () => {
     rec.tags = [...new Set(tags.value.split(',').map((t) => t.trim()).filter(Boolean))].slice(0, 30);
     changed();
@@ -332,6 +409,24 @@ async function renderEditor(root, id, promptId) {
     changed();
   });
 
+  // sessions that have begun, newest first, and whichever this entry is already about
+  const now = new Date().toISOString();
+  const aboutSessions = sessions
+    .filter((x) => !x.deleted && (x.starts_at <= now || x.id === rec.session_id))
+    .sort((a, b) => b.starts_at.localeCompare(a.starts_at));
+  const sessionSelect = h(
+    'select',
+    { id: 'entry-session' },
+    h('option', { value: '' }, 'Not about a session'),
+    aboutSessions.map((x) => h('option', { value: x.id }, sessionLabel(x))),
+    rec.session_id && !aboutSessions.some((x) => x.id === rec.session_id) && h('option', { value: rec.session_id }, 'A session not on this device'),
+  );
+  sessionSelect.value = rec.session_id || '';
+  sessionSelect.addEventListener('change', () => {
+    rec.session_id = sessionSelect.value || null;
+    changed();
+  });
+
   const forSession = h('input', { type: 'checkbox', id: 'for-session', checked: rec.for_session });
   forSession.addEventListener('change', () => {
     rec.for_session = forSession.checked;
@@ -339,7 +434,7 @@ async function renderEditor(root, id, promptId) {
   });
 
   const shareWords = h('span', { id: 'share-words' });
-  const share = h('input', { type: 'checkbox', id: 'share', role: 'switch', checked: rec.shared, 'aria-describedby': 'share-words' });
+  const share = h('input', { type: 'checkbox', id: 'share', role: 'switch', checked: rec.shared, 'aria-describedby': 'share-words care-team-sees' });
   const showShare = () => {
     shareWords.textContent = rec.shared
       ? 'Shared: your care team can read this entry.'
@@ -367,35 +462,46 @@ async function renderEditor(root, id, promptId) {
     navigate('journal');
   });
 
+  // Writing first: the body, then everything else folded under Details, and Done in a
+  // bar that stays in reach however long the entry grows.
   mount(root, 
     pageTitle(isNew ? 'New entry' : 'Entry'),
     h('p', { class: 'muted small' }, fmtDateTime(rec.written_at)),
-    state,
     errorsBox,
-    h('label', { for: 'prompt' }, 'Prompt', h('span', { class: 'hint' }, 'Optional: a question to write from.')),
-    promptSelect,
     promptText,
     h('label', { for: 'title' }, 'Title', h('span', { class: 'hint' }, 'Optional.')),
     title,
     h('label', { for: 'body' }, 'Your words', h('span', { class: 'hint' }, 'Saved on this device as you type.')),
     body,
-    h('label', { for: 'mood' }, 'Mood ', moodOut),
-    mood,
-    h('div', { class: 'scale-labels' }, h('span', {}, '0 very low'), moodClear, h('span', {}, '10 very good')),
-    h('p', { id: 'emotions-label', class: 'label' }, h('strong', {}, 'Emotion words')),
-    emotions,
-    h('p', { id: 'parts-label' }, h('strong', {}, 'Parts this is about')),
-    partsGroup,
-    h('label', { for: 'tags' }, 'Tags', h('span', { class: 'hint' }, 'Separate with commas.')),
-    tags,
-    h('label', { for: 'entry-kind' }, 'Kind of entry'),
-    kind,
-    h('label', { class: 'check', for: 'for-session' }, forSession, 'Bring to my next session'),
-    h('div', { class: 'privacy-toggle' }, share, h('label', { for: 'share' }, h('strong', {}, 'Share with my therapist'), shareWords)),
-    h('p', { class: 'notice small' }, NOT_MONITORED),
-    h('div', { class: 'actions' }, saveNow, !isNew && remove),
+    h('p', { class: 'notice small', id: 'not-monitored' }, WRITING_NOTICE),
+    h(
+      'details',
+      { class: 'entry-details' },
+      h('summary', {}, h('strong', {}, 'Details'), summary),
+      h('label', { for: 'prompt' }, 'Prompt', h('span', { class: 'hint' }, 'Optional: a question to write from.')),
+      promptSelect,
+      moodPicker(rec, changed),
+      h('p', { id: 'emotions-label', class: 'label' }, h('strong', {}, 'Emotion words')),
+      emotions,
+      h('p', { id: 'parts-label' }, h('strong', {}, 'Parts this is about')),
+      partsGroup,
+      h('label', { for: 'tags' }, 'Tags', h('span', { class: 'hint' }, 'Separate with commas.')),
+      tags,
+      h('label', { for: 'entry-kind' }, 'Kind of entry'),
+      kind,
+      h('label', { for: 'entry-session' }, 'Session', h('span', { class: 'hint' }, 'The session this entry is about, if any.')),
+      sessionSelect,
+      h('label', { class: 'check', for: 'for-session' }, forSession, 'Bring to my next session'),
+      h('div', { class: 'privacy-toggle' }, share, h('label', { for: 'share' }, h('strong', {}, 'Share with my therapist'), shareWords)),
+      h('p', { class: 'hint', id: 'care-team-sees' }, CARE_TEAM_SEES),
+    ),
+    !isNew && h('div', { class: 'actions' }, remove),
+    h('div', { class: 'editor-bar' }, state, saveNow),
   );
   showState();
+  // autofocus only works once per page load; a new entry opened later gets the
+  // keyboard too, once the router has put this view in the page
+  if (isNew) setTimeout(() => body.isConnected && body.focus({ preventScroll: true }));
   const onChange = () => showState();
   syncEvents.addEventListener('change', onChange);
   const flush = () => {
@@ -409,7 +515,7 @@ async function renderEditor(root, id, promptId) {
   };
 }
 
-export function render(root, [id, promptId]) {
-  if (id) return renderEditor(root, id, promptId);
+export function render(root, [id, promptId, sessionId]) {
+  if (id) return renderEditor(root, id, promptId, sessionId);
   return renderList(root);
 }

@@ -5,15 +5,9 @@ import { STORES, getAll, getMeta } from '../db.js';
 import { session } from '../session.js';
 import { syncEvents } from '../sync.js';
 import { dayKey, fmtDateTime, h, pageTitle, swap } from '../ui.js';
-import { entryItem, loadEntries } from './journal.js';
+import { SESSION_WORDS, entryItem, loadEntries } from './journal.js';
 
 const DAY = 24 * 60 * 60 * 1000;
-const SESSION_WORDS = {
-  dosing: 'Dosing session',
-  integration: 'Integration session',
-  preparation: 'Preparation session',
-  maintenance: 'Maintenance session',
-};
 // which after-dosing prompt fits how many days it has been
 const PROMPT_BY_DAY = [
   [1, 'after-dosing.what-stayed'],
@@ -94,12 +88,15 @@ async function draw(root) {
         { class: 'card', 'aria-labelledby': 'dosing-title' },
         h('h2', { id: 'dosing-title' }, days === 0 ? 'Your dosing session was today' : `${days} ${days === 1 ? 'day' : 'days'} since your dosing session`),
         prompt && h('p', {}, prompt.text),
-        h('a', { class: 'button primary', href: `#/journal/new/${promptId}` }, 'Write about it'),
+        // an integration entry about this session, not a loose answer to a prompt
+        h('a', { class: 'button primary', href: `#/journal/new/${promptId}/${lastDosing.id}` }, 'Write about it'),
       ),
     );
   }
+  const heading = pageTitle(name ? `Hello, ${name}` : 'Today');
+  if (name) swap(heading, 'Hello, ', h('bdi', {}, name));
   swap(root, 
-    pageTitle(name ? `Hello, ${name}` : 'Today'),
+    heading,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'checkin-title' },
@@ -114,7 +111,7 @@ async function draw(root) {
       { class: 'card', 'aria-labelledby': 'next-session-title' },
       h('h2', { id: 'next-session-title' }, 'Next session'),
       next
-        ? h('p', {}, h('strong', {}, SESSION_WORDS[next.kind] || 'Session'), ` · ${fmtDateTime(next.starts_at)}`, next.title && ` · ${next.title}`)
+        ? h('p', {}, h('strong', {}, SESSION_WORDS[next.kind] || 'Session'), ` · ${fmtDateTime(next.starts_at)}`, next.title && [' · ', h('bdi', {}, next.title)])
         : h('p', { class: 'muted' }, 'No session scheduled yet. Your therapist adds sessions here.'),
       bring.length > 0 && h('p', {}, h('a', { href: '#/journal' }, bring.length === 1 ? '1 entry to bring' : `${bring.length} entries to bring`)),
     ),
