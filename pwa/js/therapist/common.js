@@ -44,6 +44,54 @@ export const REASONS = {
 };
 export const reasonWords = (reason) => REASONS[reason] || 'A check-in answer needs your review';
 
+const INSTRUMENT_NAMES = { phq9: 'PHQ-9', gad7: 'GAD-7', daily: 'Daily check-in' };
+
+// Why a flag was raised, short: "PHQ-9 item 9: several days". Falls back to the
+// longer words when the server sends no item words.
+export function reasonShort(flag) {
+  if (flag.reason === 'phq9_item9' && flag.item_words) return `PHQ-9 item 9: ${flag.item_words}`;
+  if (flag.reason === 'daily_safety') return 'Daily safety question: yes';
+  if (flag.item_words) return `${INSTRUMENT_NAMES[flag.instrument] || flag.instrument} item: ${flag.item_words}`;
+  return reasonWords(flag.reason);
+}
+
+// "Mon 30 Nov, 3 PM" in the therapist's language and time zone; minutes only when
+// they are not :00. The ISO text carries the patient's offset, so this is the moment
+// the patient answered, not when the answer reached the server.
+export function fmtWhen(iso, { date = true } = {}) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const options = { hour: 'numeric', ...(d.getMinutes() ? { minute: '2-digit' } : {}) };
+  const time = new Intl.DateTimeFormat(undefined, options).format(d);
+  if (!date) return time;
+  const sameYear = d.getFullYear() === new Date().getFullYear();
+  const day = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }) }).format(d);
+  return `${day}, ${time}`;
+}
+
+// "Mon 3 PM": short enough for a caseload row
+export function fmtShortWhen(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const weekAgo = Date.now() - 6 * 86_400_000;
+  const day = d.getTime() > weekAgo
+    ? new Intl.DateTimeFormat(undefined, { weekday: 'short' }).format(d)
+    : new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' }).format(d);
+  return `${day} ${fmtWhen(iso, { date: false })}`;
+}
+
+// a name the patient chose, isolated so its direction cannot reorder the words around it
+export const bdi = (text) => h('bdi', {}, text ?? '');
+
+export const ACTIONS = {
+  contacted_patient: 'Contacted the patient',
+  reviewed_safety_plan: 'Reviewed the safety plan',
+  seen_in_session: 'Seen in session',
+  other: 'Other',
+};
+
 export const KINDS = {
   dosing: 'Dosing',
   integration: 'Integration',
@@ -82,47 +130,86 @@ export const SERIES = {
   gad7: { label: 'GAD-7', max: 21, value: (p) => p.score, higherIsWorse: true },
   daily: { label: 'Daily mood', max: 10, value: (p) => p.mood, higherIsWorse: false },
 };
-const W = 420;
-const H = 200;
-const PAD = { l: 28, r: 10, t: 16, b: 24 };
+const W = 440;
+const H = 210;
+const PAD = { l: 30, r: 100, t: 18, b: 26 };
 const DAY = 86_400_000;
+const UPCOMING_DAYS = 30;
 
-// A line of scores over time with session markers and the start of the brief's window.
-export function scoreChart(instrument, trend, since) {
+// A line of scores over time with session markers (upcoming ones too), the start of the
+// brief's window, labelled severity bands, and the answers that raised a flag marked.
+// `extra` = { sessions: [{kind, starts_at}], risky: Set of check-in ids }
+export function scoreChart(instrument, trend, since, extra = {}) {
   const spec = SERIES[instrument];
+  const risky = extra.risky || new Set();
   const points = trend.series
-    .map((p) => ({ t: new Date(p.answered_at).getTime(), v: spec.value(p), iso: p.answered_at }))
+    .map((p) => ({ t: new Date(p.answered_at).getTime(), v: spec.value(p), iso: p.answered_at, risk: risky.has(String(p.id)) }))
     .filter((p) => p.v != null);
   if (!points.length) return h('p', { class: 'muted' }, `No ${spec.label} answers yet.`);
-  const markers = trend.markers.map((m) => ({ ...m, t: new Date(m.starts_at).getTime() }));
+  const now = Date.now();
+  const seen = new Set(trend.markers.map((m) => m.id));
+  const upcoming = (extra.sessions || [])
+    .filter((s) => !seen.has(s.id) && new Date(s.starts_at).getTime() > now && new Date(s.starts_at).getTime() < now + UPCOMING_DAYS * DAY)
+    .map((s) => ({ id: s.id, kind: s.kind, starts_at: s.starts_at }));
+  const markers = [...trend.markers, ...upcoming].map((m) => ({ ...m, t: new Date(m.starts_at).getTime() }));
   const start = since ? new Date(since).getTime() : null;
   const t0 = Math.min(points[0].t, start ?? Infinity);
-  const t1 = Math.max(points[points.length - 1].t, Date.now(), t0 + DAY);
-  const x = (t) => PAD.l + ((t - t0) / (t1 - t0)) * (W - PAD.l - PAD.r);
+  const lastMarker = Math.max(0, ...markers.map((m) => m.t));
+  const t1 = Math.max(points[points.length - 1].t, now, lastMarker + DAY / 2, t0 + DAY);
+  const right = W - PAD.r;
+  const x = (t) => PAD.l + ((t - t0) / (t1 - t0)) * (right - PAD.l);
   const y = (v) => H - PAD.b - (v / spec.max) * (H - PAD.t - PAD.b);
   const shown = markers.filter((m) => m.t >= t0 && m.t <= t1);
+  const coming = shown.filter((m) => m.t > now);
   const last = points[points.length - 1];
-  const label = `${spec.label}: ${points.length} answers from ${fmtDate(points[0].iso)}, latest ${last.v} of ${spec.max} on ${fmtDate(last.iso)}; ${shown.filter((m) => m.kind === 'dosing').length} dosing sessions marked.`;
-  const bands = (BANDS[instrument] || []).slice(0, -1);
+  const risks = points.filter((p) => p.risk);
+  const label =
+    `${spec.label}: ${points.length} answers from ${fmtDate(points[0].iso)}, latest ${last.v} of ${spec.max} on ${fmtDate(last.iso)}; ` +
+    `${shown.filter((m) => m.kind === 'dosing' && m.t <= now).length} dosing sessions marked` +
+    `${coming.length ? `, ${coming.length} upcoming (${coming.map((m) => `${m.kind} ${fmtDate(m.starts_at)}`).join(', ')})` : ''}` +
+    `${risks.length ? `; ${risks.length} answer${risks.length === 1 ? '' : 's'} raised a risk flag (${risks.map((p) => fmtDate(p.iso)).join(', ')})` : ''}.`;
+  const bands = BANDS[instrument] || [];
+  let lower = 0;
+  const bandShapes = bands.map(([upper, name], n) => {
+    const top = Math.min(upper + 0.5, spec.max);
+    const bottom = n === 0 ? 0 : lower;
+    lower = top;
+    const mid = (y(top) + y(bottom)) / 2;
+    return [
+      n < bands.length - 1 && h('line', { class: 'axis band', x1: PAD.l, x2: right, y1: y(top), y2: y(top) }),
+      n < bands.length - 1 && h('text', { class: 'tick', x: PAD.l - 5, y: y(top) + 3.5, 'text-anchor': 'end' }, String(upper)),
+      h('text', { class: 'band-label', x: right + 4, y: mid + 3.5 }, name),
+    ];
+  });
+  // the window's label stays inside the chart: to the right of its start, or to the
+  // left when the start is in the right half
+  const startX = start != null ? x(start) : null;
+  const startLabel = startX != null && (startX > (PAD.l + right) / 2
+    ? h('text', { class: 'tick window-label', x: startX - 3, y: PAD.t + 10, 'text-anchor': 'end' }, 'since last session →')
+    : h('text', { class: 'tick window-label', x: startX + 3, y: PAD.t + 10 }, 'since last session'));
   return h(
     'svg',
     { class: 'chart tchart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label },
-    h('line', { class: 'axis', x1: PAD.l, y1: H - PAD.b, x2: W - PAD.r, y2: H - PAD.b }),
+    start != null && h('rect', { class: 'window', x: startX, y: PAD.t, width: Math.max(0, right - startX), height: H - PAD.t - PAD.b }),
+    h('line', { class: 'axis', x1: PAD.l, y1: H - PAD.b, x2: right, y2: H - PAD.b }),
     h('line', { class: 'axis', x1: PAD.l, y1: PAD.t, x2: PAD.l, y2: H - PAD.b }),
-    [0, spec.max].map((v) => h('text', { class: 'tick', x: PAD.l - 5, y: y(v) + 4, 'text-anchor': 'end' }, String(v))),
-    bands.map(([upper]) => h('line', { class: 'axis band', x1: PAD.l, x2: W - PAD.r, y1: y(upper + 0.5), y2: y(upper + 0.5) })),
-    start != null && [
-      h('rect', { class: 'window', x: x(start), y: PAD.t, width: Math.max(0, W - PAD.r - x(start)), height: H - PAD.t - PAD.b }),
-      h('text', { class: 'tick', x: x(start) + 3, y: H - PAD.b - 4 }, 'since last session'),
-    ],
+    [0, spec.max].map((v) => h('text', { class: 'tick', x: PAD.l - 5, y: y(v) + 3.5, 'text-anchor': 'end' }, String(v))),
+    bandShapes,
+    startLabel,
     shown.map((m) => [
-      h('line', { class: `marker marker-${m.kind}`, x1: x(m.t), x2: x(m.t), y1: PAD.t, y2: H - PAD.b }),
-      m.kind === 'dosing' && h('text', { class: 'marker-label', x: x(m.t) + 2, y: PAD.t - 4 }, 'D'),
+      h('line', { class: `marker marker-${m.kind}${m.t > now ? ' upcoming' : ''}`, x1: x(m.t), x2: x(m.t), y1: PAD.t, y2: H - PAD.b }),
+      m.t > now
+        ? h('text', { class: 'marker-label upcoming', x: x(m.t), y: PAD.t - 5, 'text-anchor': 'middle' }, 'next')
+        : m.kind === 'dosing' && h('text', { class: 'marker-label', x: x(m.t) + 2, y: PAD.t - 5 }, 'D'),
     ]),
-    h('text', { class: 'tick', x: PAD.l, y: H - 6 }, fmtDate(new Date(t0).toISOString())),
-    h('text', { class: 'tick', x: W - PAD.r, y: H - 6, 'text-anchor': 'end' }, fmtDate(new Date(t1).toISOString())),
+    h('text', { class: 'tick', x: PAD.l, y: H - 8 }, fmtDate(new Date(t0).toISOString())),
+    h('text', { class: 'tick', x: right, y: H - 8, 'text-anchor': 'end' }, fmtDate(new Date(t1).toISOString())),
     points.length > 1 && h('polyline', { class: 'line', points: points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ') }),
     points.map((p) => h('circle', { class: 'dot', cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 3 })),
+    risks.map((p) => [
+      h('circle', { class: 'risk-mark', cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 7 }),
+      h('text', { class: 'risk-label', x: x(p.t).toFixed(1), y: (y(p.v) - 10).toFixed(1), 'text-anchor': 'middle' }, 'risk'),
+    ]),
   );
 }
 
