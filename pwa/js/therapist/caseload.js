@@ -1,7 +1,8 @@
-// Caseload: every linked patient, open flags first; search, sort, invite a patient.
+// Caseload: every linked patient, open flags first, each row saying why it needs
+// attention; search, sort, invite a patient (a code, a link that carries it, a QR code).
 
 import { fmtDate, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
-import { change, errorLine, get, names, post } from './common.js';
+import { bdi, change, errorLine, fmtShortWhen, get, names, post, reasonShort } from './common.js';
 
 const SORTS = {
   flags: 'Open flags first',
@@ -22,14 +23,46 @@ function phq9Cell(row) {
   );
 }
 
+// Why a row wants attention: the open flag's reason and when the patient answered,
+// and "Not on track" with its reasons, which stays after the flag is acknowledged.
+function attentionCell(r) {
+  const open = r.open_flags || 0;
+  const flag = r.open_flag;
+  const track = r.not_on_track;
+  if (!open && !track) return h('td', {}, h('span', { class: 'muted' }, 'None'));
+  return h(
+    'td',
+    { class: 'attention' },
+    open > 0 &&
+      h(
+        'p',
+        { class: 'why' },
+        h('a', { class: 'badge alert', href: flag ? `#/flags/${flag.id}` : `#/patient/${r.patient_id}`, 'aria-label': `${open} open flag${open === 1 ? '' : 's'}: ${r.display_name}` }, `${open} open`),
+        ' ',
+        flag
+          ? h('span', { class: 'reason' }, reasonShort(flag), flag.answered_at && ` · answered ${fmtShortWhen(flag.answered_at)}`)
+          : h('span', { class: 'reason' }, 'A check-in answer needs your review'),
+      ),
+    track &&
+      h(
+        'p',
+        { class: 'why' },
+        h('span', { class: 'badge warn' }, 'Not on track'),
+        ' ',
+        h('span', { class: 'reason' }, (track.reasons || []).join('; ')),
+      ),
+  );
+}
+
 function rowOf(r) {
+  const classes = [r.open_flags ? 'flagged' : '', r.not_on_track ? 'off-track' : ''].filter(Boolean).join(' ');
   return h(
     'tr',
-    { class: r.open_flags ? 'flagged' : '', 'data-patient-id': r.patient_id },
-    h('th', { scope: 'row' }, h('a', { href: `#/patient/${r.patient_id}` }, r.display_name)),
-    h('td', {}, r.open_flags ? h('a', { class: 'badge alert', href: `#/patient/${r.patient_id}`, 'aria-label': `${r.open_flags} open flag${r.open_flags === 1 ? '' : 's'}: ${r.display_name}` }, `${r.open_flags} open`) : h('span', { class: 'muted' }, 'None')),
+    { class: classes, 'data-patient-id': r.patient_id },
+    h('th', { scope: 'row' }, h('a', { href: `#/patient/${r.patient_id}` }, bdi(r.display_name))),
+    attentionCell(r),
     h('td', {}, r.last_activity_at ? fmtDate(r.last_activity_at) : h('span', { class: 'muted' }, 'None yet')),
-    h('td', {}, r.next_session_at ? fmtDateTime(r.next_session_at) : h('a', { href: `#/patient/${r.patient_id}/sessions` }, 'Schedule', h('span', { class: 'visually-hidden' }, ` a session for ${r.display_name}`))),
+    h('td', {}, r.next_session_at ? fmtDateTime(r.next_session_at) : h('a', { href: `#/patient/${r.patient_id}/sessions` }, 'Schedule', h('span', { class: 'visually-hidden' }, ' a session for ', bdi(r.display_name)))),
     h('td', { class: 'num' }, r.unread_shared_entries ? h('strong', {}, String(r.unread_shared_entries)) : h('span', { class: 'muted' }, '0')),
     phq9Cell(r),
     h('td', {}, r.plan_review_due ? h('span', { class: 'badge warn' }, 'Review due') : h('span', { class: 'muted' }, '—')),
@@ -43,27 +76,39 @@ function inviteCard() {
     button.disabled = true;
     try {
       const invite = await post('/invites');
-      const link = `${location.origin}/#/signin/create`;
-      const message = `Join me on Between: create your account at ${link}, then enter the code ${invite.code}. The code works once, until ${fmtDate(invite.expires_at)}.`;
+      // the link carries the code, so the patient need not type it
+      const link = invite.url || `${location.origin}/#/signin/create?code=${encodeURIComponent(invite.code)}`;
+      const message = `Join me on Between: create your account at ${link} (your code ${invite.code} is filled in for you). The code works once, until ${fmtDate(invite.expires_at)}.`;
       swap(
         result,
-        h('p', {}, 'Code: ', h('strong', { class: 'code', id: 'invite-code' }, invite.code), ` · valid until ${fmtDateTime(invite.expires_at)}, once`),
-        h('p', {}, 'Link to share: ', h('a', { href: link, id: 'invite-link' }, link)),
         h(
           'div',
-          { class: 'actions' },
-          h('button', {
-            type: 'button',
-            onclick: async () => {
-              try {
-                await navigator.clipboard.writeText(message);
-                toast('Invitation copied');
-              } catch {
-                toast('Copy did not work here: select the code instead');
-              }
-            },
-          }, 'Copy invitation'),
-          h('a', { class: 'button', href: `mailto:?subject=${encodeURIComponent('Your invitation to Between')}&body=${encodeURIComponent(message)}` }, 'Email invitation'),
+          { class: 'invite' },
+          invite.qr_svg_data_uri &&
+            h('img', { class: 'qr', id: 'invite-qr', src: invite.qr_svg_data_uri, width: 160, height: 160, alt: `QR code that opens the invitation link with the code ${invite.code}` }),
+          h(
+            'div',
+            {},
+            h('p', {}, 'Code: ', h('strong', { class: 'code', id: 'invite-code' }, invite.code), ` · valid until ${fmtDateTime(invite.expires_at)}, once`),
+            h('p', { class: 'wrap' }, 'Link to share: ', h('a', { href: link, id: 'invite-link' }, link)),
+            invite.qr_svg_data_uri && h('p', { class: 'muted small' }, 'The patient can scan the code with their phone camera: it opens the link.'),
+            h(
+              'div',
+              { class: 'actions' },
+              h('button', {
+                type: 'button',
+                onclick: async () => {
+                  try {
+                    await navigator.clipboard.writeText(message);
+                    toast('Invitation copied');
+                  } catch {
+                    toast('Copy did not work here: select the code instead');
+                  }
+                },
+              }, 'Copy invitation'),
+              h('a', { class: 'button', href: `mailto:?subject=${encodeURIComponent('Your invitation to Between')}&body=${encodeURIComponent(message)}` }, 'Email invitation'),
+            ),
+          ),
         ),
       );
     } catch (err) {
@@ -99,7 +144,7 @@ export async function render(root) {
       h(
         'tr',
         {},
-        ['Patient', 'Open flags', 'Last activity', 'Next session', 'Unread shared', 'PHQ-9', 'Plan review'].map((t) => h('th', { scope: 'col' }, t)),
+        ['Patient', 'Needs attention', 'Last activity', 'Next session', 'Unread shared', 'PHQ-9', 'Plan review'].map((t) => h('th', { scope: 'col' }, t)),
       ),
     ),
     body,
