@@ -1,10 +1,13 @@
 // The brief: what happened since the last session, as far as the patient shared it.
 // Open flags, "bring to session" items, scores with session markers, shared entries to
-// read (opening one records the receipt the patient sees), plan and parts-map changes,
-// reminder follow-through. Also the printable briefs: one patient per page, no chrome.
+// read (opening one records the receipt the patient sees), shared daily notes, plan and
+// parts-map changes, reminder follow-through; ending the care link. Also the printable
+// briefs: one patient per page, each page headed with name, date and "Confidential".
 
-import { fmtDate, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
-import { KINDS, SERIES, errorLine, get, names, patientNav, post, problem, scoreChart, scoreFacts } from './common.js';
+import { navigate } from '../router.js';
+import { session } from '../session.js';
+import { confirmSheet, fmtDate, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { KINDS, SERIES, bdi, del, errorLine, fmtWhen, get, names, patientNav, post, problem, scoreChart, scoreFacts } from './common.js';
 import { flagCard } from './flags.js';
 
 const DAY = 86_400_000;
@@ -17,9 +20,9 @@ const section = (id, title, ...children) => h('section', { class: 'card', 'aria-
 
 // -- data
 
-async function load(pid) {
+async function load(pid, since = null) {
   const from = encodeURIComponent(new Date(Date.now() - HISTORY_DAYS * DAY).toISOString());
-  const brief = await get(`/patients/${pid}/brief`);
+  const brief = await get(`/patients/${pid}/brief${since ? `?since=${encodeURIComponent(since)}` : ''}`);
   const [trends, map] = await Promise.all([
     Promise.all(Object.keys(SERIES).map((i) => get(`/patients/${pid}/checkins/trends?instrument=${i}&from=${from}`))),
     brief.parts.shared ? get(`/patients/${pid}/parts/map`).catch(() => null) : null,
@@ -36,7 +39,7 @@ function entryCard(pid, e, { interactive, onRead }) {
   const card = h(
     'article',
     { class: `card entry${e.read_by_therapist_at ? '' : ' unread'}`, id: `entry-${e.id}`, 'data-entry-id': e.id, tabindex: '-1' },
-    h('h3', {}, e.title || 'Untitled entry'),
+    h('h3', { class: 'user-text' }, e.title || 'Untitled entry'),
     h(
       'p',
       { class: 'meta' },
@@ -71,18 +74,68 @@ function entryCard(pid, e, { interactive, onRead }) {
   return card;
 }
 
-function scoresSection(trends, since) {
+// "PHQ-9 14, up 8 since last session (worse)": the direction in words, from the
+// server's `direction` (a higher PHQ-9 or GAD-7 is worse, a higher mood better).
+export function scoreCardWords(card) {
+  const spec = SERIES[card.instrument];
+  const label = spec?.label || card.instrument;
+  if (card.latest == null) return `${label}: no answer since the last session`;
+  const latest = card.instrument === 'daily' ? `${label} ${card.latest}/10` : `${label} ${card.latest}`;
+  const previous = card.previous ?? card.previous_window_latest ?? null;
+  const delta = card.change ?? card.change_from_previous_window ?? (previous != null ? card.latest - previous : null);
+  if (delta == null) return `${latest}, nothing earlier to compare`;
+  if (delta === 0) return `${latest}, same as last session`;
+  const worse = spec ? (spec.higherIsWorse ? delta > 0 : delta < 0) : null;
+  const direction = card.direction || (worse == null ? null : worse ? 'worse' : 'better');
+  return `${latest}, ${delta > 0 ? 'up' : 'down'} ${Math.abs(delta)} since last session${direction && direction !== 'same' ? ` (${direction})` : ''}`;
+}
+
+function scoreCards(scores) {
+  const order = ['phq9', 'gad7', 'daily'];
+  const cards = order.map((k) => (scores || []).find((c) => c.instrument === k)).filter(Boolean);
+  if (!cards.length) return null;
+  return h(
+    'ul',
+    { class: 'score-cards' },
+    cards.map((c) => {
+      const words = scoreCardWords(c);
+      const direction = c.direction || (/\(worse\)/.test(words) ? 'worse' : /\(better\)/.test(words) ? 'better' : 'same');
+      return h(
+        'li',
+        { class: `score-card ${direction}`, 'data-instrument': c.instrument },
+        h('span', { class: 'words' }, words),
+        c.severity && h('span', { class: 'muted' }, ` · ${c.severity}`),
+      );
+    }),
+  );
+}
+
+function scoresSection(brief, trends) {
+  const risky = new Set(brief.flags.map((f) => String(f.checkin_id)));
+  const extra = { sessions: brief.sessions || [], risky };
   return section(
     'scores-title',
     'Scores',
+    scoreCards(brief.scores),
     h(
       'div',
       { class: 'charts' },
       Object.entries(SERIES).map(([key, spec]) =>
-        h('figure', { class: 'score', 'data-instrument': key }, h('figcaption', {}, h('h3', {}, spec.label)), scoreChart(key, trends[key], since), scoreFacts(key, trends[key])),
+        h('figure', { class: 'score', 'data-instrument': key }, h('figcaption', {}, h('h3', {}, spec.label)), scoreChart(key, trends[key], brief.since, extra), scoreFacts(key, trends[key])),
       ),
     ),
-    h('p', { class: 'muted small' }, 'Dashed lines (D) mark dosing sessions, dotted lines other sessions; the shaded part is the time since the last session. PHQ-9 response: 50 % or more below baseline; remission: below 5. For daily mood, higher is better.'),
+    h('p', { class: 'muted small chart-key' }, 'Dashed lines (D) mark dosing sessions, dotted lines other sessions, “next” an upcoming one; the shaded part is the time since the last session; a ringed point marked “risk” raised a flag. Severity bands are named on the right. PHQ-9 response: 50 % or more below baseline; remission: below 5. For daily mood, higher is better.'),
+  );
+}
+
+function dailyNotesSection(notes) {
+  if (!notes) return null;
+  return section(
+    'daily-notes-title',
+    `Shared daily check-in notes (${notes.length})`,
+    notes.length
+      ? h('ul', { class: 'plain daily-notes' }, notes.map((n) => h('li', {}, h('span', { class: 'muted' }, `${fmtWhen(n.answered_at)}: `), h('span', { class: 'user-text' }, n.note))))
+      : h('p', { class: 'muted' }, 'No shared notes in this window.'),
   );
 }
 
@@ -215,6 +268,22 @@ function sessionsSection(pid, sessions) {
 
 // -- the whole brief
 
+function notOnTrack(brief) {
+  const track = brief.not_on_track;
+  if (!track) return null;
+  return h('p', { class: 'banner attention not-on-track', id: 'not-on-track' }, h('span', { class: 'badge warn' }, 'Not on track'), ' ', (track.reasons || []).join('; '));
+}
+
+// name, date printed and "Confidential": a table header group on paper, so Chromium
+// repeats it at the top of every page the patient's brief runs to
+function printHead(name) {
+  return h(
+    'div',
+    { class: 'print-head print-only', 'aria-hidden': 'true' },
+    h('div', { class: 'print-head-row' }, h('strong', { class: 'print-name' }, 'Brief: ', bdi(name)), h('span', {}, `Printed ${fmtWhen(new Date().toISOString())}`), h('strong', { class: 'confidential' }, 'Confidential')),
+  );
+}
+
 function briefView(pid, { brief, trends, map }, { interactive }) {
   const entries = [...brief.entries].sort((a, b) => Number(b.for_session) - Number(a.for_session));
   const unread = h('span', { id: 'unread-count' });
@@ -235,6 +304,8 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
     target?.focus({ preventScroll: true });
   };
   return [
+    brief.summary && h('p', { class: 'summary', id: 'brief-summary' }, brief.summary),
+    notOnTrack(brief),
     h(
       'p',
       { class: 'window' },
@@ -244,7 +315,7 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
       section(
         'flags-title',
         openFlags.length ? `Open flags (${openFlags.length})` : 'Flags',
-        brief.flags.map((f) => flagCard(f, { withPatient: false, interactive })),
+        brief.flags.map((f) => flagCard({ ...f, patient_id: f.patient_id || pid }, { withPatient: false, interactive })),
       ),
     section(
       'bring-title',
@@ -254,12 +325,13 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
             'ul',
             { class: 'plain' },
             brief.bring_to_session.map((b) =>
-              h('li', {}, interactive ? h('button', { type: 'button', class: 'link', onclick: () => jump(b.id) }, b.title || 'Untitled entry') : h('strong', {}, b.title || 'Untitled entry'), ` · ${fmtDate(b.written_at)}`),
+              h('li', { class: 'user-text' }, interactive ? h('button', { type: 'button', class: 'link', onclick: () => jump(b.id) }, b.title || 'Untitled entry') : h('strong', {}, b.title || 'Untitled entry'), ` · ${fmtDate(b.written_at)}`),
             ),
           )
         : h('p', { class: 'muted' }, 'Nothing marked for the session.'),
     ),
-    scoresSection(trends, brief.since),
+    scoresSection(brief, trends),
+    dailyNotesSection(brief.daily_notes),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'entries-title' },
@@ -273,31 +345,70 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
   ];
 }
 
+// The care link's id: the caseload row may carry it; GET /care-team always does.
+async function linkIdOf(pid) {
+  const rows = await get('/caseload?sort=name');
+  const row = rows.find((r) => r.patient_id === pid);
+  if (row?.link_id) return row.link_id;
+  const links = await get('/care-team');
+  return links.find((l) => l.patient?.id === pid)?.id || null;
+}
+
+function endLinkButton(pid, name) {
+  const button = h('button', { type: 'button', class: 'danger no-print', id: 'end-link' }, 'End care link');
+  button.addEventListener('click', async () => {
+    const me = session.user?.display_name || 'You';
+    const ok = await confirmSheet(
+      `End the care link with ${name}?`,
+      `${me} will no longer see anything ${name} shares, and ${name} leaves your caseload. ${name} can join again with a new code.`,
+      'End care link',
+      { danger: true },
+    );
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      const id = await linkIdOf(pid);
+      if (!id) throw Object.assign(new Error('This care link has already ended.'), { status: 404 });
+      await del(`/care-team/${id}`);
+      names.delete(pid);
+      toast(`Care link with ${name} ended`);
+      navigate('caseload');
+    } catch (err) {
+      button.disabled = false;
+      toast(problem(err));
+    }
+  });
+  return button;
+}
+
 export async function render(root, [pid]) {
+  const since = new URLSearchParams(location.hash.split('?')[1] || '').get('since');
   const title = pageTitle('Brief');
   mount(root, h('div', { class: 'page-head' }, title), h('p', { role: 'status', class: 'muted', id: 'brief-loading' }, 'Loading the brief…'));
   let data;
   try {
-    data = await load(pid);
+    data = await load(pid, since);
   } catch (err) {
     swap(root, pageTitle('Brief'), errorLine(err), h('p', {}, h('a', { href: '#/caseload' }, 'Back to the caseload')));
     return null;
   }
   const name = data.brief.patient.display_name;
   names.set(pid, name);
-  title.textContent = `Brief: ${name}`;
+  swap(title, 'Brief: ', bdi(name));
   document.title = `Brief: ${name} · Between`;
   swap(
     root,
-    h('div', { class: 'page-head' }, title, h('button', { type: 'button', class: 'no-print', onclick: () => window.print() }, 'Print brief')),
+    h('div', { class: 'page-head' }, title, h('div', { class: 'actions no-print' }, h('button', { type: 'button', onclick: () => window.print() }, 'Print brief'), endLinkButton(pid, name))),
     patientNav(pid, 'brief', name),
-    h('div', { class: 'brief brief-page' }, briefView(pid, data, { interactive: true })),
+    since && h('p', { class: 'notice small no-print' }, `Showing the brief from ${fmtDateTime(data.brief.since)}. `, h('a', { href: `#/patient/${pid}` }, 'Back to since the last session')),
+    h('div', { class: 'brief brief-page single' }, printHead(name), h('div', { class: 'print-body' }, briefView(pid, data, { interactive: true }))),
   );
   return null;
 }
 
-// Every patient's brief, one per printed page. Unread entries print as titles only:
-// printing is not reading, and no receipt is sent.
+// Every patient's brief, one per printed page, each page headed with the name, the
+// date printed and "Confidential". Shared entries print in full: the therapist chose
+// to print what the patient shared; no read receipt is sent, since nothing was opened.
 export async function renderPrint(root) {
   const status = h('p', { role: 'status', class: 'muted no-print', id: 'print-status' }, 'Loading every brief…');
   mount(root, h('div', { class: 'page-head no-print' }, pageTitle('Print all briefs'), h('button', { type: 'button', onclick: () => window.print() }, 'Print')), status);
@@ -305,7 +416,13 @@ export async function renderPrint(root) {
     const rows = await get('/caseload?sort=name');
     for (const row of rows) {
       const data = await load(row.patient_id);
-      const page = h('div', { class: 'brief brief-page' }, h('h2', { class: 'print-name' }, `Brief: ${data.brief.patient.display_name}`), briefView(row.patient_id, data, { interactive: false }));
+      const name = data.brief.patient.display_name;
+      const page = h(
+        'div',
+        { class: 'brief brief-page' },
+        printHead(name),
+        h('div', { class: 'print-body' }, h('h2', { class: 'print-title' }, 'Brief: ', bdi(name)), briefView(row.patient_id, data, { interactive: false })),
+      );
       // one page per patient: keep every id unique on the sheet
       for (const el of page.querySelectorAll('[id]')) el.id = `p${row.patient_id}-${el.id}`;
       for (const el of page.querySelectorAll('[aria-labelledby]')) el.setAttribute('aria-labelledby', `p${row.patient_id}-${el.getAttribute('aria-labelledby')}`);
