@@ -5,7 +5,7 @@ import { ApiError } from '../api.js';
 import { fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
 import { SECTIONS } from '../views/plan.js';
 import { diffList } from './brief.js';
-import { errorLine, get, patientName, patientNav, problem, put } from './common.js';
+import { bdi, errorLine, get, patientName, patientNav, problem, put } from './common.js';
 
 const TITLES = {
   warning_signs: 'Early warning signs',
@@ -30,7 +30,7 @@ function readView(plan) {
       'section',
       { class: 'card plan-section', 'aria-labelledby': `plan-${key}` },
       h('h2', { id: `plan-${key}` }, TITLES[key]),
-      plan[key]?.length ? h('ul', {}, plan[key].map((i) => h('li', {}, itemText(i)))) : h('p', { class: 'muted' }, 'Nothing yet.'),
+      plan[key]?.length ? h('ul', {}, plan[key].map((i) => h('li', { class: 'user-text' }, itemText(i)))) : h('p', { class: 'muted' }, 'Nothing yet.'),
     ),
   );
 }
@@ -109,8 +109,8 @@ export async function render(root, [pid]) {
   const body = h('div', { id: 'plan-body' });
   mount(root, h('div', { class: 'page-head' }, title), body);
   const name = await patientName(pid).catch(() => 'Patient');
-  title.textContent = `Plan: ${name}`;
-  document.title = `${title.textContent} · Between`;
+  swap(title, 'Plan: ', bdi(name));
+  document.title = `Plan: ${name} · Between`;
   title.parentElement.after(patientNav(pid, 'plan', name));
   let plan;
   try {

@@ -159,7 +159,8 @@ export async function leave(why) {
 }
 
 export function parseHash(hash = location.hash) {
-  const [name, ...params] = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  // a query (#/patient/<id>?since=…, #/caseload?sort=…) is the screen's own to read
+  const [name, ...params] = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent);
   if (name === 'patient' && params[1] && ROUTES[params[1]]) return { route: params[1], params: [params[0]] };
   if (ROUTES[name]) return { route: name, params };
   return { route: 'caseload', params: [] };
