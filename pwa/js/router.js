@@ -32,7 +32,8 @@ let cleanup = null;
 let renderId = 0;
 
 export function parse(hash = location.hash) {
-  const [name, ...params] = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  // a query (#/signin/create?code=…) is left for the screen to read from location.hash
+  const [name, ...params] = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent);
   return { name: VIEWS[name] ? name : 'today', params };
 }
 

@@ -29,8 +29,12 @@ async function mayReplace(email) {
   );
 }
 
+// an invitation link (#/signin/create?code=…) carries the therapist's code
+const invitedCode = () => new URLSearchParams(location.hash.split('?')[1] || '').get('code')?.trim() || '';
+
 export function createForm(root) {
   const err = errorBox();
+  const code = invitedCode();
   const form = h(
     'form',
     {},
@@ -48,7 +52,8 @@ export function createForm(root) {
         email: form.email.value.trim(),
         password: form.password.value,
       });
-      navigate('signin/join');
+      // the code goes on to the join screen, which fills it in
+      navigate(code ? `signin/join?code=${encodeURIComponent(code)}` : 'signin/join');
     } catch (e) {
       showError(err, e);
     }
@@ -57,6 +62,7 @@ export function createForm(root) {
     root,
     pageTitle('Create account'),
     h('p', { class: 'muted' }, 'Your entries are private unless you choose to share one.'),
+    code && h('p', { class: 'banner', id: 'invite-code-note' }, 'Your therapist’s invitation code ', h('strong', {}, code), ' is kept: you join their care team right after.'),
     form,
     h('p', {}, 'Already have an account? ', h('a', { href: '#/signin' }, 'Sign in')),
   );

@@ -101,7 +101,7 @@ async function signInForm(root) {
   );
 }
 
-export function joinForm(root, { after = 'today', title = 'Join your care team' } = {}) {
+export function joinForm(root, { after = 'today', title = 'Join your care team', code = '' } = {}) {
   const err = errorBox();
   const done = h('p', { role: 'status', class: 'banner', hidden: true });
   const form = h(
@@ -116,6 +116,7 @@ export function joinForm(root, { after = 'today', title = 'Join your care team' 
       after && h('a', { class: 'button', href: `#/${after}` }, 'Not now'),
     ),
   );
+  if (code) form.code.value = code; // from an invitation link
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
@@ -152,7 +153,8 @@ export async function render(root, [mode, token]) {
   }
   if (mode === 'join' && session.user) {
     mount(root, pageTitle('Welcome to Between'));
-    return joinForm(root, { title: 'Join your therapist’s care team' });
+    const code = new URLSearchParams(location.hash.split('?')[1] || '').get('code') || '';
+    return joinForm(root, { title: 'Join your therapist’s care team', code });
   }
   return signInForm(root);
 }
