@@ -22,6 +22,18 @@ const KINDS = {
   blended_with: 'is blended with',
 };
 const R = 34;
+// New parts go to the first free cell of a grid whose cells hold a circle, its name and
+// room for a line between rows; the grid grows in shells (1×2, 2×3, 3×4 …) to suit a
+// phone held upright. Names are cut to fit a cell, so they never reach a neighbour's.
+const SLOT_W = 160;
+const SLOT_H = 140;
+const NAME_MAX = SLOT_W - 16;
+const NAME_PX = 14;
+const NAME_TOP = R + 4; // what one part takes on the map, around its centre
+const NAME_BOTTOM = R + 26;
+const REL_PX = 12;
+// short, so a label fits between two neighbours; the legend and each line's title say it whole
+const REL_WORDS = { protects: 'protects', polarized_with: 'polarized', allied_with: 'allied', blended_with: 'blended' };
 const TEXT_FIELDS = [
   ['description', 'What is this part like?', 'textarea'],
   ['body_location', 'Where do I feel it in my body?', 'text'],
@@ -31,7 +43,64 @@ const TEXT_FIELDS = [
   ['needs', 'What does it need?', 'textarea'],
 ];
 let view = 'map'; // remembered while the app is open
-let lastBox = null; // so a redraw after a sync keeps the person's zoom
+let lastBox = null; // the person's own zoom and pan, kept across a redraw; else we fit
+// "Connect parts" outlives a redraw (a sync refreshes the map) until the person finishes
+// or cancels it: null, or { from: null | the id of the first part tapped }
+let connecting = null;
+
+let measure = null;
+function textWidth(text, px) {
+  measure ??= document.createElement('canvas').getContext('2d');
+  measure.font = `600 ${px}px ${getComputedStyle(document.documentElement).fontFamily}`;
+  return measure.measureText(text).width;
+}
+
+// The name as drawn on the map: whole if it fits a cell, else cut with an ellipsis (the
+// part's accessible name and its sheet keep it whole).
+function mapName(name) {
+  if (textWidth(name, NAME_PX) <= NAME_MAX) return name;
+  const chars = [...name.slice(0, 200)]; // by code point, never half an emoji
+  let lo = 0;
+  let hi = chars.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (textWidth(`${chars.slice(0, mid).join('').trimEnd()}…`, NAME_PX) <= NAME_MAX) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${chars.slice(0, lo).join('').trimEnd()}…`;
+}
+
+// Two parts clash when one's circle or name would touch the other's.
+const clash = (a, b) => Math.abs(a.x - b.x) < NAME_MAX + 4 && Math.abs(a.y - b.y) < NAME_TOP + NAME_BOTTOM;
+
+function* slots() {
+  for (let shell = 0; shell < 200; shell += 1) {
+    for (let r = 0; r < shell + 2; r += 1) {
+      for (let c = 0; c < shell + 1; c += 1) {
+        if (shell === 0 || c === shell || r === shell + 1) yield { x: c * SLOT_W, y: r * SLOT_H };
+      }
+    }
+  }
+}
+
+function freeSlot(parts) {
+  const placed = parts.map((p) => ({ x: p.x || 0, y: p.y || 0 }));
+  for (const slot of slots()) if (!placed.some((p) => clash(p, slot))) return slot;
+  return { x: 0, y: 0 };
+}
+
+// Where a dropped part may rest: where it was let go, or the nearest spot that clashes
+// with no other part.
+function nearestFree(at, others) {
+  if (!others.some((o) => clash(o, at))) return at;
+  for (let d = 20; d < 4000; d += 20) {
+    for (let i = 0; i < 16; i += 1) {
+      const spot = { x: Math.round(at.x + d * Math.cos((i * Math.PI) / 8)), y: Math.round(at.y + d * Math.sin((i * Math.PI) / 8)) };
+      if (!others.some((o) => clash(o, spot))) return spot;
+    }
+  }
+  return at;
+}
 
 async function load() {
   const [parts, relations] = await Promise.all([getAll(STORES.part), getAll(STORES.part_relation)]);
@@ -42,6 +111,9 @@ async function load() {
     relations: relations.filter((r) => !r.deleted && ids.has(r.source_id) && ids.has(r.target_id)),
   };
 }
+
+// a name someone typed: isolated for direction, and free to wrap anywhere
+const userName = (name) => h('bdi', { class: 'user-text' }, name);
 
 const partData = (p) => {
   const out = { name: p.name, role: p.role || 'unknown', x: Math.round(p.x || 0), y: Math.round(p.y || 0) };
@@ -63,11 +135,12 @@ async function partSheet(part, data) {
   }));
   const rels = data.relations.filter((r) => r.source_id === part.id || r.target_id === part.id);
   const nameOf = (id) => data.parts.find((p) => p.id === id)?.name || 'a part';
+  const bdi = (id) => h('bdi', {}, nameOf(id));
   const body = h(
     'form',
     { id: 'part-form' },
     !isNew && h('p', {}, stateBadge(part.conflict_of ? ATTENTION : part._state)),
-    part.conflict_of && h('p', { class: 'banner attention' }, `This is a copy of “${nameOf(part.conflict_of)}”, changed on two devices at once. Keep what you need, then delete the copy.`),
+    part.conflict_of && h('p', { class: 'banner attention user-text' }, 'This is a copy of “', bdi(part.conflict_of), '”, changed on two devices at once. Keep what you need, then delete the copy.'),
     h('label', { for: 'part-name' }, 'Name'),
     name,
     h('label', { for: 'part-role' }, 'Role'),
@@ -87,7 +160,7 @@ async function partSheet(part, data) {
             h(
               'li',
               { class: 'check' },
-              h('span', {}, `${nameOf(r.source_id)} ${KINDS[r.kind]} ${nameOf(r.target_id)}`),
+              h('span', { class: 'user-text' }, bdi(r.source_id), ` ${KINDS[r.kind]} `, bdi(r.target_id)),
               h('button', { type: 'button', class: 'link', onclick: async (e) => { await deleteItem('part_relation', r); e.target.closest('li').remove(); toast('Relation removed'); } }, 'Remove'),
             ),
           ),
@@ -97,7 +170,7 @@ async function partSheet(part, data) {
   const buttons = [{ label: 'Cancel', value: 'cancel' }];
   if (!isNew) buttons.push({ label: 'Delete part', value: 'delete', class: 'danger' });
   buttons.push({ label: isNew ? 'Add part' : 'Save', value: 'save', class: 'primary' });
-  const answer = await sheet(isNew ? 'New part' : part.name, body, buttons);
+  const answer = await sheet(isNew ? 'New part' : userName(part.name), body, buttons);
   if (answer === 'save') {
     if (!name.value.trim()) return toast('A part needs a name');
     const next = {
@@ -110,7 +183,7 @@ async function partSheet(part, data) {
     await saveItem('part', next, partData(next));
     toast(isNew ? 'Part added' : 'Part saved');
   } else if (answer === 'delete') {
-    if (await confirmSheet(`Delete ${part.name}?`, 'Its relations go too. Entries that name it keep their words.', 'Delete', { danger: true })) {
+    if (await confirmSheet(h('span', { class: 'user-text' }, 'Delete ', h('bdi', {}, part.name), '?'), 'Its relations go too. Entries that name it keep their words.', 'Delete', { danger: true })) {
       await deleteItem('part', part);
       toast('Part deleted');
     }
@@ -159,12 +232,91 @@ function legend() {
   );
 }
 
-function edgePoints(a, b) {
-  const dx = b.x - a.x;
-  const dy = b.y - a.y;
+const boxesMeet = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+const bezier = (a, c, b, t) => ({ x: (1 - t) ** 2 * a.x + 2 * (1 - t) * t * c.x + t ** 2 * b.x, y: (1 - t) ** 2 * a.y + 2 * (1 - t) * t * c.y + t ** 2 * b.y });
+const unit = (dx, dy) => {
   const len = Math.hypot(dx, dy) || 1;
-  return { x1: a.x + (dx / len) * R, y1: a.y + (dy / len) * R, x2: b.x - (dx / len) * (R + 4), y2: b.y - (dy / len) * (R + 4) };
+  return { x: dx / len, y: dy / len };
+};
+
+// A relation's line runs beneath the circles, from rim to rim. It is straight unless a
+// third part sits in its way, or another relation joins the same two parts: then it
+// bends (a quadratic curve) until it clears them.
+function routeEdges(relations, byId) {
+  const pairs = new Map();
+  for (const r of relations) {
+    const key = [r.source_id, r.target_id].sort().join(' ');
+    pairs.set(key, [...(pairs.get(key) || []), r]);
+  }
+  const out = [];
+  for (const [key, group] of pairs) {
+    const [p, q] = key.split(' ').map((id) => byId.get(id)); // one orientation per pair
+    const n = unit(-(q.y - p.y), q.x - p.x);
+    const mid = { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 };
+    const others = [...byId.values()].filter((o) => o !== p && o !== q);
+    const clear = (c) => {
+      for (let t = 0.05; t < 0.96; t += 0.05) {
+        const at = bezier(p, c, q, t);
+        if (others.some((o) => Math.hypot(o.x - at.x, o.y - at.y) < R + 10)) return false;
+      }
+      return true;
+    };
+    const used = [];
+    group.forEach((r, i) => {
+      const base = (i - (group.length - 1) / 2) * 44; // the peak's distance from straight
+      const tries = [0, 50, -50, 90, -90, 130, -130, 180, -180, 240, -240].map((d) => base + d);
+      const bend = tries.find((b) => !used.includes(b) && clear({ x: mid.x + n.x * 2 * b, y: mid.y + n.y * 2 * b })) ?? base;
+      used.push(bend);
+      const c = { x: mid.x + n.x * 2 * bend, y: mid.y + n.y * 2 * bend };
+      const a = byId.get(r.source_id);
+      const b = byId.get(r.target_id);
+      const ua = unit(c.x - a.x, c.y - a.y);
+      const ub = unit(c.x - b.x, c.y - b.y);
+      const from = { x: a.x + ua.x * R, y: a.y + ua.y * R };
+      const to = { x: b.x + ub.x * (R + 4), y: b.y + ub.y * (R + 4) };
+      out.push({ r, a, b, c, from, to, bend, straight: bend === 0 });
+    });
+  }
+  return out;
 }
+
+// Each relation's words sit beside its line (never on it, so the line shows whole), on
+// the first spot along it that covers no circle, no name, no other label and no line.
+function placeLabels(edges, parts) {
+  const blocked = [];
+  for (const p of parts) {
+    blocked.push({ x0: p.x - R - 2, y0: p.y - R - 2, x1: p.x + R + 2, y1: p.y + R + 2 });
+    const half = p.labelWidth / 2 + 3;
+    blocked.push({ x0: p.x - half, y0: p.y + R + 2, x1: p.x + half, y1: p.y + R + 25 });
+  }
+  const lines = edges.map((e) => Array.from({ length: 21 }, (_, i) => bezier(e.from, e.c, e.to, i / 20)));
+  const onLine = (box, skip) => lines.some((pts, i) => i !== skip && pts.some((pt) => pt.x > box.x0 && pt.x < box.x1 && pt.y > box.y0 && pt.y < box.y1));
+  const spots = [];
+  for (const extra of [0, 14, 28]) {
+    for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) for (const side of [1, -1]) spots.push({ t, side, extra });
+  }
+  return edges.map((e, i) => {
+    const text = REL_WORDS[e.r.kind];
+    const w = textWidth(text, REL_PX) + 10;
+    const hh = REL_PX + 8;
+    const outward = e.bend < 0 ? -1 : 1;
+    const boxAt = ({ t, side, extra }) => {
+      const at = bezier(e.from, e.c, e.to, t);
+      const d = unit(2 * (1 - t) * (e.c.x - e.from.x) + 2 * t * (e.to.x - e.c.x), 2 * (1 - t) * (e.c.y - e.from.y) + 2 * t * (e.to.y - e.c.y));
+      const n = { x: -d.y * side * outward, y: d.x * side * outward };
+      const off = (Math.abs(n.x) * w) / 2 + (Math.abs(n.y) * hh) / 2 + 3 + extra;
+      const cx = at.x + n.x * off;
+      const cy = at.y + n.y * off;
+      return { x0: cx - w / 2, y0: cy - hh / 2, x1: cx + w / 2, y1: cy + hh / 2, cx, cy };
+    };
+    const free = (box) => !blocked.some((b) => boxesMeet(b, box));
+    const box = spots.map(boxAt).find((b) => free(b) && !onLine(b, i)) || spots.map(boxAt).find(free) || boxAt(spots[0]);
+    blocked.push(box);
+    return { ...box, w, hh, text };
+  });
+}
+
+const IDLE_HINT = 'Drag parts to arrange them. Tap a part to open it.';
 
 function mapView(data, redraw) {
   const svg = h('svg', { class: 'map', id: 'parts-canvas', role: 'group', 'aria-label': `Parts map with ${data.parts.length} parts. The list view shows the same.` });
@@ -174,24 +326,35 @@ function mapView(data, redraw) {
     h('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' }, h('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' })),
   );
   const edges = h('g', {});
+  const edgeLabels = h('g', { 'aria-hidden': 'true' }); // each line's <title> says it already
   const nodes = h('g', {});
-  mount(svg, defs, edges, nodes);
+  mount(svg, defs, edges, nodes, edgeLabels);
+  const byId = new Map(data.parts.map((p) => [p.id, { ...p, x: p.x || 0, y: p.y || 0, label: mapName(p.name) }]));
+  for (const p of byId.values()) p.labelWidth = textWidth(p.label, NAME_PX);
+
   let box = { x: -200, y: -200, w: 400, h: 400 };
-  const setBox = (b) => {
+  const setBox = (b, byPerson = true) => {
     box = b;
-    lastBox = b;
+    lastBox = byPerson ? b : null;
     svg.setAttribute('viewBox', `${b.x} ${b.y} ${b.w} ${b.h}`);
   };
+  let placed = []; // the relation labels as last drawn, for fitting them in view
+  // Everything in view, centred, once the map has a size on screen.
   const fit = () => {
-    if (!data.parts.length) return setBox({ x: -200, y: -200, w: 400, h: 400 });
-    const xs = data.parts.map((p) => p.x || 0);
-    const ys = data.parts.map((p) => p.y || 0);
-    const pad = R * 3; // room for the names under the circles
-    const x0 = Math.min(...xs) - pad;
-    const y0 = Math.min(...ys) - pad;
-    const w = Math.max(Math.max(...xs) + pad - x0, 240);
-    const hh = Math.max(Math.max(...ys) + pad - y0, 240);
-    return setBox({ x: x0, y: y0, w, h: hh });
+    const parts = [...byId.values()];
+    if (!parts.length) return setBox({ x: -200, y: -200, w: 400, h: 400 }, false);
+    const xs = parts.flatMap((p) => [p.x - Math.max(R, p.labelWidth / 2) - 8, p.x + Math.max(R, p.labelWidth / 2) + 8]);
+    const ys = parts.flatMap((p) => [p.y - R - 10, p.y + NAME_BOTTOM + 8]);
+    for (const l of placed) xs.push(l.x0 - 4, l.x1 + 4), ys.push(l.y0 - 4, l.y1 + 4);
+    const x0 = Math.min(...xs);
+    const y0 = Math.min(...ys);
+    const cw = Math.max(...xs) - x0;
+    const ch = Math.max(...ys) - y0;
+    const width = svg.clientWidth;
+    const height = svg.clientHeight;
+    if (!width || !height) return setBox({ x: x0, y: y0, w: Math.max(cw, 240), h: Math.max(ch, 240) }, false);
+    const k = Math.max(cw / width, ch / height, 240 / width);
+    return setBox({ x: x0 - (width * k - cw) / 2, y: y0 - (height * k - ch) / 2, w: width * k, h: height * k }, false);
   };
   const zoom = (factor, cx = box.x + box.w / 2, cy = box.y + box.h / 2) => {
     const w = Math.min(Math.max(box.w * factor, 120), 6000);
@@ -202,31 +365,59 @@ function mapView(data, redraw) {
     const pt = new DOMPoint(evt.clientX, evt.clientY).matrixTransform(svg.getScreenCTM().inverse());
     return { x: pt.x, y: pt.y };
   };
-  const byId = new Map(data.parts.map((p) => [p.id, { ...p, x: p.x || 0, y: p.y || 0 }]));
 
-  let connectFrom = null;
-  const hint = h('p', { class: 'muted small', role: 'status', id: 'map-hint' }, 'Drag parts to arrange them. Tap a part to open it.');
+  const hint = h('p', { class: 'muted small user-text', role: 'status', id: 'map-hint' }, IDLE_HINT);
+  const connect = h('button', { type: 'button', id: 'connect-parts', 'aria-pressed': 'false' }, 'Connect parts');
+  // show the mode as it stands: after a tap, a toggle, or a redraw from a sync
+  const showMode = () => {
+    if (connecting && byId.size < 2) connecting = null;
+    if (connecting?.from && !byId.has(connecting.from)) connecting.from = null; // deleted elsewhere
+    connect.setAttribute('aria-pressed', String(Boolean(connecting)));
+    const from = connecting?.from && byId.get(connecting.from);
+    hint.textContent = !connecting ? IDLE_HINT : from ? `Now tap the part that ${from.name} relates to.` : 'Tap the first part.';
+    for (const n of nodes.querySelectorAll('.part')) n.classList.toggle('selected', n.dataset.id === connecting?.from);
+  };
 
   const drawEdges = () => {
-    swap(edges, 
-      ...data.relations.map((r) => {
-        const a = byId.get(r.source_id);
-        const b = byId.get(r.target_id);
-        return h('line', { class: `rel rel-${r.kind}`, ...edgePoints(a, b), 'marker-end': r.kind === 'protects' ? 'url(#arrow)' : null }, h('title', {}, `${a.name} ${KINDS[r.kind]} ${b.name}`));
+    const routed = routeEdges(data.relations, byId);
+    placed = placeLabels(routed, [...byId.values()]);
+    swap(
+      edges,
+      ...routed.map((e) => {
+        const common = { class: `rel rel-${e.r.kind}`, 'data-rel': e.r.id, 'marker-end': e.r.kind === 'protects' ? 'url(#arrow)' : null };
+        const geometry = e.straight
+          ? { x1: e.from.x, y1: e.from.y, x2: e.to.x, y2: e.to.y }
+          : { d: `M${e.from.x} ${e.from.y} Q${e.c.x} ${e.c.y} ${e.to.x} ${e.to.y}` };
+        return h(e.straight ? 'line' : 'path', { ...common, ...geometry }, h('title', {}, `${e.a.name} ${KINDS[e.r.kind]} ${e.b.name}`));
+      }),
+    );
+    swap(
+      edgeLabels,
+      ...routed.map((e, i) => {
+        const l = placed[i];
+        return h(
+          'g',
+          { class: 'rel-label', 'data-rel': e.r.id },
+          h('rect', { x: l.x0, y: l.y0, width: l.w, height: l.hh, rx: 4 }),
+          h('text', { x: l.cx, y: l.cy }, l.text),
+        );
       }),
     );
   };
 
   const tapPart = async (p) => {
-    if (connectFrom === 'pick') {
-      connectFrom = p;
-      hint.textContent = `Now tap the part that ${p.name} relates to.`;
-      nodes.querySelector(`[data-id="${p.id}"]`)?.classList.add('selected');
-      return;
+    if (connecting && !connecting.from) {
+      connecting.from = p.id;
+      return showMode();
     }
-    if (connectFrom && connectFrom.id !== p.id) {
-      const src = connectFrom;
-      connectFrom = null;
+    if (connecting && connecting.from === p.id) {
+      connecting.from = null; // a second tap on the same part lets it go
+      return showMode();
+    }
+    if (connecting) {
+      const src = byId.get(connecting.from);
+      connecting = null;
+      showMode();
       await relationSheet(data, src, p);
       redraw();
       return;
@@ -240,8 +431,15 @@ function mapView(data, redraw) {
       'g',
       { class: `part role-${p.role || 'unknown'}`, transform: `translate(${p.x} ${p.y})`, tabindex: '0', role: 'button', 'data-id': p.id, 'aria-label': `${p.name}, ${ROLES[p.role] || ROLES.unknown}` },
       h('circle', { r: R }),
-      h('text', { y: R + 18 }, p.name.length > 16 ? `${p.name.slice(0, 15)}…` : p.name),
+      h('text', { y: R + 18 }, p.label),
     );
+    const others = () => [...byId.values()].filter((o) => o !== p);
+    const moveTo = (at) => {
+      p.x = at.x;
+      p.y = at.y;
+      g.setAttribute('transform', `translate(${p.x} ${p.y})`);
+      drawEdges();
+    };
     let start = null;
     let moved = false;
     g.addEventListener('pointerdown', (evt) => {
@@ -257,17 +455,16 @@ function mapView(data, redraw) {
       const at = toSvg(evt);
       if (!moved && Math.hypot(at.x - start.px, at.y - start.py) < 4) return;
       moved = true;
-      p.x = start.x + at.x - start.px;
-      p.y = start.y + at.y - start.py;
-      g.setAttribute('transform', `translate(${p.x} ${p.y})`);
-      drawEdges();
+      moveTo({ x: start.x + at.x - start.px, y: start.y + at.y - start.py });
     });
     const finish = async () => {
       if (!start) return;
       start = null;
       delete g.dataset.dragging;
-      if (moved) await saveItem('part', { ...data.parts.find((x) => x.id === p.id), x: Math.round(p.x), y: Math.round(p.y) }, { x: Math.round(p.x), y: Math.round(p.y) });
-      else tapPart(p);
+      if (!moved) return tapPart(p);
+      // a part let go on top of another settles beside it, so neither is hidden
+      moveTo(nearestFree({ x: Math.round(p.x), y: Math.round(p.y) }, others()));
+      await saveItem('part', { ...data.parts.find((x) => x.id === p.id), x: p.x, y: p.y }, { x: p.x, y: p.y });
     };
     g.addEventListener('pointerup', finish);
     g.addEventListener('pointercancel', () => {
@@ -281,16 +478,14 @@ function mapView(data, redraw) {
         tapPart(p);
       } else if (step) {
         evt.preventDefault();
-        p.x += step[0];
-        p.y += step[1];
-        g.setAttribute('transform', `translate(${p.x} ${p.y})`);
-        drawEdges();
+        moveTo({ x: p.x + step[0], y: p.y + step[1] });
         await saveItem('part', { ...data.parts.find((x) => x.id === p.id), x: p.x, y: p.y }, { x: p.x, y: p.y });
       }
     });
     mount(nodes, g);
   }
   drawEdges();
+  showMode();
 
   // pan with one pointer, pinch with two, wheel to zoom
   const pointers = new Map();
@@ -337,16 +532,15 @@ function mapView(data, redraw) {
     { passive: false },
   );
 
-  const connect = h('button', { type: 'button', 'aria-pressed': 'false' }, 'Connect parts');
   connect.addEventListener('click', () => {
-    const on = connect.getAttribute('aria-pressed') !== 'true';
-    connect.setAttribute('aria-pressed', String(on));
-    connectFrom = on ? 'pick' : null;
-    hint.textContent = on ? 'Tap the first part.' : 'Drag parts to arrange them. Tap a part to open it.';
-    nodes.querySelectorAll('.selected').forEach((n) => n.classList.remove('selected'));
+    connecting = connecting ? null : { from: null };
+    showMode();
   });
   if (lastBox) setBox(lastBox);
-  else fit();
+  else {
+    fit();
+    requestAnimationFrame(fit); // again once the map has its size on screen
+  }
   return h(
     'div',
     {},
@@ -361,7 +555,7 @@ function mapView(data, redraw) {
         { class: 'map-tools' },
         h('button', { type: 'button', 'aria-label': 'Zoom in', onclick: () => zoom(1 / 1.3) }, '+'),
         h('button', { type: 'button', 'aria-label': 'Zoom out', onclick: () => zoom(1.3) }, '−'),
-        h('button', { type: 'button', onclick: fit }, 'Fit'),
+        h('button', { type: 'button', onclick: () => fit() }, 'Fit'),
       ),
     ),
   );
@@ -381,11 +575,11 @@ function listView(data, redraw) {
             return h(
               'li',
               { class: 'card' },
-              h('h2', {}, h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }), ` ${p.name}`),
+              h('h2', { class: 'user-text' }, h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }), ' ', h('bdi', {}, p.name)),
               h('p', { class: 'meta' }, h('span', {}, ROLES[p.role] || ROLES.unknown), stateBadge(p.conflict_of ? ATTENTION : p._state)),
-              p.description && h('p', {}, p.description),
-              rels.length > 0 && h('ul', {}, rels.map((r) => h('li', {}, `${p.name} ${KINDS[r.kind]} ${nameOf(r.target_id)}`))),
-              h('button', { type: 'button', onclick: async () => { if ((await partSheet(p, data)) !== 'cancel') redraw(); } }, `Open ${p.name}`),
+              p.description && h('p', { class: 'user-text' }, p.description),
+              rels.length > 0 && h('ul', { class: 'user-text' }, rels.map((r) => h('li', {}, h('bdi', {}, p.name), ` ${KINDS[r.kind]} `, h('bdi', {}, nameOf(r.target_id))))),
+              h('button', { type: 'button', class: 'user-text', onclick: async () => { if ((await partSheet(p, data)) !== 'cancel') redraw(); } }, h('span', {}, 'Open ', h('bdi', {}, p.name))),
             );
           }),
         )
@@ -399,10 +593,11 @@ export async function render(root) {
   const draw = async () => {
     const data = await load();
     const addPart = async () => {
-      const n = data.parts.length;
-      const angle = n * 2.4;
-      const part = { id: crypto.randomUUID(), name: '', role: 'unknown', x: Math.round(Math.cos(angle) * 40 * Math.sqrt(n)), y: Math.round(Math.sin(angle) * 40 * Math.sqrt(n)), version: null };
-      if ((await partSheet(part, data)) === 'save') draw();
+      const part = { id: crypto.randomUUID(), name: '', role: 'unknown', ...freeSlot(data.parts), version: null };
+      if ((await partSheet(part, data)) === 'save') {
+        lastBox = null; // fit, so the new part is in view
+        draw();
+      }
     };
     const switcher = h(
       'div',
@@ -411,17 +606,26 @@ export async function render(root) {
       h('button', { type: 'button', 'aria-pressed': String(view === 'list'), onclick: () => { view = 'list'; draw(); } }, 'List'),
       h('button', { type: 'button', class: 'primary', onclick: addPart }, 'Add part'),
     );
-    swap(body, 
+    // a redraw keeps keyboard focus where it was: on a part, or on a button of the map
+    const focused = document.activeElement;
+    const within = focused && body.contains(focused);
+    const focusId = within ? focused.closest('[data-id]')?.dataset.id : null;
+    const focusEl = within && focused.id ? focused.id : null;
+    swap(
+      body,
       switcher,
       !data.parts.length && h('p', { class: 'card' }, 'Parts are the voices and feelings inside you: a worried manager, a firefighter that numbs, a young part that hurts. Add the first one you notice.'),
       view === 'map' ? mapView(data, draw) : listView(data, draw),
       legend(),
     );
+    const again = focusId ? body.querySelector(`[data-id="${CSS.escape(focusId)}"]`) : focusEl ? document.getElementById(focusEl) : null;
+    again?.focus();
   };
   mount(root, pageTitle('Parts map'), body);
   await draw();
   const onChange = () => {
-    if (!document.querySelector('dialog[open], .map .part.selected, .map [data-dragging]')) draw();
+    // a sheet or a drag holds the redraw off; "Connect parts" survives one (see `connecting`)
+    if (!document.querySelector('dialog[open], .map [data-dragging]')) draw();
   };
   syncEvents.addEventListener('change', onChange);
   return () => syncEvents.removeEventListener('change', onChange);
