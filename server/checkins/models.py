@@ -59,3 +59,19 @@ class RiskFlag(Base):
     acknowledgement_note: Mapped[str] = mapped_column(
         EncryptedText("risk_flags.acknowledgement_note"), default=""
     )
+
+
+class FlagNote(Base):
+    """What a therapist did about a risk flag, in their words: the first one acknowledges
+    it, later ones add to it. Kept, oldest first, with who wrote it and when."""
+
+    __tablename__ = "flag_notes"
+    __table_args__ = (Index("ix_flag_notes_flag_created", "flag_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    flag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("risk_flags.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # contacted_patient, reviewed_safety_plan, seen_in_session, other (or none)
+    action: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(EncryptedText("flag_notes.note"), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -88,7 +88,18 @@ def flags(args):
 @bp.arguments(schemas.AcknowledgeSchema)
 @bp.response(200, schemas.FlagSchema)
 def acknowledge(data, flag_id: uuid.UUID):
-    """Acknowledge a risk flag, with a note."""
-    answer = service.acknowledge_flag(current_actor(), flag_id, data["note"])
+    """Acknowledge a risk flag: what I did, a note, or both (once; then add notes)."""
+    answer = service.acknowledge_flag(current_actor(), flag_id, data)
+    db.session.commit()
+    return answer
+
+
+@bp.post("/flags/<uuid:flag_id>/notes")
+@role_required("therapist")
+@bp.arguments(schemas.FlagNoteCreateSchema)
+@bp.response(201, schemas.FlagSchema)
+def add_note(data, flag_id: uuid.UUID):
+    """Add a note to a risk flag, open or acknowledged."""
+    answer = service.add_flag_note(current_actor(), flag_id, data)
     db.session.commit()
     return answer

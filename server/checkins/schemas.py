@@ -1,9 +1,12 @@
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from server.checkins.instruments import INSTRUMENTS
 from server.schemas import PageArgsSchema, StrictSchema
 
 INSTRUMENT_IDS = list(INSTRUMENTS)
+# what a therapist did about a risk flag ("other" says it in the note)
+FLAG_ACTIONS = ["contacted_patient", "reviewed_safety_plan", "seen_in_session", "other"]
+NOTE_MAX = 2000
 
 
 class CheckInCreateSchema(StrictSchema):
@@ -20,7 +23,18 @@ class CheckInCreateSchema(StrictSchema):
     session_id = fields.UUID(allow_none=True, load_default=None)
 
 
+class FlagNoteSchema(StrictSchema):
+    id = fields.UUID()
+    author = fields.String(allow_none=True)  # None once the author's account is gone
+    action = fields.String(allow_none=True)
+    note = fields.String()
+    created_at = fields.DateTime()
+
+
 class FlagSchema(StrictSchema):
+    """A risk flag. `created_at` is when the answer reached the server; `answered_at`
+    when the patient gave it (with their UTC offset), which can be days earlier."""
+
     id = fields.UUID()
     patient_id = fields.UUID()
     patient_name = fields.String()
@@ -30,7 +44,15 @@ class FlagSchema(StrictSchema):
     created_at = fields.DateTime()
     acknowledged_at = fields.DateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
+    # the first note's text, as before notes were a list
     acknowledgement_note = fields.String()
+    answered_at = fields.String(allow_none=True)
+    instrument = fields.String()
+    item_value = fields.Raw(allow_none=True)  # PHQ-9 item 9: 0-3; daily safety: true
+    item_words = fields.String(allow_none=True)
+    total = fields.Integer(allow_none=True)
+    severity = fields.String(allow_none=True)
+    notes = fields.List(fields.Nested(FlagNoteSchema))
 
 
 class CheckInSchema(StrictSchema):
@@ -85,8 +107,36 @@ class TrendSchema(StrictSchema):
     markers = fields.List(fields.Dict())
 
 
+def _blank(text: str | None) -> bool:
+    return not (text or "").strip()
+
+
 class AcknowledgeSchema(StrictSchema):
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    """What was done (`action`), in words (`note`), or both; `other` needs the words."""
+
+    action = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(FLAG_ACTIONS)
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX))
+
+    @validates_schema
+    def _something_said(self, data, **_kwargs):
+        if data.get("action") == "other" and _blank(data.get("note")):
+            raise ValidationError("Say in a note what was done.", "note")
+        if data.get("action") is None and _blank(data.get("note")):
+            raise ValidationError("Choose what you did, or write a note.", "note")
+
+
+class FlagNoteCreateSchema(StrictSchema):
+    note = fields.String(required=True, validate=validate.Length(max=NOTE_MAX))
+    action = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(FLAG_ACTIONS)
+    )
+
+    @validates_schema
+    def _something_said(self, data, **_kwargs):
+        if _blank(data.get("note")):
+            raise ValidationError("Write the note.", "note")
 
 
 class FlagQuerySchema(StrictSchema):

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, timedelta, timezone
 
 from marshmallow import ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 
 from server import access, pagination
 from server.alerts import service as alerts
@@ -17,9 +17,9 @@ from server.audit import service as audit
 from server.auth.models import User
 from server.care.models import CareLink
 from server.checkins import scoring
-from server.checkins.instruments import INSTRUMENTS
-from server.checkins.models import CheckIn, RiskFlag
-from server.checkins.schemas import CheckInCreateSchema, CheckInSchema
+from server.checkins.instruments import FREQUENCY, INSTRUMENTS
+from server.checkins.models import CheckIn, FlagNote, RiskFlag
+from server.checkins.schemas import CheckInCreateSchema, CheckInSchema, FlagSchema
 from server.db import utcnow
 from server.errors import ApiError, conflict, not_found, validation_error
 from server.extensions import db
@@ -49,7 +49,7 @@ def list_instruments() -> list[dict]:
 # -- views -------------------------------------------------------------------------------
 
 
-def _answered_local(checkin: CheckIn) -> str:
+def answered_local(checkin: CheckIn) -> str:
     tz = timezone(timedelta(minutes=checkin.answered_offset_minutes))
     return checkin.answered_at.astimezone(tz).isoformat()
 
@@ -61,11 +61,14 @@ def _flags_by_checkin(checkin_ids) -> dict:
     return {f.checkin_id: f for f in rows}
 
 
-def flag_view(flag: RiskFlag, patient_name: str = "") -> dict:
-    acknowledged_by = None
-    if flag.acknowledged_by_id:
-        who = db.session.get(User, flag.acknowledged_by_id)
-        acknowledged_by = who.display_name if who else None
+def flag_view(flag: RiskFlag, patient_name: str = "", *, acknowledged_by=False) -> dict:
+    """A flag's own fields (what the patient's check-in carries); `flag_views` adds the
+    answer and the notes for a therapist."""
+    if acknowledged_by is False:
+        acknowledged_by = None
+        if flag.acknowledged_by_id:
+            who = db.session.get(User, flag.acknowledged_by_id)
+            acknowledged_by = who.display_name if who else None
     return {
         "id": flag.id,
         "patient_id": flag.patient_id,
@@ -80,6 +83,88 @@ def flag_view(flag: RiskFlag, patient_name: str = "") -> dict:
     }
 
 
+# the item whose answer raises a flag, per instrument, and its words (the published ones)
+RISK_ITEMS = {"phq9": "phq9_9", "daily": "safety"}
+_FREQUENCY_WORDS = {o["value"]: o["label"].lower() for o in FREQUENCY}
+
+
+def _item_words(instrument: str, value) -> str | None:
+    if value is None:
+        return None
+    if instrument == "daily":
+        return "yes" if value is True else "no"
+    return _FREQUENCY_WORDS.get(value)
+
+
+def risk_answer(checkin: CheckIn | None) -> dict:
+    """What the patient answered that raised the flag, when, and the check-in's total.
+    A check-in the patient removed from their history keeps only its time."""
+    if checkin is None:
+        return {
+            "answered_at": None,
+            "instrument": None,
+            "item_value": None,
+            "item_words": None,
+            "total": None,
+            "severity": None,
+        }
+    value = None if checkin.deleted else checkin.answers.get(RISK_ITEMS.get(checkin.instrument))
+    return {
+        "answered_at": answered_local(checkin),
+        "instrument": checkin.instrument,
+        "item_value": value,
+        "item_words": _item_words(checkin.instrument, value),
+        "total": None if checkin.deleted else checkin.score,
+        "severity": None if checkin.deleted else checkin.severity,
+    }
+
+
+def flag_views(rows) -> list[dict]:
+    """Flags as a therapist reads them, from (flag, patient name) pairs: what was answered
+    and when, and every note, oldest first. Three statements however many flags."""
+    rows = list(rows)
+    if not rows:
+        return []
+    flag_ids = [f.id for f, _ in rows]
+    checkins = {
+        c.id: c
+        for c in db.session.scalars(
+            select(CheckIn).where(CheckIn.id.in_([f.checkin_id for f, _ in rows]))
+        )
+    }
+    notes: dict = {}
+    for note, author in db.session.execute(
+        select(FlagNote, User.display_name)
+        .outerjoin(User, User.id == FlagNote.author_id)
+        .where(FlagNote.flag_id.in_(flag_ids))
+        .order_by(FlagNote.created_at, FlagNote.id)
+    ):
+        notes.setdefault(note.flag_id, []).append(
+            {
+                "id": note.id,
+                "author": author,
+                "action": note.action,
+                "note": note.note,
+                "created_at": note.created_at,
+            }
+        )
+    who = {f.acknowledged_by_id for f, _ in rows if f.acknowledged_by_id}
+    names = (
+        dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(who))).all())
+        if who
+        else {}
+    )
+    answer = []
+    for flag, patient_name in rows:
+        view_ = flag_view(flag, patient_name, acknowledged_by=names.get(flag.acknowledged_by_id))
+        flag_notes = notes.get(flag.id, [])
+        view_.update(risk_answer(checkins.get(flag.checkin_id)), notes=flag_notes)
+        if flag_notes:
+            view_["acknowledgement_note"] = flag_notes[0]["note"]
+        answer.append(view_)
+    return answer
+
+
 def view(checkin: CheckIn, flag: RiskFlag | None = None, *, for_therapist=False) -> dict:
     answers = dict(checkin.answers)
     if for_therapist and checkin.note_private:
@@ -88,7 +173,7 @@ def view(checkin: CheckIn, flag: RiskFlag | None = None, *, for_therapist=False)
         "id": checkin.id,
         "instrument": checkin.instrument,
         "answers": answers,
-        "answered_at": _answered_local(checkin),
+        "answered_at": answered_local(checkin),
         "score": checkin.score,
         "severity": checkin.severity,
         "complete": checkin.complete,
@@ -279,7 +364,7 @@ def therapist_checkins(therapist: User, patient_id: uuid.UUID, args: dict) -> di
 def _point(checkin: CheckIn) -> dict:
     point = {
         "id": str(checkin.id),
-        "answered_at": _answered_local(checkin),
+        "answered_at": answered_local(checkin),
         "score": checkin.score,
         "severity": checkin.severity,
     }
@@ -363,23 +448,68 @@ def list_flags(therapist: User, status: str | None) -> list[dict]:
         by_patient.setdefault(flag.patient_id, []).append(flag.id)
     for patient_id, flag_ids in by_patient.items():  # one event per patient read
         audit.record(therapist, "read", patient_id, "risk_flag", flag_ids)
-    return [flag_view(flag, name) for flag, name in rows]
+    return flag_views(rows)
 
 
-def acknowledge_flag(therapist: User, flag_id: uuid.UUID, note: str) -> dict:
-    """Acknowledge a flag with a note; it stays in the audit log."""
+def _my_flag(therapist: User, flag_id: uuid.UUID) -> tuple[RiskFlag, str]:
+    """A flag of a patient on my caseload, else 404 (hidden and missing look alike)."""
     row = db.session.execute(_caseload_flags(therapist).where(RiskFlag.id == flag_id)).first()
     if row is None:
         raise not_found("No such flag.")
-    flag, name = row
-    if flag.status != "acknowledged":
-        flag.status = "acknowledged"
-        flag.acknowledged_at = utcnow()
-        flag.acknowledged_by_id = therapist.id
-        flag.acknowledgement_note = note
-        audit.record(therapist, "acknowledge", flag.patient_id, "risk_flag", [flag.id])
+    return row[0], row[1]
+
+
+def _add_note(therapist: User, flag: RiskFlag, data: dict, now) -> None:
+    db.session.add(
+        FlagNote(
+            flag_id=flag.id,
+            author_id=therapist.id,
+            action=data.get("action"),
+            note=(data.get("note") or "").strip(),
+            created_at=now,
+        )
+    )
+
+
+def acknowledge_flag(therapist: User, flag_id: uuid.UUID, data: dict) -> dict:
+    """Acknowledge a flag with what I did, a note, or both; it becomes the flag's first
+    note. Once only: a flag already acknowledged is 409 with the flag as it is (notes
+    go to `add_flag_note`)."""
+    flag, name = _my_flag(therapist, flag_id)
+    now = utcnow()
+    note = (data.get("note") or "").strip()
+    # of two therapists acknowledging at once, exactly one wins; the other hears 409
+    claimed = db.session.execute(
+        update(RiskFlag)
+        .where(RiskFlag.id == flag.id, RiskFlag.status == "open")
+        .values(
+            status="acknowledged",
+            acknowledged_at=now,
+            acknowledged_by_id=therapist.id,
+            acknowledgement_note=note,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(flag)
+    if claimed != 1:
+        raise conflict(
+            "This flag is already acknowledged. Add a note to it instead.",
+            current=FlagSchema().dump(flag_views([(flag, name)])[0]),
+        )
+    _add_note(therapist, flag, data, now)
+    audit.record(therapist, "acknowledge", flag.patient_id, "risk_flag", [flag.id])
     db.session.flush()
-    return flag_view(flag, name)
+    return flag_views([(flag, name)])[0]
+
+
+def add_flag_note(therapist: User, flag_id: uuid.UUID, data: dict) -> dict:
+    """Add a note to a flag on my caseload, open or acknowledged; an open one stays open."""
+    flag, name = _my_flag(therapist, flag_id)
+    _add_note(therapist, flag, data, utcnow())
+    # the patient's access log reads it as follow-up of their safety answer
+    audit.record(therapist, "acknowledge", flag.patient_id, "risk_flag", [flag.id])
+    db.session.flush()
+    return flag_views([(flag, name)])[0]
 
 
 # -- sync --------------------------------------------------------------------------------

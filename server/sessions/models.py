@@ -27,6 +27,15 @@ class Route(enum.StrEnum):
     INTRANASAL = "intranasal"
 
 
+class SessionStatus(enum.StrEnum):
+    """Stored: `scheduled` (the default, shown as held once the start has passed), `held`
+    (set explicitly) or `did_not_happen`. See `server.sessions.service.status_of`."""
+
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    DID_NOT_HAPPEN = "did_not_happen"
+
+
 def _enum(cls, name):
     return Enum(
         cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
@@ -38,6 +47,7 @@ class TreatmentSession(Base):
     __table_args__ = (
         Index("ix_treatment_sessions_patient_seq", "patient_id", "change_seq"),
         Index("ix_treatment_sessions_patient_starts", "patient_id", "starts_at"),
+        Index("ix_treatment_sessions_patient_ends", "patient_id", "ends_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
@@ -49,6 +59,11 @@ class TreatmentSession(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     starts_offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    # starts_at + duration, kept so "since the last session" is one indexed comparison
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[SessionStatus] = mapped_column(
+        _enum(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
+    )
     route: Mapped[Route | None] = mapped_column(_enum(Route, "dosing_route"))
     note: Mapped[str] = mapped_column(EncryptedText("treatment_sessions.note"), default="")
     title: Mapped[str] = mapped_column(EncryptedText("treatment_sessions.title"), default="")

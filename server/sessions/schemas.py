@@ -1,7 +1,7 @@
 from marshmallow import fields, validate
 
 from server.schemas import StrictSchema
-from server.sessions.models import Route, SessionKind
+from server.sessions.models import Route, SessionKind, SessionStatus
 
 
 class TreatmentSessionFieldsSchema(StrictSchema):
@@ -21,6 +21,8 @@ class TreatmentSessionCreateSchema(TreatmentSessionFieldsSchema):
 
 class TreatmentSessionUpdateSchema(TreatmentSessionFieldsSchema):
     version = fields.Integer(strict=True, validate=validate.Range(min=1))
+    # a past session: held or did_not_happen; an upcoming one: scheduled
+    status = fields.Enum(SessionStatus, by_value=True)
 
 
 class TreatmentSessionSchema(StrictSchema):
@@ -35,6 +37,7 @@ class TreatmentSessionSchema(StrictSchema):
     note = fields.String()
     version = fields.Integer()
     deleted = fields.Boolean()
+    status = fields.String()  # scheduled, held (a past session), did_not_happen
 
 
 class MySessionsSchema(StrictSchema):

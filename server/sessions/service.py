@@ -1,5 +1,10 @@
 """Treatment sessions: therapists set them, patients see them; dosing drives prompts.
 
+A session whose start has passed is history: it cannot be cancelled, moved or given
+another kind (its chart marker and its place in "since the last session" stay); its
+notes can still be amended, and it can be marked as `did_not_happen`, which keeps it on
+the record but no longer lets it end the brief's window.
+
 Flushes, never commits; knows no HTTP. Patient data is reached only through `access`.
 """
 
@@ -8,21 +13,37 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server import access
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
-from server.errors import ApiError, check_version, not_found
+from server.errors import ApiError, check_version, conflict, not_found, validation_error
 from server.extensions import db
 from server.reminders import service as reminders
-from server.sessions.models import SessionKind, TreatmentSession
+from server.sessions.models import SessionKind, SessionStatus, TreatmentSession
 from server.sessions.schemas import TreatmentSessionSchema
 from server.sync import clock
 from server.sync.registry import REJECTED, SyncedType, register, result
 
 TYPE = "treatment_session"
+PAST_IS_RECORD = "A past session is part of the record; mark it as not happened instead."
+PAST_STAYS_PUT = (
+    "A past session is part of the record: its time and kind stay. Mark it as not happened instead."
+)
+
+
+def is_past(session: TreatmentSession, now=None) -> bool:
+    return session.starts_at <= (now or utcnow())
+
+
+def status_of(session: TreatmentSession, now=None) -> str:
+    """scheduled (upcoming), held (started; the default once the start has passed) or
+    did_not_happen (marked so by a therapist)."""
+    if session.status is SessionStatus.DID_NOT_HAPPEN:
+        return SessionStatus.DID_NOT_HAPPEN.value
+    return SessionStatus.HELD.value if is_past(session, now) else SessionStatus.SCHEDULED.value
 
 
 def _local(session: TreatmentSession, instant) -> str:
@@ -45,6 +66,7 @@ def view(session: TreatmentSession) -> dict:
         "note": session.note,
         "version": session.version,
         "deleted": session.deleted,
+        "status": status_of(session),
     }
 
 
@@ -55,6 +77,32 @@ def _apply(session: TreatmentSession, data: dict) -> None:
     if "starts_at" in data:
         session.starts_at = data["starts_at"].astimezone(UTC)
         session.starts_offset_minutes = int(data["starts_at"].utcoffset().total_seconds() // 60)
+    if "status" in data:
+        session.status = data["status"]
+    session.ends_at = session.starts_at + timedelta(minutes=session.duration_minutes)
+
+
+def _check_history(session: TreatmentSession, data: dict) -> None:
+    """A past session keeps its time and kind (sending them unchanged is no change);
+    only a past session can be held or not have happened, only an upcoming one be
+    scheduled."""
+    now = utcnow()
+    if is_past(session, now):
+        moved = "starts_at" in data and data["starts_at"] != session.starts_at
+        retyped = "kind" in data and data["kind"] != session.kind
+        if moved or retyped:
+            raise conflict(PAST_STAYS_PUT, current=TreatmentSessionSchema().dump(view(session)))
+    status = data.get("status")
+    if status is None:
+        return
+    starts = data["starts_at"] if "starts_at" in data else session.starts_at
+    past = starts <= now
+    if past and status is SessionStatus.SCHEDULED:
+        raise validation_error({"status": ["A past session was held or did not happen."]})
+    if not past and status is not SessionStatus.SCHEDULED:
+        raise validation_error(
+            {"status": ["Only a session whose start has passed can be held or not happen."]}
+        )
 
 
 def _live(patient_id: uuid.UUID):
@@ -89,6 +137,7 @@ def create_session(therapist: User, patient_id: uuid.UUID, data: dict) -> Treatm
         created_at=now,
         updated_at=now,
         version=1,
+        status=SessionStatus.SCHEDULED,
     )
     _apply(session, data)
     db.session.add(session)
@@ -118,6 +167,7 @@ def update_session(therapist: User, patient_id, session_id, data: dict, base_ver
         lambda: TreatmentSessionSchema().dump(view(session)),
         "This session changed meanwhile.",
     )
+    _check_history(session, data)
     _apply(session, data)
     session.version += 1
     session.updated_at = utcnow()
@@ -129,10 +179,12 @@ def update_session(therapist: User, patient_id, session_id, data: dict, base_ver
 
 
 def cancel_session(therapist: User, patient_id, session_id) -> None:
-    """Take a session off the timeline."""
+    """Take an upcoming session off the timeline (a past one is history: 409)."""
     access.linked_patient(therapist, patient_id)
     clock.lock(patient_id)
     session = _therapists_session(therapist, patient_id, session_id)
+    if is_past(session):
+        raise conflict(PAST_IS_RECORD, current=TreatmentSessionSchema().dump(view(session)))
     session.deleted = True
     session.version += 1
     session.updated_at = utcnow()
@@ -153,7 +205,11 @@ def my_sessions(patient: User) -> dict:
     )
     now = utcnow()
     past = [s for s in rows if s.starts_at <= now]
-    dosing = [s for s in past if s.kind is SessionKind.DOSING]
+    dosing = [
+        s
+        for s in past
+        if s.kind is SessionKind.DOSING and s.status is not SessionStatus.DID_NOT_HAPPEN
+    ]
     last = dosing[-1] if dosing else None
     return {
         "upcoming": [view(s) for s in rows if s.starts_at > now],
@@ -163,17 +219,24 @@ def my_sessions(patient: User) -> dict:
     }
 
 
+def held_clause():
+    """SQL: a session on the record that was not marked as not happened."""
+    return (TreatmentSession.deleted.is_(False)) & (
+        TreatmentSession.status != SessionStatus.DID_NOT_HAPPEN
+    )
+
+
 def last_session_end(patient_id: uuid.UUID, kind: SessionKind, before=None):
-    """When the latest session of this kind ended (before `before`), or None."""
-    query = _live(patient_id).where(TreatmentSession.kind == kind)
+    """When the latest session of this kind that happened ended (at or before
+    `before`), or None. A session marked as not happened does not count."""
+    query = select(func.max(TreatmentSession.ends_at)).where(
+        TreatmentSession.patient_id == patient_id,
+        TreatmentSession.kind == kind,
+        held_clause(),
+    )
     if before is not None:
-        query = query.where(TreatmentSession.starts_at < before)
-    rows = db.session.scalars(query.order_by(TreatmentSession.starts_at.desc()))
-    for session in rows:
-        end = session.starts_at + timedelta(minutes=session.duration_minutes)
-        if before is None or end <= before:
-            return end
-    return None
+        query = query.where(TreatmentSession.ends_at <= before)
+    return db.session.scalar(query)
 
 
 def next_session(patient_id: uuid.UUID):
@@ -193,7 +256,12 @@ def markers(patient_id: uuid.UUID, start=None, end=None) -> list[dict]:
     if end:
         query = query.where(TreatmentSession.starts_at < end)
     return [
-        {"id": str(s.id), "kind": s.kind.value, "starts_at": _local(s, s.starts_at)}
+        {
+            "id": str(s.id),
+            "kind": s.kind.value,
+            "starts_at": _local(s, s.starts_at),
+            "status": status_of(s),
+        }
         for s in db.session.scalars(query.order_by(TreatmentSession.starts_at))
     ]
 

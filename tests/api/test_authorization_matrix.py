@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -97,9 +98,10 @@ class World:
             },
         ).json
         self.flag = checkin["flags"][0]["id"]
+        # upcoming, so it may still be moved and cancelled (a past one is history)
         self.session = linked.post(
             f"/api/v1/patients/{self.ids['owner']}/sessions",
-            json={"kind": "dosing", "starts_at": "2026-11-03T10:00:00+00:00"},
+            json={"kind": "dosing", "starts_at": _in_days(30)},
         ).json["id"]
         self.auth_session = owner.get("/api/v1/auth/sessions").json[0]["id"]
 
@@ -136,6 +138,10 @@ def _subscription() -> dict:
             "auth": base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="),
         },
     }
+
+
+def _in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
 def _pid(w):
@@ -227,6 +233,12 @@ EXPECTATIONS = {
     "/api/v1/flags": {"GET": (lambda w: {}, THERAPISTS)},
     "/api/v1/flags/<uuid:flag_id>/acknowledge": {
         "POST": (lambda w: {"url": {"flag_id": w.flag}, "json": {"note": "seen"}}, LINKED)
+    },
+    "/api/v1/flags/<uuid:flag_id>/notes": {
+        "POST": (
+            lambda w: {"url": {"flag_id": w.flag}, "json": {"note": "called back"}},
+            LINKED,
+        )
     },
     "/api/v1/checkins": {
         "GET": (lambda w: {}, PATIENTS),

@@ -167,7 +167,7 @@ def test_open_flags_come_first(make_patient, therapist, link):
     link(therapist, b)
     phq9(a, 5, phq9_9=1)
     old = therapist.get("/api/v1/flags").json[0]
-    therapist.post(f"/api/v1/flags/{old['id']}/acknowledge", json={})
+    therapist.post(f"/api/v1/flags/{old['id']}/acknowledge", json={"action": "other", "note": "x"})
     phq9(b, 5, phq9_9=2)
     statuses = [f["status"] for f in therapist.get("/api/v1/flags").json]
     assert statuses == ["open", "acknowledged"]
