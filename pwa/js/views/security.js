@@ -54,6 +54,13 @@ export async function render(root, _params, { required = false, done = null } = 
     body,
   );
   const ctx = { body, required, done };
+  // the screen is shown at once and its card once the server has said what is on: a
+  // button from a copy of the user that is about to change would be pressed in vain
+  fill(ctx);
+}
+
+async function fill(ctx) {
+  const { body, required, done } = ctx;
   let user = session.user;
   try {
     user = await refreshUser();
