@@ -7,7 +7,12 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
+
+# CI runs on a busy two-core box: a condition may take longer than Playwright's 5 s to
+# come true there. Still a wait for the condition, with a wider deadline.
+expect.set_options(timeout=15_000)
 
 ARGS = [
     "--no-sandbox",

@@ -55,6 +55,7 @@ def test_a_clinic_runs_in_production(clinic, mailbox, browser):
     assert refused.status_code == 403
 
     desk = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 800})
+    desk.set_default_timeout(60_000)  # gunicorn, the worker and the browser share 2 cores
     t = desk.new_page()
     t.goto(signup_link)
     expect(t.get_by_label("Email")).to_have_value(THERAPIST)
@@ -99,6 +100,7 @@ def test_a_clinic_runs_in_production(clinic, mailbox, browser):
     assert aaron.post(clinic.url + "/api/v1/care-team/join", json={"code": aaron_code}).ok
 
     phone = browser.new_context(ignore_https_errors=True, viewport={"width": 390, "height": 844})
+    phone.set_default_timeout(60_000)
     p = phone.new_page()
     p.goto(clinic.url + "/#/signin/create")
     p.get_by_label("Your name").fill("Sam")
