@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
@@ -35,7 +35,7 @@ INSTALL = "run scripts/ensure-webkit (apt-get install webkit2gtk-driver xvfb)"
 # what Debian's container images set when no locale is installed; WebKit then reports
 # navigator.language as "C" (with no LANG at all it says "en-US" instead)
 NO_LOCALE = {"LANG": "C.UTF-8"}
-WAIT = 20.0  # seconds for anything a person would see; generous for a loaded 2-core box
+WAIT = 30.0  # seconds for anything a person would see; generous for a loaded 2-core box
 
 
 # -- the display ----------------------------------------------------------------------
@@ -189,15 +189,20 @@ class Phone:
     def wait(self, probe: Callable, what: str, timeout: float = WAIT):
         """Until probe() is truthy, or fail saying what was awaited; returns its value."""
 
+        last_error: list[WebDriverException] = []
+
         def attempt(_driver):
             try:
                 return probe()
-            except (StaleElementReferenceException, WebDriverException):
-                return False  # the page re-rendered or navigated under us: ask again
+            except WebDriverException as exc:  # stale: the page re-rendered or navigated
+                last_error[:] = [exc]
+                return False  # under us: ask again
 
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(
-            attempt, f"waited {timeout:g} s for {what}"
-        )
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(attempt)
+        except TimeoutException:
+            why = f" (last: {type(last_error[0]).__name__})" if last_error else ""
+            raise TimeoutException(f"waited {timeout:g} s for {what}{why}") from None
 
     def _shown(self, xpath: str) -> list[WebElement]:
         return [e for e in self.driver.find_elements(By.XPATH, xpath) if e.is_displayed()]
