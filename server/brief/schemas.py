@@ -1,12 +1,33 @@
 from marshmallow import fields, validate
 
 from server.brief.service import SORTS
+from server.checkins.schemas import FlagSchema
 from server.journal.schemas import TherapistEntrySchema
 from server.schemas import StrictSchema
 
 
 class CaseloadArgsSchema(StrictSchema):
     sort = fields.String(load_default="flags", validate=validate.OneOf(SORTS))
+
+
+class OpenFlagSchema(StrictSchema):
+    """A caseload row's newest open flag: why, and when the patient answered."""
+
+    id = fields.UUID()
+    reason = fields.String()
+    instrument = fields.String(allow_none=True)
+    item_words = fields.String(allow_none=True)
+    answered_at = fields.String(allow_none=True)
+
+
+class NotOnTrackSchema(StrictSchema):
+    reasons = fields.List(fields.String())
+
+
+class DailyNoteSchema(StrictSchema):
+    checkin_id = fields.UUID()
+    answered_at = fields.String()
+    note = fields.String()
 
 
 class CaseloadRowSchema(StrictSchema):
@@ -21,6 +42,8 @@ class CaseloadRowSchema(StrictSchema):
     latest_phq9_at = fields.DateTime(allow_none=True)
     phq9_change = fields.Integer(allow_none=True)
     plan_review_due = fields.Boolean()
+    open_flag = fields.Nested(OpenFlagSchema, allow_none=True)
+    not_on_track = fields.Nested(NotOnTrackSchema, allow_none=True)
 
 
 class BriefArgsSchema(StrictSchema):
@@ -31,11 +54,14 @@ class BriefSchema(StrictSchema):
     patient = fields.Dict()
     since = fields.DateTime()
     until = fields.DateTime()
+    summary = fields.String()
+    not_on_track = fields.Nested(NotOnTrackSchema, allow_none=True)
     entries = fields.List(fields.Nested(TherapistEntrySchema))
     unread_entries = fields.Integer()
     bring_to_session = fields.List(fields.Dict())
     scores = fields.List(fields.Dict())
-    flags = fields.List(fields.Dict())
+    daily_notes = fields.List(fields.Nested(DailyNoteSchema))
+    flags = fields.List(fields.Nested(FlagSchema))
     plan = fields.Dict()
     parts = fields.Dict()
     sessions = fields.List(fields.Dict())

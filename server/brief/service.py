@@ -3,6 +3,18 @@
 Both answer in a bounded number of statements, whatever the caseload's size or the
 length of a patient's history: per-patient figures come from grouped queries over the
 whole caseload, and every window is an index-backed range.
+
+"Since the last session" (the brief's window, and what "not on track" compares) starts
+when the patient's latest integration session that happened ended: a session marked
+`did_not_happen` does not count, and without one the window is the last 14 days.
+
+A patient is **not on track** while either holds, whatever their flags say
+(acknowledging a flag does not clear it):
+- PHQ-9 or GAD-7 rose by 5 or more since the last session: the latest complete score
+  answered in the window, against the latest complete score answered before it
+  (however long before); both must exist.
+- Check-ins lapsed: the patient has answered a check-in before (any instrument), and
+  none in the last 7 days. Someone who never answered one is not counted as lapsed.
 """
 
 from __future__ import annotations
@@ -10,7 +22,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from server import access
@@ -18,8 +30,13 @@ from server.audit import service as audit
 from server.auth.models import User
 from server.care.models import CareLink
 from server.checkins.models import CheckIn, RiskFlag
-from server.checkins.service import flag_view, maintenance_status
-from server.db import utcnow
+from server.checkins.service import (
+    answered_local,
+    flag_views,
+    maintenance_status,
+    risk_answer,
+)
+from server.db import UTCDateTime, utcnow
 from server.errors import validation_error
 from server.extensions import db
 from server.journal.models import JournalEntry
@@ -30,11 +47,59 @@ from server.plans.models import Plan, PlanRevision
 from server.plans.service import diff_contents
 from server.reminders.service import follow_through
 from server.sessions.models import SessionKind, TreatmentSession
-from server.sessions.service import last_session_end
+from server.sessions.service import held_clause, last_session_end
 from server.sessions.service import view as session_view
 
 DEFAULT_WINDOW = timedelta(days=14)
 SORTS = ("flags", "name", "last_activity", "next_session", "phq9")
+LABELS = {"phq9": "PHQ-9", "gad7": "GAD-7", "daily": "Daily mood"}
+RISE = 5  # points of PHQ-9 or GAD-7 since the last session that mean "not on track"
+LAPSE = timedelta(days=7)
+WINDOW_KIND = SessionKind.INTEGRATION
+PLAN_WORDS = {
+    "warning_signs": ("warning sign", "warning signs"),
+    "triggers": ("trigger", "triggers"),
+    "coping_steps": ("coping step", "coping steps"),
+    "distractions": ("distraction", "distractions"),
+    "safe_environment": ("step to a safer place", "steps to a safer place"),
+    "reasons_for_living": ("reason for living", "reasons for living"),
+    "support_contacts": ("support contact", "support contacts"),
+    "professional_contacts": ("professional contact", "professional contacts"),
+    "crisis_lines": ("crisis line", "crisis lines"),
+    "maintenance_criteria": ("maintenance criterion", "maintenance criteria"),
+}
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _iso(value):
+    """Every datetime in a free-form part of an answer as ISO 8601 (Flask's JSON would
+    write RFC 1123)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_iso(v) for v in value]
+    return value
+
+
+def not_on_track(scores: dict, last_checkin_at, now) -> dict | None:
+    """{"reasons": [...]} while a patient is not on track (see the module docstring),
+    else None. `scores`: {instrument: (previous, latest)} for PHQ-9 and GAD-7."""
+    reasons = []
+    for instrument in ("phq9", "gad7"):
+        previous, latest = scores.get(instrument, (None, None))
+        if previous is not None and latest is not None and latest - previous >= RISE:
+            reasons.append(
+                f"{LABELS[instrument]} up {latest - previous} since last session "
+                f"({previous} → {latest})"
+            )
+    if last_checkin_at is not None and now - last_checkin_at >= LAPSE:
+        reasons.append(f"No check-in for {(now - last_checkin_at).days} days")
+    return {"reasons": reasons} if reasons else None
 
 
 def _grouped(query) -> dict:
@@ -70,6 +135,32 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
     )
     answered = (CheckIn.patient_id == User.id, CheckIn.deleted.is_(False))
     phq9 = (*answered, CheckIn.instrument == "phq9", CheckIn.complete.is_(True))
+    # each patient's "since the last session", as SQL (the brief's `_window_start`)
+    window = func.coalesce(
+        select(func.max(TreatmentSession.ends_at))
+        .where(
+            TreatmentSession.patient_id == User.id,
+            TreatmentSession.kind == WINDOW_KIND,
+            held_clause(),
+            TreatmentSession.ends_at <= now,
+        )
+        .correlate(User)
+        .scalar_subquery(),
+        literal(now - DEFAULT_WINDOW, UTCDateTime()),
+    )
+
+    def score(instrument: str, in_window: bool):
+        scored = (*answered, CheckIn.instrument == instrument, CheckIn.complete.is_(True))
+        when = CheckIn.answered_at >= window if in_window else CheckIn.answered_at < window
+        return (
+            select(CheckIn.score)
+            .where(*scored, when)
+            .order_by(CheckIn.answered_at.desc())
+            .limit(1)
+            .correlate(User)
+            .scalar_subquery()
+        )
+
     rows = db.session.execute(
         select(
             User.id,
@@ -116,6 +207,10 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
             .label("phq9_before"),
             Plan.review_every_days,
             Plan.last_reviewed_at,
+            score("phq9", False).label("phq9_previous"),
+            score("phq9", True).label("phq9_latest"),
+            score("gad7", False).label("gad7_previous"),
+            score("gad7", True).label("gad7_latest"),
         )
         .join(CareLink, CareLink.patient_id == User.id)
         .outerjoin(Plan, Plan.patient_id == User.id)
@@ -124,6 +219,7 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
     if not rows:
         return []
     audit.record_many(therapist, "read", "caseload", [r.id for r in rows])
+    open_flags = _newest_open_flags([r.id for r in rows])
     result = []
     for r in rows:
         due = bool(
@@ -145,9 +241,42 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
                 "latest_phq9_at": r.phq9_at,
                 "phq9_change": r.phq9 - r.phq9_before if r.phq9_before is not None else None,
                 "plan_review_due": due,
+                "open_flag": open_flags.get(r.id),
+                "not_on_track": not_on_track(
+                    {
+                        "phq9": (r.phq9_previous, r.phq9_latest),
+                        "gad7": (r.gad7_previous, r.gad7_latest),
+                    },
+                    r.last_checkin,
+                    now,
+                ),
             }
         )
     return _sorted(result, sort)
+
+
+def _newest_open_flags(patient_ids) -> dict:
+    """Each patient's newest open flag, with what was answered and when: one statement
+    (open flags are few: acknowledging closes them)."""
+    rows = db.session.execute(
+        select(RiskFlag, CheckIn)
+        .join(CheckIn, CheckIn.id == RiskFlag.checkin_id)
+        .where(RiskFlag.patient_id.in_(patient_ids), RiskFlag.status == "open")
+        .order_by(RiskFlag.created_at.desc())
+    ).all()
+    newest: dict = {}
+    for flag, checkin in rows:
+        if flag.patient_id in newest:
+            continue
+        answer = risk_answer(checkin)
+        newest[flag.patient_id] = {
+            "id": flag.id,
+            "reason": flag.reason,
+            "instrument": answer["instrument"],
+            "item_words": answer["item_words"],
+            "answered_at": answer["answered_at"],
+        }
+    return newest
 
 
 def _sorted(rows: list[dict], sort: str) -> list[dict]:
@@ -171,18 +300,20 @@ def _window_start(patient_id: uuid.UUID, since: datetime | None, now: datetime) 
         if since > now:
             raise validation_error({"since": ["Must not be in the future."]}, "Invalid query")
         return since
-    return last_session_end(patient_id, SessionKind.INTEGRATION, before=now) or now - (
-        DEFAULT_WINDOW
-    )
+    return last_session_end(patient_id, WINDOW_KIND, before=now) or now - DEFAULT_WINDOW
 
 
-def _scores(patient_id, instrument, start, end) -> list[CheckIn]:
-    query = select(CheckIn).where(
+def _complete(patient_id, instrument):
+    return select(CheckIn).where(
         CheckIn.patient_id == patient_id,
         CheckIn.instrument == instrument,
         CheckIn.deleted.is_(False),
         CheckIn.complete.is_(True),
     )
+
+
+def _scores(patient_id, instrument, start, end) -> list[CheckIn]:
+    query = _complete(patient_id, instrument)
     if start is not None:
         query = query.where(CheckIn.answered_at >= start)
     return list(
@@ -190,47 +321,70 @@ def _scores(patient_id, instrument, start, end) -> list[CheckIn]:
     )
 
 
-def _baseline(patient_id, instrument) -> CheckIn | None:
+def _latest_before(patient_id, instrument, start) -> CheckIn | None:
+    """The newest complete answer before `start`, however long before (an index seek)."""
     return db.session.scalar(
-        select(CheckIn)
-        .where(
-            CheckIn.patient_id == patient_id,
-            CheckIn.instrument == instrument,
-            CheckIn.deleted.is_(False),
-            CheckIn.complete.is_(True),
-        )
-        .order_by(CheckIn.answered_at)
+        _complete(patient_id, instrument)
+        .where(CheckIn.answered_at < start)
+        .order_by(CheckIn.answered_at.desc())
         .limit(1)
     )
 
 
+def _baseline(patient_id, instrument) -> CheckIn | None:
+    return db.session.scalar(
+        _complete(patient_id, instrument).order_by(CheckIn.answered_at).limit(1)
+    )
+
+
+def _value(instrument: str, checkin: CheckIn | None):
+    if checkin is None:
+        return None
+    return checkin.score if instrument != "daily" else checkin.answers.get("mood")
+
+
+def _direction(instrument: str, change: int | None) -> str | None:
+    """worse / better / same; higher is worse for PHQ-9 and GAD-7, better for mood."""
+    if change is None:
+        return None
+    if change == 0:
+        return "same"
+    higher_is_worse = instrument != "daily"
+    return "worse" if (change > 0) == higher_is_worse else "better"
+
+
 def _score_summary(patient_id, instrument, start, end) -> dict:
-    """Scores in the window; change from the window before (same length) and baseline."""
+    """Scores in the window; the latest against the latest before the window
+    (`previous`, `change`, `direction`) and against the first score ever (baseline).
+
+    `previous_window_latest` and `change_from_previous_window` are the same figures
+    under their old names: "before the window" was once a window of the same length,
+    which missed the last score before a long gap."""
     in_window = _scores(patient_id, instrument, start, end)
-    before = _scores(patient_id, instrument, start - (end - start), start)
-    baseline = _baseline(patient_id, instrument)
-
-    def value(c: CheckIn | None):
-        if c is None:
-            return None
-        return c.score if instrument != "daily" else c.answers.get("mood")
-
-    latest = in_window[-1] if in_window else None
-    previous = before[-1] if before else None
+    previous = _value(instrument, _latest_before(patient_id, instrument, start))
+    baseline = _value(instrument, _baseline(patient_id, instrument))
+    latest = _value(instrument, in_window[-1] if in_window else None)
+    change = latest - previous if latest is not None and previous is not None else None
     return {
         "instrument": instrument,
+        "label": LABELS[instrument],
         "points": [
-            {"answered_at": c.answered_at, "value": value(c), "severity": c.severity}
+            {
+                "answered_at": answered_local(c),
+                "value": _value(instrument, c),
+                "severity": c.severity,
+            }
             for c in in_window
         ],
-        "latest": value(latest),
-        "previous_window_latest": value(previous),
-        "change_from_previous_window": value(latest) - value(previous)
-        if latest and previous and value(latest) is not None and value(previous) is not None
-        else None,
-        "baseline": value(baseline),
-        "change_from_baseline": value(latest) - value(baseline)
-        if latest and baseline and value(latest) is not None and value(baseline) is not None
+        "previous": previous,
+        "latest": latest,
+        "change": change,
+        "direction": _direction(instrument, change),
+        "previous_window_latest": previous,
+        "change_from_previous_window": change,
+        "baseline": baseline,
+        "change_from_baseline": latest - baseline
+        if latest is not None and baseline is not None
         else None,
     }
 
@@ -278,6 +432,73 @@ def _revisions_with_diffs(patient_id: uuid.UUID, start: datetime) -> list[dict]:
     return answer
 
 
+def _daily_notes(patient_id: uuid.UUID, start: datetime, end: datetime) -> list[dict]:
+    """Notes of daily check-ins in the window the patient shared (a note kept private
+    never leaves here)."""
+    rows = db.session.scalars(
+        select(CheckIn)
+        .where(
+            CheckIn.patient_id == patient_id,
+            CheckIn.instrument == "daily",
+            CheckIn.deleted.is_(False),
+            CheckIn.note_private.is_(False),
+            CheckIn.answered_at >= start,
+            CheckIn.answered_at < end,
+        )
+        .order_by(CheckIn.answered_at)
+    )
+    return [
+        {"checkin_id": c.id, "answered_at": answered_local(c), "note": c.answers["note"]}
+        for c in rows
+        if (c.answers.get("note") or "").strip()
+    ]
+
+
+def _plan_words(revisions: list[dict]) -> str | None:
+    """ "1 coping step added, 2 triggers removed": items, summed over the window's
+    revisions (settings and kept conflict copies left out)."""
+    added: dict = {}
+    removed: dict = {}
+    for revision in revisions:
+        if revision["conflict"]:
+            continue
+        for section, change in revision["diff"]["sections"].items():
+            added[section] = added.get(section, 0) + len(change["added"])
+            removed[section] = removed.get(section, 0) + len(change["removed"])
+    words = []
+    for section in PLAN_WORDS:
+        one, many = PLAN_WORDS[section]
+        if added.get(section):
+            words.append(f"{_count(added[section], one, many)} added")
+        if removed.get(section):
+            words.append(f"{_count(removed[section], one, many)} removed")
+    return ", ".join(words) or None
+
+
+def _summary(scores, open_flags, for_session, revisions, lapse) -> str:
+    """The brief in one line: score changes since the last session, open flags, entries
+    brought to the session, plan changes, and a lapse in check-ins."""
+    moves = []
+    for card in scores:
+        if card["instrument"] == "daily" or card["latest"] is None:
+            continue
+        if card["previous"] is None:
+            moves.append(f"{card['label']} {card['latest']}")
+        else:
+            change = f"{card['change']:+d}" if card["change"] else "no change"
+            moves.append(f"{card['label']} {card['previous']} → {card['latest']} ({change})")
+    parts = [", ".join(moves) + " since last session"] if moves else []
+    if open_flags:
+        parts.append(_count(open_flags, "open flag"))
+    if for_session:
+        parts.append(_count(for_session, "entry", "entries") + " for the session")
+    if plan := _plan_words(revisions):
+        parts.append(f"plan: {plan}")
+    if lapse:
+        parts.append(lapse)
+    return " · ".join(parts) or "Nothing new since the last session"
+
+
 def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dict:
     """What happened since the last integration session, as far as the patient shared."""
     patient = access.linked_patient(therapist, patient_id)
@@ -308,6 +529,7 @@ def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dic
     maintenance = maintenance_status(patient)
     parts_map = db.session.get(PartsMap, patient_id)
     parts_changes = changes_since(patient_id, start) if parts_map and parts_map.shared else None
+    # the session that opened the window, and every one since (past ones stay, marked)
     sessions = [
         session_view(s)
         for s in db.session.scalars(
@@ -315,40 +537,69 @@ def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dic
             .where(
                 TreatmentSession.patient_id == patient_id,
                 TreatmentSession.deleted.is_(False),
-                TreatmentSession.starts_at >= start,
+                TreatmentSession.ends_at >= start,
             )
             .order_by(TreatmentSession.starts_at)
         )
     ]
+    scores = [_score_summary(patient_id, i, start, now) for i in ("phq9", "gad7", "daily")]
+    if since is None:
+        compared = {c["instrument"]: (c["previous"], c["latest"]) for c in scores}
+    else:  # "not on track" is always since the last session, whatever window is asked
+        usual = _window_start(patient_id, None, now)
+        compared = {
+            i: (
+                _value(i, _latest_before(patient_id, i, usual)),
+                _value(i, (_scores(patient_id, i, usual, now) or [None])[-1]),
+            )
+            for i in ("phq9", "gad7")
+        }
+    last_checkin = db.session.scalar(
+        select(func.max(CheckIn.answered_at)).where(
+            CheckIn.patient_id == patient_id, CheckIn.deleted.is_(False)
+        )
+    )
+    off_track = not_on_track(compared, last_checkin, now)
     serialized = [serialize_entry(e) for e in entries]
+    for_session = [
+        {"id": e["id"], "title": e["title"], "written_at": e["written_at"]}
+        for e in serialized
+        if e["for_session"]
+    ]
     audit.record(therapist, "read", patient_id, "brief", [e.id for e in entries])
+    lapse = next(
+        (r for r in (off_track or {}).get("reasons", []) if r.startswith("No check-in")), None
+    )
     return {
         "patient": {"id": patient.id, "display_name": patient.display_name},
         "since": start,
         "until": now,
+        "summary": _summary(
+            scores, sum(f.status == "open" for f in flags), len(for_session), revisions, lapse
+        ),
+        "not_on_track": off_track,
         "entries": serialized,
         "unread_entries": sum(1 for e in entries if e.read_by_therapist_at is None),
-        "bring_to_session": [
-            {"id": e["id"], "title": e["title"], "written_at": e["written_at"]}
-            for e in serialized
-            if e["for_session"]
-        ],
-        "scores": [_score_summary(patient_id, i, start, now) for i in ("phq9", "gad7", "daily")],
-        "flags": [flag_view(f, patient.display_name) for f in flags],
-        "plan": {
-            "shared": plan_shared,
-            "revisions": revisions,
-            "review_due": bool(
-                plan
-                and plan.review_every_days
-                and plan.last_reviewed_at
-                and now >= plan.last_reviewed_at + timedelta(days=plan.review_every_days)
-            ),
-            # the criteria's words are the plan's; unshared, only that one is met
-            "maintenance_suggested": maintenance["suggested"],
-            "maintenance_criteria_met": maintenance["criteria"] if plan_shared else [],
-        },
-        "parts": {"shared": parts_changes is not None, "changes": parts_changes or []},
+        "bring_to_session": for_session,
+        "scores": scores,
+        "daily_notes": _daily_notes(patient_id, start, now),
+        "flags": flag_views([(f, patient.display_name) for f in flags]),
+        "plan": _iso(
+            {
+                "shared": plan_shared,
+                "revisions": revisions,
+                "review_due": bool(
+                    plan
+                    and plan.review_every_days
+                    and plan.last_reviewed_at
+                    and now >= plan.last_reviewed_at + timedelta(days=plan.review_every_days)
+                ),
+                # the criteria's words are the plan's; unshared, only that one is met
+                "maintenance_suggested": maintenance["suggested"],
+                "maintenance_criteria_met": maintenance["criteria"] if plan_shared else [],
+            }
+        ),
+        "parts": _iso({"shared": parts_changes is not None, "changes": parts_changes or []}),
         "sessions": sessions,
-        "reminders": follow_through(patient_id, start, now),
+        "reminders": _iso(follow_through(patient_id, start, now)),
     }

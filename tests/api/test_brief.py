@@ -1,5 +1,6 @@
 """The therapist's caseload, pre-session brief and the patient's access log."""
 
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -331,3 +332,241 @@ def test_brief_plan_revisions_say_item_by_item_what_changed(therapist, patient, 
         [{"text": "walk"}],
         [{"text": "call Ana"}],
     ]
+
+
+# -- issue 19: the therapist's two minutes before a session ----------------------------
+
+
+def session(therapist, patient, days_ago, kind="integration", minutes=60):
+    response = therapist.post(
+        f"/api/v1/patients/{patient.id}/sessions",
+        json={
+            "kind": kind,
+            "duration_minutes": minutes,
+            "starts_at": (utcnow() - timedelta(days=days_ago)).isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def gad7(patient, total, days_ago):
+    response = patient.post(
+        "/api/v1/checkins",
+        json={
+            "instrument": "gad7",
+            "answers": answers_totalling("gad7", total, 7),
+            "answered_at": (utcnow() - timedelta(days=days_ago)).isoformat(),
+        },
+    )
+    assert response.status_code == 201
+    return response.json
+
+
+def daily(patient, days_ago, note, private=False):
+    response = patient.post(
+        "/api/v1/checkins",
+        json={
+            "instrument": "daily",
+            "note_private": private,
+            "answered_at": (utcnow() - timedelta(days=days_ago)).isoformat(),
+            "answers": {
+                "mood": 5,
+                "anxiety": 4,
+                "sleep_quality": 6,
+                "sleep_hours": 7,
+                "rumination": 3,
+                "safety": False,
+                "note": note,
+            },
+        },
+    )
+    assert response.status_code == 201
+    return response.json
+
+
+def card(brief, instrument):
+    return next(s for s in brief["scores"] if s["instrument"] == instrument)
+
+
+def test_a_rise_since_the_last_session_reads_as_worse(therapist, patient, link):
+    """PHQ-9 6 before the last session and 14 after it: +8, worse, in the summary, and
+    the caseload row is not on track, even after the flag the rise came with is
+    acknowledged."""
+    link(therapist, patient)
+    phq9(patient, 14, 40)  # the first score ever: the baseline equals the latest
+    phq9(patient, 6, 30)
+    session(therapist, patient, 20)
+    phq9(patient, 14, 2, phq9_9=0)
+    gad7(patient, 5, 25)
+    gad7(patient, 7, 1)
+
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    phq = card(brief, "phq9")
+    assert (phq["previous"], phq["latest"], phq["change"]) == (6, 14, 8)
+    assert phq["direction"] == "worse"
+    assert phq["baseline"] == 14 and phq["change_from_baseline"] == 0
+    gad = card(brief, "gad7")
+    assert (gad["previous"], gad["latest"], gad["change"], gad["direction"]) == (5, 7, 2, "worse")
+    assert [s["instrument"] for s in brief["scores"]][:2] == ["phq9", "gad7"]
+    assert "PHQ-9 6 → 14 (+8)" in brief["summary"]
+    assert "GAD-7 5 → 7 (+2)" in brief["summary"]
+    assert brief["not_on_track"] == {"reasons": ["PHQ-9 up 8 since last session (6 → 14)"]}
+
+    row = therapist.get("/api/v1/caseload").json[0]
+    assert row["not_on_track"] == {"reasons": ["PHQ-9 up 8 since last session (6 → 14)"]}
+
+    phq9(patient, 14, 1, phq9_9=1)  # 15, with item 9 answered
+    flag = therapist.get("/api/v1/flags?status=open").json[0]
+    therapist.post(f"/api/v1/flags/{flag['id']}/acknowledge", json={"action": "seen_in_session"})
+    row = therapist.get("/api/v1/caseload").json[0]
+    assert row["open_flag"] is None
+    assert row["not_on_track"]["reasons"] == ["PHQ-9 up 9 since last session (6 → 15)"]
+
+
+def test_a_fall_reads_as_better_and_no_score_has_no_direction(therapist, patient, link):
+    link(therapist, patient)
+    phq9(patient, 15, 30)
+    session(therapist, patient, 20)
+    phq9(patient, 7, 2)
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    phq = card(brief, "phq9")
+    assert (phq["previous"], phq["latest"], phq["change"], phq["direction"]) == (
+        15,
+        7,
+        -8,
+        "better",
+    )
+    gad = card(brief, "gad7")
+    assert (gad["previous"], gad["latest"], gad["change"], gad["direction"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert brief["not_on_track"] is None
+    assert therapist.get("/api/v1/caseload").json[0]["not_on_track"] is None
+
+
+def test_lapsed_check_ins_are_not_on_track(therapist, patient, link):
+    link(therapist, patient)
+    phq9(patient, 8, 9)
+    row = therapist.get("/api/v1/caseload").json[0]
+    assert row["not_on_track"] == {"reasons": ["No check-in for 9 days"]}
+    phq9(patient, 8, 0)
+    assert therapist.get("/api/v1/caseload").json[0]["not_on_track"] is None
+
+
+def test_a_patient_who_never_answered_is_not_lapsed(therapist, patient, link):
+    link(therapist, patient)
+    assert therapist.get("/api/v1/caseload").json[0]["not_on_track"] is None
+
+
+def test_a_session_that_did_not_happen_does_not_end_the_window(therapist, patient, link):
+    link(therapist, patient)
+    phq9(patient, 6, 30)
+    held = session(therapist, patient, 20)
+    phq9(patient, 9, 10)
+    missed = session(therapist, patient, 5)
+    phq9(patient, 12, 2)
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    assert (card(brief, "phq9")["previous"], card(brief, "phq9")["latest"]) == (9, 12)
+
+    url = f"/api/v1/patients/{patient.id}/sessions/{missed['id']}"
+    marked = therapist.put(url, json={"version": 1, "status": "did_not_happen"})
+    assert marked.status_code == 200, marked.json
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    assert (card(brief, "phq9")["previous"], card(brief, "phq9")["latest"]) == (6, 12)
+    assert datetime.fromisoformat(brief["since"]) == datetime.fromisoformat(held["ends_at"])
+    # the session stays on the record, and on the chart
+    statuses = {s["id"]: s["status"] for s in brief["sessions"]}
+    assert statuses == {held["id"]: "held", missed["id"]: "did_not_happen"}
+    row = therapist.get("/api/v1/caseload").json[0]
+    assert row["not_on_track"] == {"reasons": ["PHQ-9 up 6 since last session (6 → 12)"]}
+
+
+def test_shared_daily_notes_appear_and_private_ones_never(therapist, patient, link):
+    link(therapist, patient)
+    shared = daily(patient, 3, "walked by the river")
+    daily(patient, 2, "only mine", private=True)
+    daily(patient, 40, "long before the window")
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    assert [n["note"] for n in brief["daily_notes"]] == ["walked by the river"]
+    assert brief["daily_notes"][0]["answered_at"] == shared["answered_at"]
+    assert "only mine" not in str(brief)
+    assert "only mine" not in str(therapist.get("/api/v1/caseload").json)
+
+
+def test_the_summary_counts_flags_entries_and_plan_steps(therapist, patient, link):
+    link(therapist, patient)
+    phq9(patient, 6, 30)
+    session(therapist, patient, 20)
+    phq9(patient, 14, 2, phq9_9=1)
+    write(patient, "for you", 3, for_session=True)
+    write(patient, "and this", 2, for_session=True)
+    patient.put(
+        "/api/v1/plan",
+        json={"version": 0, "shared": True, "coping_steps": [{"text": "cold water"}]},
+    )
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    assert brief["summary"] == (
+        "PHQ-9 6 → 15 (+9) since last session · 1 open flag · 2 entries for the session"
+        " · plan: 1 coping step added"
+    )
+
+
+def test_the_summary_of_a_quiet_window(therapist, patient, link):
+    link(therapist, patient)
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    assert brief["summary"] == "Nothing new since the last session"
+
+
+RFC_1123 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} ")
+
+
+def _strings(value, key=""):
+    """Every (key, text) pair in a JSON value, however deep."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+    elif isinstance(value, str):
+        yield key, value
+
+
+def test_every_datetime_in_the_brief_is_iso_8601(therapist, patient, link):
+    link(therapist, patient)
+    phq9(patient, 6, 30)
+    session(therapist, patient, 20)
+    phq9(patient, 14, 2, phq9_9=2)
+    gad7(patient, 8, 2)
+    daily(patient, 1, "a note")
+    write(patient, "shared", 2, for_session=True)
+    patient.put("/api/v1/plan", json={"version": 0, "shared": True, "triggers": [{"text": "t"}]})
+    patient.post("/api/v1/parts", json={"name": "Watcher"})
+    patient.put("/api/v1/parts/map", json={"shared": True})
+    flag = therapist.get("/api/v1/flags").json[0]
+    therapist.post(f"/api/v1/flags/{flag['id']}/acknowledge", json={"note": "called"})
+
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    seen = 0
+    for key, text in _strings(brief):
+        assert not RFC_1123.match(text), (key, text)
+        if key.endswith("_at") or key in ("since", "until", "at"):
+            parsed = datetime.fromisoformat(text)
+            assert parsed.tzinfo is not None, (key, text)
+            seen += 1
+    assert seen >= 8
+    points = card(brief, "phq9")["points"]
+    assert datetime.fromisoformat(points[0]["answered_at"])
+    assert brief["flags"][0]["notes"][0]["note"] == "called"
+
+
+def test_ending_the_care_link_ends_the_brief(therapist, patient, link):
+    made = link(therapist, patient)
+    assert therapist.get(f"/api/v1/patients/{patient.id}/brief").status_code == 200
+    assert patient.delete(f"/api/v1/care-team/{made['id']}").status_code == 204
+    assert therapist.get(f"/api/v1/patients/{patient.id}/brief").status_code == 404
+    assert therapist.get("/api/v1/caseload").json == []

@@ -91,9 +91,7 @@ def test_a_past_session_can_be_marked_as_not_happened(therapist, patient, past):
     mine = patient.get("/api/v1/sessions").json
     assert [s["status"] for s in mine["past"]] == ["did_not_happen"]
     trend = therapist.get(f"/api/v1/patients/{patient.id}/checkins/trends?instrument=phq9").json
-    assert [(m["id"], m["status"]) for m in trend["markers"]] == [
-        (past["id"], "did_not_happen")
-    ]
+    assert [(m["id"], m["status"]) for m in trend["markers"]] == [(past["id"], "did_not_happen")]
     back = therapist.put(url(patient, past), json={"version": 2, "status": "held"})
     assert back.status_code == 200 and back.json["status"] == "held"
 
