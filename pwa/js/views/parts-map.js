@@ -299,11 +299,13 @@ function placeLabels(edges, parts) {
     const text = REL_WORDS[e.r.kind];
     const w = textWidth(text, REL_PX) + 10;
     const hh = REL_PX + 8;
-    const outward = e.bend < 0 ? -1 : 1;
+    // a bent line's words go first on the outside of its bend
+    const out = { x: e.c.x - (e.from.x + e.to.x) / 2, y: e.c.y - (e.from.y + e.to.y) / 2 };
     const boxAt = ({ t, side, extra }) => {
       const at = bezier(e.from, e.c, e.to, t);
       const d = unit(2 * (1 - t) * (e.c.x - e.from.x) + 2 * t * (e.to.x - e.c.x), 2 * (1 - t) * (e.c.y - e.from.y) + 2 * t * (e.to.y - e.c.y));
-      const n = { x: -d.y * side * outward, y: d.x * side * outward };
+      const flip = -d.y * out.x + d.x * out.y < 0 ? -1 : 1;
+      const n = { x: -d.y * side * flip, y: d.x * side * flip };
       const off = (Math.abs(n.x) * w) / 2 + (Math.abs(n.y) * hh) / 2 + 3 + extra;
       const cx = at.x + n.x * off;
       const cy = at.y + n.y * off;
