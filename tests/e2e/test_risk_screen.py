@@ -155,9 +155,7 @@ def test_help_now_opens_with_one_tap_over_every_kind_of_sheet(pwa: Page, server_
 
 
 @pytest.mark.parametrize("reason", ["", "/risk"], ids=["help", "risk"])
-def test_help_now_never_scrolls_sideways_with_a_long_word(
-    pwa: Page, server_url, account, reason
-):
+def test_help_now_never_scrolls_sideways_with_a_long_word(pwa: Page, server_url, account, reason):
     word = "a" * 5000
     plan = {
         "warning_signs": [{"text": word}],

@@ -8,7 +8,7 @@ import { STORES, get, getAll, getMeta } from '../db.js';
 import { SYNCED, saveItem } from '../outbox.js';
 import { navigate } from '../router.js';
 import { syncEvents, syncNow } from '../sync.js';
-import { ATTENTION, fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap } from '../ui.js';
+import { ATTENTION, LOCAL, fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap } from '../ui.js';
 import { crisisCard, firstHelp } from './help-now.js';
 
 const TYPE = 'checkin';
@@ -215,7 +215,7 @@ async function result(root, id) {
     const saved =
       c._state === ATTENTION
         ? stateBadge(c._state)
-        : h('span', { id: 'saved' }, c._state === SYNCED ? 'Saved' : 'Saved on this device');
+        : h('span', { id: 'saved', class: `state state-${c._state || LOCAL}` }, c._state === SYNCED ? 'Saved' : 'Saved on this device');
     swap(root,
       pageTitle(`${title}: done`),
       h('p', { class: 'saved-line', role: 'status' }, saved),
