@@ -4,7 +4,7 @@
 // lives in IndexedDB alone, which sign-out wipes.
 
 // -- version
-const VERSION = 2;
+const VERSION = 3;
 
 // -- caches
 const PREFIX = 'between-static-v';

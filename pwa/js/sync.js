@@ -5,6 +5,7 @@
 import * as api from './api.js';
 import { META, OUTBOX, STORES, done, getMeta, setMeta, tx } from './db.js';
 import { applyResults, outboxEvents, pendingCount, storeChange, takeBatch, toWire } from './outbox.js';
+import { rememberCareTeam } from './care-words.js';
 
 const INTERVAL_MS = 3 * 60 * 1000;
 const AFTER_CHANGE_MS = 600;
@@ -110,17 +111,20 @@ async function pullAll() {
 // What must work with no network: the crisis card (on every sync), the questionnaires,
 // the prompts. API answers never go to Cache Storage: IndexedDB only.
 async function refreshExtras() {
-  const [card, instruments, prompts, me] = await Promise.all([
+  const [card, instruments, prompts, me, team] = await Promise.all([
     api.get('/plan/crisis'),
     api.get('/checkins/instruments'),
     api.get('/journal/prompts'),
     api.get('/auth/me'),
+    api.get('/care-team'),
   ]);
   await Promise.all([
     setMeta('crisis_card', card),
     setMeta('instruments', instruments),
     setMeta('prompts', prompts),
     setMeta('user', me),
+    // so a risk answer given offline can still say who will be told
+    rememberCareTeam(team),
   ]);
 }
 

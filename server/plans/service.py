@@ -32,9 +32,10 @@ from server.sync import clock
 from server.sync.registry import APPLIED, CONFLICT, REJECTED, SyncedType, register, result
 
 TYPE = "plan"
+# the same words as the app's care-words.js: one story of what the care team sees
 NOT_MONITORED = (
-    "Nobody reads Between in real time. Your therapist sees what you share at your next "
-    "session, not before."
+    "Between is not monitored in real time. A safety answer alerts your care team at "
+    "once, but nobody watches in real time."
 )
 SETTINGS = ("region", "review_every_days", "last_reviewed_at", "shared")
 _fields = PlanFieldsSchema()
