@@ -17,6 +17,11 @@ const RELATIONS = { protects: 'protects', polarized_with: 'is polarized with', a
 const PROMPTS = { daily: 'Daily check-in', phq9: 'PHQ-9', gad7: 'GAD-7', post_dosing: 'After dosing', plan_review: 'Plan review' };
 
 const section = (id, title, ...children) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), ...children);
+// a section with nothing to say: on screen it says so; on paper it leaves the space
+const quiet = (el) => {
+  el.classList.add('empty');
+  return el;
+};
 
 // -- data
 
@@ -130,13 +135,14 @@ function scoresSection(brief, trends) {
 
 function dailyNotesSection(notes) {
   if (!notes) return null;
-  return section(
+  const el = section(
     'daily-notes-title',
     `Shared daily check-in notes (${notes.length})`,
     notes.length
       ? h('ul', { class: 'plain daily-notes' }, notes.map((n) => h('li', {}, h('span', { class: 'muted' }, `${fmtWhen(n.answered_at)}: `), h('span', { class: 'user-text' }, n.note))))
       : h('p', { class: 'muted' }, 'No shared notes in this window.'),
   );
+  return notes.length ? el : quiet(el);
 }
 
 function planSection(pid, plan) {
@@ -317,7 +323,7 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
         openFlags.length ? `Open flags (${openFlags.length})` : 'Flags',
         brief.flags.map((f) => flagCard({ ...f, patient_id: f.patient_id || pid }, { withPatient: false, interactive })),
       ),
-    section(
+    (brief.bring_to_session.length ? (el) => el : quiet)(section(
       'bring-title',
       'Bring to session',
       brief.bring_to_session.length
@@ -329,7 +335,7 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
             ),
           )
         : h('p', { class: 'muted' }, 'Nothing marked for the session.'),
-    ),
+    )),
     scoresSection(brief, trends),
     dailyNotesSection(brief.daily_notes),
     h(
