@@ -1,6 +1,6 @@
 """The therapist's app on a laptop, against the published demo caseload: the flagged
 patient comes first; reading shared entries records receipts the patient sees; a flag
-is acknowledged with a note; a session is scheduled; the plan is revised; and the
+is acknowledged with what was done and a note; a session is scheduled; the plan is revised; and the
 patient's private entry appears nowhere, on screen or on the wire."""
 
 from __future__ import annotations
@@ -53,9 +53,12 @@ def test_demo_therapist_reads_acknowledges_and_schedules(browser, app, server_ur
     expect(page.get_by_role("heading", level=1)).to_have_text("Brief: Demo Patient Three")
     flags = page.locator("section[aria-labelledby='flags-title']")
     expect(flags.get_by_role("heading", level=2)).to_have_text("Open flags (1)")
+    flags.get_by_role("button", name="Acknowledge", exact=True).click()
+    flags.get_by_label("Contacted the patient").check()
     flags.get_by_label("Note").fill("Called; safe, plan in place. Seeing her Friday.")
-    flags.get_by_role("button", name="Acknowledge").click()
-    expect(flags.get_by_text("Note: Called; safe, plan in place.")).to_be_visible()
+    flags.get_by_role("button", name="Acknowledge flag").click()
+    expect(flags.locator(".flag-note")).to_contain_text("Contacted the patient")
+    expect(flags.get_by_text("Called; safe, plan in place.")).to_be_visible()
     expect(flags.get_by_text("Acknowledged", exact=True)).to_be_visible()
     screens.append(page.content())
 
@@ -106,7 +109,7 @@ def test_demo_therapist_reads_acknowledges_and_schedules(browser, app, server_ur
     # the flags inbox has nothing open now
     page.get_by_role("link", name="Flags", exact=True).click()
     expect(page.locator("#flag-summary")).to_have_text("No open flags.")
-    expect(page.get_by_text("Note: Called; safe, plan in place.")).to_be_visible()
+    expect(page.get_by_text("Called; safe, plan in place.")).to_be_visible()
     screens.append(page.content())
 
     # nothing about patients on the device: no rows but the signed-in therapist, no
