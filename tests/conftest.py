@@ -172,3 +172,20 @@ def mailbox():
 
     with Mailbox() as box:
         yield box
+
+
+@contextmanager
+def served(app):
+    """The app over real HTTP on a free port, one thread per request; yields its URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

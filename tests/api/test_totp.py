@@ -8,10 +8,10 @@ import pyotp
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from server.audit.models import AuditEvent
 from server.extensions import db
+from tests.conftest import served
 from tests.factories import PASSWORD
 
 
@@ -107,12 +107,8 @@ def test_it_turns_off_with_the_password_alone(therapist):
 @pytest.fixture
 def live_url(app):
     """The app over real HTTP, one thread per request, as gunicorn's threads serve it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url
 
 
 def race(url, email, **second_factor) -> list[int]:

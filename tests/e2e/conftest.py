@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
+
+from tests.conftest import served
 
 # CI runs on a busy two-core box: a condition may take longer than Playwright's 5 s to
 # come true there. Still a wait for the condition, with a wider deadline.
@@ -37,12 +37,8 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def server_url(app):
     """The app served over real HTTP from a thread, for the browser."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url
 
 
 # -- the patient PWA ----------------------------------------------------------------------
