@@ -83,7 +83,8 @@ function notesList(f) {
 
 function answerLine(f) {
   const parts = [];
-  if (f.item_value != null) parts.push(`item value ${f.item_value}${f.item_words ? ` (${f.item_words})` : ''}`);
+  if (typeof f.item_value === 'boolean') parts.push(`answer: ${f.item_words || (f.item_value ? 'yes' : 'no')}`);
+  else if (f.item_value != null) parts.push(`item value ${f.item_value}${f.item_words ? ` (${f.item_words})` : ''}`);
   if (f.total != null) parts.push(`check-in total ${f.total}${f.severity ? ` (${f.severity})` : ''}`);
   return parts.length ? h('p', { class: 'flag-answer' }, parts.join(' · ')) : null;
 }
