@@ -140,7 +140,9 @@ def test_a_flag_closes_only_with_an_action_or_a_note_and_takes_later_notes(
     expect(notes.nth(1)).to_contain_text("Reviewed the plan together in session.")
     page.reload()
     notes = page.locator("#flag-list .flag").first.locator(".flag-note")
-    expect(notes).to_have_text([re.compile("Called; safe tonight"), re.compile("Reviewed the plan")])
+    expect(notes).to_have_text(
+        [re.compile("Called; safe tonight"), re.compile("Reviewed the plan")]
+    )
     context.close()
 
 
@@ -304,6 +306,10 @@ def test_no_therapist_page_scrolls_sideways_with_unbroken_text(
         no_sideways_scroll(page, name)
     # the shared entry, opened, and the flag's note form, opened
     page.goto(f"{server_url}/#/patient/{patient.id}")
+    # the shared daily note is on the brief, wrapped
+    expect(page.locator("section[aria-labelledby='daily-notes-title'] h2")).to_have_text(
+        "Shared daily check-in notes (1)"
+    )
     page.get_by_role("button", name=re.compile("^Read ")).click()
     expect(page.locator(".entry-body").first).to_be_visible()
     no_sideways_scroll(page, "brief with the entry open")
@@ -403,5 +409,8 @@ def test_a_past_session_is_history_its_note_amendable_and_it_can_not_have_happen
     expect(past.get_by_role("button", name=re.compile("as did not happen$"))).to_have_count(0)
     # as the patient's timeline has it
     [row] = [s for s in patient.get("/api/v1/sessions").json["past"] if s["id"] == held["id"]]
-    assert (row["status"], row["note"]) == ("did_not_happen", "We stayed with the image of the lake.")
+    assert (row["status"], row["note"]) == (
+        "did_not_happen",
+        "We stayed with the image of the lake.",
+    )
     context.close()

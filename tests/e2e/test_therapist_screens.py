@@ -41,16 +41,25 @@ def end_link_confirmation(page: Page):
 
 # (file name, route, the h1 that says the screen is ready, a selector it fills in, and
 # what to do there first: a form or a dialog opened)
+ROWS = "#caseload tbody tr"
+CHART = "figure[data-instrument='phq9'] svg"
+BRIEF = "Brief: Demo Patient"
 SCREENS = [
-    ("caseload", "#/caseload", "Caseload", "#caseload tbody tr", None),
-    ("brief", "#/patient/{pid}", "Brief: Demo Patient", "figure[data-instrument='phq9'] svg", None),
+    ("caseload", "#/caseload", "Caseload", ROWS, None),
+    ("brief", "#/patient/{pid}", BRIEF, CHART, None),
     ("flags", "#/flags", "Flags", "#flag-list .flag", None),
-    ("sessions", "#/patient/{pid}/sessions", "Sessions: Demo Patient", "#session-list tbody tr", None),
+    (
+        "sessions",
+        "#/patient/{pid}/sessions",
+        "Sessions: Demo Patient",
+        "#session-list tbody tr",
+        None,
+    ),
     ("plan", "#/patient/{pid}/plan", "Plan: Demo Patient", ".plan-grid", None),
-    ("invite", "#/caseload", "Caseload", "#caseload tbody tr", invite_with_qr),
+    ("invite", "#/caseload", "Caseload", ROWS, invite_with_qr),
     ("acknowledge", "#/flags", "Flags", "#flag-list .flag", acknowledgement_form),
-    ("brief-flagged", "#/caseload", "Caseload", "#caseload tbody tr", flagged_brief_with_form),
-    ("end-link", "#/patient/{pid}", "Brief: Demo Patient", "figure[data-instrument='phq9'] svg", end_link_confirmation),
+    ("brief-flagged", "#/caseload", "Caseload", ROWS, flagged_brief_with_form),
+    ("end-link", "#/patient/{pid}", BRIEF, CHART, end_link_confirmation),
 ]
 
 
