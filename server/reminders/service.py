@@ -35,7 +35,7 @@ from server.reminders.models import (
     ReminderOccurrence,
     ReminderSchedule,
 )
-from server.sessions.models import SessionKind, TreatmentSession
+from server.sessions.models import SessionKind, SessionStatus, TreatmentSession
 
 PATIENT_ONLY = ("daily_checkin", "phq9", "gad7", "post_dosing", "plan_review")
 THERAPIST_ONLY = ("flag_alerts",)
@@ -94,6 +94,8 @@ def dosing_sessions(patient_ids) -> dict[uuid.UUID, list[sched.Dosing]]:
             TreatmentSession.patient_id.in_(patient_ids),
             TreatmentSession.kind == SessionKind.DOSING,
             TreatmentSession.deleted.is_(False),
+            # a dosing that did not take place has no days after it to prompt about
+            TreatmentSession.status != SessionStatus.DID_NOT_HAPPEN,
         )
     )
     for patient_id, session_id, starts_at in rows:

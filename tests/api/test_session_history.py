@@ -116,3 +116,20 @@ def test_an_upcoming_session_is_scheduled_and_can_still_be_moved_or_cancelled(
 def test_an_unknown_status_is_422(therapist, patient, past):
     answer = therapist.put(url(patient, past), json={"version": 1, "status": "cancelled"})
     assert answer.status_code == 422
+
+
+def test_a_dosing_that_did_not_happen_prompts_nothing_after_it(app, therapist, patient, past):
+    """Post-dosing prompts count days from a dosing that took place, never from one
+    marked as not having happened."""
+    import uuid
+
+    from server.reminders.service import dosing_sessions
+
+    with app.app_context():
+        assert [d.id for d in dosing_sessions([uuid.UUID(patient.id)])[uuid.UUID(patient.id)]] == [
+            uuid.UUID(past["id"])
+        ]
+    marked = therapist.put(url(patient, past), json={"version": 1, "status": "did_not_happen"})
+    assert marked.status_code == 200, marked.json
+    with app.app_context():
+        assert dosing_sessions([uuid.UUID(patient.id)]) == {}
