@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -27,9 +29,22 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
+class IsoJSONProvider(DefaultJSONProvider):
+    """Dates and instants as ISO 8601 wherever they appear, also inside a free-form dict
+    (Flask's own default writes RFC 1123, "Tue, 01 Dec 2026 09:00:00 GMT", which the
+    API's contract and every client would read differently)."""
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, date):  # datetime is a date too
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Config → extensions → errors → blueprints."""
     app = Flask(__name__, static_folder=None)
+    app.json = IsoJSONProvider(app)
     app.config.from_mapping(load_settings(os.environ, app.instance_path))
     if test_config:
         app.config.update(test_config)

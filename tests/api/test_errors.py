@@ -134,3 +134,14 @@ def test_a_write_that_waits_out_sqlites_lock_is_503_and_the_retry_keeps_it_once(
     assert patient.post("/api/v1/journal/entries", json=entry).status_code == 201
     listed = patient.get("/api/v1/journal/entries").json["entries"]
     assert [e["body"] for e in listed] == ["held up"]
+
+
+def test_dates_in_any_answer_are_iso_8601(app):
+    """Also where a free-form dict carries one, never RFC 1123."""
+    from datetime import UTC, date, datetime
+
+    with app.app_context():
+        text = app.json.dumps(
+            {"at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC), "day": date(2026, 12, 1)}
+        )
+    assert text == '{"at": "2026-12-01T09:00:00+00:00", "day": "2026-12-01"}'
