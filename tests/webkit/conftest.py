@@ -29,6 +29,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.webkitgtk.service import Service
 from werkzeug.serving import ThreadedWSGIServer
 
+from tests.conftest import closing_iterators
 from tests.factories import PASSWORD
 
 INSTALL = "run scripts/ensure-webkit (apt-get install webkit2gtk-driver xvfb)"
@@ -141,7 +142,7 @@ class LiveServer:
     def start(self) -> None:
         assert self._server is None, "already serving"
         # SO_REUSEADDR (set by http.server) lets the port be bound again at once
-        server = _Server("127.0.0.1", self.port, self.app)
+        server = _Server("127.0.0.1", self.port, closing_iterators(self.app))
         self.port = server.server_port
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
