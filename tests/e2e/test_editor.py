@@ -122,6 +122,8 @@ def test_mood_starts_unset_can_be_chosen_and_cleared(pwa: Page, server_url, acco
     expect(pwa.locator("details.entry-details > summary")).not_to_contain_text("Mood")
     expect(pwa.locator(".state-line")).to_contain_text(SAVED)
     pwa.get_by_role("button", name="Done").click()
+    # Done saves, then opens the journal: wait for it, or that navigation lands after ours
+    expect(pwa.get_by_role("heading", name="Journal")).to_be_visible()
 
     # and one with a mood keeps it
     pwa.goto(server_url + "/#/journal/new")
