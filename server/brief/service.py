@@ -74,18 +74,6 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def _iso(value):
-    """Every datetime in a free-form part of an answer as ISO 8601 (Flask's JSON would
-    write RFC 1123)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _iso(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_iso(v) for v in value]
-    return value
-
-
 def not_on_track(scores: dict, last_checkin_at, now) -> dict | None:
     """{"reasons": [...]} while a patient is not on track (see the module docstring),
     else None. `scores`: {instrument: (previous, latest)} for PHQ-9 and GAD-7."""
@@ -584,22 +572,22 @@ def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dic
         "scores": scores,
         "daily_notes": _daily_notes(patient_id, start, now),
         "flags": flag_views([(f, patient.display_name) for f in flags]),
-        "plan": _iso(
-            {
-                "shared": plan_shared,
-                "revisions": revisions,
-                "review_due": bool(
-                    plan
-                    and plan.review_every_days
-                    and plan.last_reviewed_at
-                    and now >= plan.last_reviewed_at + timedelta(days=plan.review_every_days)
-                ),
-                # the criteria's words are the plan's; unshared, only that one is met
-                "maintenance_suggested": maintenance["suggested"],
-                "maintenance_criteria_met": maintenance["criteria"] if plan_shared else [],
-            }
-        ),
-        "parts": _iso({"shared": parts_changes is not None, "changes": parts_changes or []}),
+        # free-form dicts: their datetimes leave as ISO 8601 through the app's JSON
+        # provider (server/__init__.py), like every other date the API writes
+        "plan": {
+            "shared": plan_shared,
+            "revisions": revisions,
+            "review_due": bool(
+                plan
+                and plan.review_every_days
+                and plan.last_reviewed_at
+                and now >= plan.last_reviewed_at + timedelta(days=plan.review_every_days)
+            ),
+            # the criteria's words are the plan's; unshared, only that one is met
+            "maintenance_suggested": maintenance["suggested"],
+            "maintenance_criteria_met": maintenance["criteria"] if plan_shared else [],
+        },
+        "parts": {"shared": parts_changes is not None, "changes": parts_changes or []},
         "sessions": sessions,
-        "reminders": _iso(follow_through(patient_id, start, now)),
+        "reminders": follow_through(patient_id, start, now),
     }
