@@ -162,9 +162,14 @@ def test_privacy_more_and_reminders_load_when_the_network_returns(
     context.set_offline(True)
     pwa.goto(server_url + "/#/privacy")
     pwa.goto(server_url + "/#/journal")
+    asked = []
+    pwa.on("request", lambda r: "/api/v1/auth/sessions" in r.url and asked.append(r.url))
     context.set_offline(False)
     expect(pwa.get_by_role("heading", level=1)).to_have_text("Journal")
-    pwa.wait_for_timeout(300)  # time for a stray reload to land, were there one
+    # a left view's listener would ask for the devices in the same `online` event that
+    # starts this sync: once the sync has run, its request would have been seen
+    wait_synced(pwa)
+    assert asked == []
     expect(pwa.locator("#devices")).to_have_count(0)
 
 
@@ -264,7 +269,9 @@ def test_plan_counts_follow_adding_and_an_unchanged_plan_is_not_saved(
 
     pwa.get_by_role("button", name="Save plan").click()
     expect(pwa.get_by_role("status").filter(has_text="Nothing to save")).to_be_visible()
-    pwa.wait_for_timeout(2000)  # past the autosave's pause
+    # leaving the plan runs a pending autosave at once: no waiting out its pause
+    pwa.goto(server_url + "/#/today")
+    expect(pwa.get_by_role("heading", level=1)).to_contain_text("Hello")
     wait_synced(pwa)
     revisions = account.get("/api/v1/plan/revisions").json
     assert [r["number"] for r in revisions] == [1]
