@@ -71,24 +71,21 @@ def test_keys_generate_works_in_production_before_any_key_exists(tmp_path):
         if k not in {"FIELD_ENCRYPTION_KEYS", "SECRET_KEY", "DATABASE_URL"}
     }
     env.update(BETWEEN_ENV="production", SECRET_KEY="s" * 8 + os.urandom(24).hex())
-    refused = subprocess.run(
-        [str(BIN / "flask"), "--app", "server", "db", "current"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def flask(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "flask"), "--app", "server", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    refused = flask("db", "current")
     assert refused.returncode != 0
     assert "flask --app server keys generate" in refused.stderr
-    made = subprocess.run(
-        [str(BIN / "flask"), "--app", "server", "keys", "generate"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    made = flask("keys", "generate")
     assert made.returncode == 0, made.stderr
     assert re.fullmatch(r"[\w-]+:[\w-]{43}=?\n", made.stdout), made.stdout
     assert keys.commands["generate"]  # the same group the app registers
