@@ -67,6 +67,7 @@ class Received:
     body: bytes
     at: float = field(default_factory=time.monotonic)
     method: str = "POST"
+    peer: int = 0  # the client's port: one port for many requests is one kept-alive connection
 
     def vapid_claims(self) -> dict:
         """Verify `Authorization: vapid t=<jwt>, k=<key>` (RFC 8292) and return its claims."""
@@ -111,7 +112,9 @@ class FakePushService:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                answer = service._answer_for(self.command, self.path, self.headers, body)
+                answer = service._answer_for(
+                    self.command, self.path, self.headers, body, self.client_address[1]
+                )
                 if answer == HANG:
                     service._released.wait(30)
                     self.close_connection = True
@@ -136,7 +139,7 @@ class FakePushService:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
-    def _answer_for(self, method, path, headers, body):
+    def _answer_for(self, method, path, headers, body, peer=0):
         now = time.monotonic()
         with self._lock:
             self.count += 1
@@ -144,7 +147,13 @@ class FakePushService:
             self.last_at = now
             if self.keep_bodies:
                 self.received.append(
-                    Received(path, {k.lower(): v for k, v in headers.items()}, body, method=method)
+                    Received(
+                        path,
+                        {k.lower(): v for k, v in headers.items()},
+                        body,
+                        method=method,
+                        peer=peer,
+                    )
                 )
             queue = self._script.get(path) or self._default
             answer = queue.popleft() if queue else (201, {})
