@@ -6,11 +6,19 @@ a `TTL` that is never 0 (0 means "drop it unless the phone is online right now")
 `Urgency`, a `Topic` (a newer message with the same topic replaces one still queued),
 and `Authorization: vapid t=<JWT>,k=<public key>`.
 
-pywebpush's `webpush()` is not used: it defaults to TTL 0 and no timeout, and writes
-`aud`/`exp` into the claims dict it is given. Instead one `WebPusher` per message, a
-`requests.Session` per thread (keep-alive per push-service origin), a VAPID header
-signed once per origin and renewed an hour before it expires, and a bounded pool.
-No database and no Flask here.
+The hot path is lean by design (issue 20): one urllib3 `PoolManager` per process (a
+kept-alive connection pool per push-service origin, shared by the sending threads) that
+never reads the environment, so no proxy lookup scans `os.environ` per message as
+`requests` did; a VAPID header signed once per origin and renewed an hour before it
+expires; each subscription's keys parsed once (`recipient()`, cached); and aes128gcm
+encryption (RFC 8291 over RFC 8188) written here on `cryptography`'s primitives instead
+of pywebpush's per-message `WebPusher`. No database and no Flask here.
+
+What is not cached, on purpose: RFC 8291 section 3.1 has the application server make
+"a new ECDH key pair" for each push message, and the salt is random per message (RFC
+8188 section 2.1), so both are made per message, as Node's `web-push` does. Reusing a
+key pair would also let anyone holding one message's content key material link the
+messages sent under it.
 
 Redirects are never followed. A push service answers a message with 201; a 3xx is no
 valid answer, and following it would send the encrypted reminder (a 307/308 re-POSTs
@@ -23,8 +31,13 @@ browser, whose service worker resubscribes), and given up after the usual attemp
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.utils
+import functools
+import hmac
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,9 +45,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
+import urllib3
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from py_vapid import Vapid
-from pywebpush import WebPusher
+from urllib3.exceptions import HTTPError as TransportError
+from urllib3.exceptions import TimeoutError as TransportTimeout
 
 log = logging.getLogger("between.push")
 
@@ -43,6 +60,9 @@ VAPID_LIFETIME = 12 * 3600  # seconds; push services refuse more than 24 h
 VAPID_RENEW_BEFORE = 3600
 DEFAULT_RETRY_AFTER = 60.0
 MAX_RETRY_AFTER = 3600.0
+RECORD_SIZE = 4096  # rs, as pywebpush and http_ece write it; one record per message
+MAX_PLAINTEXT = RECORD_SIZE - 1 - 16  # the padding delimiter and the GCM tag
+SUBSCRIPTIONS_CACHED = 8192  # parsed subscription keys kept per process
 
 
 @dataclass(frozen=True)
@@ -132,19 +152,99 @@ class VapidHeaders:
             return header
 
 
-class _NoRedirects(requests.Session):
-    """A session that hands back a 3xx as it came instead of following it."""
+# -- aes128gcm (RFC 8291, RFC 8188) --------------------------------------------------------
 
-    def request(self, method, url, **kwargs):
-        kwargs["allow_redirects"] = False  # pywebpush's send() cannot pass it
-        return super().request(method, url, **kwargs)
+_CURVE = ec.SECP256R1()
+_CEK_INFO = b"Content-Encoding: aes128gcm\x00\x01"  # HKDF info || the first block's 0x01
+_NONCE_INFO = b"Content-Encoding: nonce\x00\x01"
+_KEY_INFO = b"WebPush: info\x00"
+_RS_IDLEN = RECORD_SIZE.to_bytes(4, "big") + bytes([65])
 
-    def get_redirect_target(self, resp):
-        return None  # and should anything still ask to follow, there is nowhere to go
+
+class BadSubscription(ValueError):
+    """Subscription keys that no encryption could use: a retry would not fix them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A subscription's keys, parsed: the user agent's P-256 public key and auth secret."""
+
+    public_key: ec.EllipticCurvePublicKey
+    key_info: bytes  # "WebPush: info" 0x00 || ua_public; as_public follows per message
+    auth: bytes
+
+
+def _b64url(text: str) -> bytes:
+    text = text.strip()
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise BadSubscription("not base64url") from exc
+
+
+@functools.lru_cache(maxsize=SUBSCRIPTIONS_CACHED)
+def recipient(p256dh: str, auth: str) -> Recipient:
+    """Parse a subscription's keys once: the point is checked to be on P-256 (RFC 8291
+    section 6 requires it), the auth secret to be the 16 octets a browser makes."""
+    raw, secret = _b64url(p256dh), _b64url(auth)
+    if len(raw) != 65 or raw[0] != 4:
+        raise BadSubscription("p256dh is not an uncompressed P-256 point")
+    if len(secret) < 16:
+        raise BadSubscription("auth secret shorter than 16 octets")
+    try:
+        public_key = ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, raw)
+    except ValueError as exc:
+        raise BadSubscription("p256dh is not on P-256") from exc
+    return Recipient(public_key, _KEY_INFO + raw, secret)
+
+
+def _hmac(key: bytes, data: bytes) -> bytes:
+    return hmac.digest(key, data, "sha256")
+
+
+def encrypt(
+    payload: bytes,
+    to: Recipient,
+    *,
+    private_key: ec.EllipticCurvePrivateKey | None = None,
+    salt: bytes | None = None,
+) -> bytes:
+    """One aes128gcm record for one subscription (RFC 8291 section 3.4).
+
+    `private_key` and `salt` are for the RFC's worked example only; otherwise both are
+    new for every message. HKDF-SHA256 with an output of at most 32 octets is one HMAC
+    to extract and one to expand, so it is written as those HMACs (OpenSSL's, through
+    `hmac.digest`), which the RFC's example checks (tests/unit/test_sender.py).
+    """
+    if len(payload) > MAX_PLAINTEXT:
+        raise BadSubscription(f"payload of {len(payload)} octets exceeds one record")
+    private_key = private_key or ec.generate_private_key(_CURVE)
+    salt = salt or os.urandom(16)
+    as_public = private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    shared = private_key.exchange(ec.ECDH(), to.public_key)
+    # IKM = HKDF(salt=auth_secret, IKM=ecdh_secret, info=key_info, L=32)
+    ikm = _hmac(_hmac(to.auth, shared), to.key_info + as_public + b"\x01")
+    prk = _hmac(salt, ikm)  # RFC 8188's HKDF-Extract with the message's salt
+    cek = _hmac(prk, _CEK_INFO)[:16]
+    nonce = _hmac(prk, _NONCE_INFO)[:12]
+    # the padding delimiter 0x02 ends the last (only) record; no further padding
+    record = AESGCM(cek).encrypt(nonce, payload + b"\x02", None)
+    return salt + _RS_IDLEN + as_public + record
+
+
+# -- HTTP ----------------------------------------------------------------------------------
 
 
 class Sender:
-    """Sends messages on a bounded pool of threads, each with its own session."""
+    """Sends messages on a bounded pool of threads sharing one connection pool.
+
+    urllib3's `PoolManager` keeps one pool of kept-alive connections per push-service
+    origin and is safe to share between threads. It reads no proxy settings (unlike
+    `requests`, which looks them up in `os.environ` for every request): a push goes to
+    the origin its endpoint names and nowhere else. Its own retries and redirects are
+    off: a retry is the worker's decision (with backoff, recorded), and a redirect is
+    never followed (see the module's docstring).
+    """
 
     def __init__(
         self,
@@ -158,27 +258,19 @@ class Sender:
         self.timeout = timeout
         self._threads = max(1, threads)
         self._pool: ThreadPoolExecutor | None = None
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
+        self._http = urllib3.PoolManager(
+            num_pools=32,  # push-service origins kept; a handful exist in practice
+            maxsize=self._threads,  # a connection per sending thread, per origin
+            block=False,
+            retries=False,
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        )
         self._lock = threading.Lock()
         # origin -> monotonic time before which that push service asked us to wait
         self._hold_until: dict[str, float] = {}
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = _NoRedirects()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=4)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
-
     def _held(self, origin: str) -> float | None:
-        with self._lock:
-            until = self._hold_until.get(origin)
+        until = self._hold_until.get(origin)  # a dict read is atomic; writes take the lock
         if until is None:
             return None
         left = until - time.monotonic()
@@ -189,67 +281,81 @@ class Sender:
         held = self._held(origin)
         if held is not None:  # that service said 429 or 503 a moment ago: do not hammer it
             return Outcome(message.key, RETRY, None, held, "held: the push service asked to wait")
+        try:
+            body = encrypt(message.payload, recipient(message.p256dh, message.auth))
+        except Exception as exc:  # bad keys or an oversized payload: no retry would fix it
+            return Outcome(message.key, FAILED, None, error=type(exc).__name__)
         headers = {
             "Authorization": self.vapid_headers.for_origin(origin),
             "Content-Type": "application/octet-stream",
+            "Content-Encoding": "aes128gcm",
+            "TTL": str(max(1, int(message.ttl))),
             "Urgency": message.urgency,
             "Topic": message.topic,
         }
-        subscription = {
-            "endpoint": message.endpoint,
-            "keys": {"p256dh": message.p256dh, "auth": message.auth},
-        }
         try:
-            response = WebPusher(subscription, requests_session=self._session()).send(
-                data=message.payload,
+            response = self._http.request(
+                "POST",
+                message.endpoint,
+                body=body,
                 headers=headers,
-                ttl=max(1, int(message.ttl)),
-                content_encoding="aes128gcm",
-                timeout=self.timeout,
+                redirect=False,
+                retries=False,
             )
-        except requests.Timeout:
+        except TransportTimeout:
             return Outcome(message.key, RETRY, None, error="timed out")
-        except requests.RequestException as exc:
+        except TransportError as exc:
             return Outcome(message.key, RETRY, None, error=type(exc).__name__)
-        except Exception as exc:  # bad keys: nothing a retry would fix
-            return Outcome(message.key, FAILED, None, error=type(exc).__name__)
-        with response:
-            outcome = classify(
-                message.key, response.status_code, response.headers.get("Retry-After")
-            )
+        status = response.status
+        outcome = classify(message.key, status, response.headers.get("Retry-After"))
         if outcome.result == RETRY and outcome.retry_after is not None:  # 429, 503 + Retry-After
             with self._lock:
                 self._hold_until[origin] = time.monotonic() + outcome.retry_after
-        elif 300 <= response.status_code < 400:
+        elif 300 <= status < 400:
             # the origin only: the endpoint's path names the device, `Location` may be
             # anyone's; a redirect persisting is for an operator to look at
             log.warning(
                 "push service %s answered a redirect %s: not followed, will retry",
                 origin,
-                response.status_code,
+                status,
             )
         elif outcome.result == FAILED:
             # our own bug (a bad header, key or payload), not the person's: say it loudly
-            log.error("push service %s refused our request with %s", origin, outcome.status_code)
+            log.error("push service %s refused our request with %s", origin, status)
         return outcome
 
     def send(self, messages: list[Message]) -> list[Outcome]:
         """Send all, concurrently; outcomes in the same order."""
         if not messages:
             return []
+        if len(messages) == 1:
+            return [self.send_one(messages[0])]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="push")
-        return list(self._pool.map(self.send_one, messages))
+        # one task per thread, each taking the next message as it finishes one: a Future
+        # per thread instead of one per message
+        outcomes: list[Outcome | None] = [None] * len(messages)
+        work = iter(enumerate(messages))
+        take = threading.Lock()
+
+        def drain() -> None:
+            while True:
+                with take:
+                    item = next(work, None)
+                if item is None:
+                    return
+                outcomes[item[0]] = self.send_one(item[1])
+
+        tasks = [self._pool.submit(drain) for _ in range(min(self._threads, len(messages)))]
+        for task in tasks:
+            task.result()
+        return outcomes  # type: ignore[return-value]
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-            self._local = threading.local()
-        for session in sessions:
-            session.close()
+        self._http.clear()
 
     def __enter__(self) -> Sender:
         return self
