@@ -18,7 +18,14 @@ from server.auth.models import User
 from server.db import utcnow
 from server.errors import ApiError, check_version, conflict, not_found, validation_error
 from server.extensions import db
-from server.journal.models import EntryKind, EntryTag, JournalEntry, JournalPrompt, tag_indexes
+from server.journal.models import (
+    EntryKind,
+    EntryTag,
+    JournalEntry,
+    JournalPrompt,
+    entry_tags_column,
+    tag_indexes,
+)
 from server.journal.prompts import built_in_prompts
 from server.journal.schemas import EntryFieldsSchema, EntrySchema
 from server.parts.models import Part
@@ -209,6 +216,10 @@ def _new_entry(actor: User, entry_id: uuid.UUID | None, data: dict, **extra) -> 
         updated_at=now,
         emotions=[],
         part_ids=[],
+        # set here, not left to the column default: until the INSERT, an unset `shared`
+        # reads None, and None != False audited every new private entry as an "unshare"
+        shared=False,
+        for_session=False,
         version=1,
         **extra,
     )
@@ -416,8 +427,44 @@ def keep_words(actor: User, op_id, title: str, body: str) -> JournalEntry:
     return _new_entry(actor, entry_id, {"title": title[:200], "body": body})
 
 
-def sync_serialize(entry: JournalEntry) -> dict:
-    return EntryOut.dump(serialize(entry))
+def _iso(instant) -> str | None:
+    return None if instant is None else instant.isoformat()
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def sync_serialize(entry) -> dict:
+    """An entry (or a sync page's row of one) exactly as EntrySchema writes it, built in
+    one step: a page of entries is serialised once, not dumped per row and again whole
+    (tests/api/test_statement_counts.py holds the two alike)."""
+    return {
+        "id": str(entry.id),
+        "title": entry.title,
+        "body": entry.body,
+        "mood": entry.mood,
+        "emotions": list(entry.emotions or []),
+        "tags": list(entry.tags),
+        "part_ids": [str(p) for p in entry.part_ids or []],
+        "kind": EntryKind(entry.kind).value,
+        "prompt_id": entry.prompt_id,
+        "session_id": _text(entry.session_id),
+        "shared": entry.shared,
+        "for_session": entry.for_session,
+        "written_at": written_at_local(entry),
+        "created_at": _iso(entry.created_at),
+        "updated_at": _iso(entry.updated_at),
+        "read_by_therapist_at": _iso(entry.read_by_therapist_at),
+        "conflict_of": _text(entry.conflict_of),
+        "version": entry.version,
+        "deleted": entry.deleted,
+    }
+
+
+def _page_select():
+    """A sync page's entries as rows, their tags aggregated into each row."""
+    return select(*JournalEntry.__table__.c, entry_tags_column())
 
 
 # -- prompts -----------------------------------------------------------------------------
@@ -459,5 +506,6 @@ register(
         upsert=sync_upsert,
         delete=sync_delete,
         load_options=(selectinload(JournalEntry.tag_rows),),
+        page_select=_page_select,
     )
 )

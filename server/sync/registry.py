@@ -37,6 +37,11 @@ class SyncedType:
     load_options: tuple = ()
     # serialise a page of rows at once, when a row's data needs more than its row
     serialize_page: Callable[[list], list[dict]] | None = None
+    # the columns of a sync page as a Core select (the protocol adds its where clause):
+    # rows, not ORM objects, where building objects is the cost. Its rows carry the
+    # model's attribute names (`tags` too, aggregated), so `serialize` reads a row as it
+    # reads an object.
+    page_select: Callable[[], Any] | None = None
 
     def serialize_many(self, rows: list) -> list[dict]:
         if self.serialize_page is not None:

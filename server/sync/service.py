@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import BigInteger, Integer, Uuid, bindparam, literal, select, union_all
+from sqlalchemy import BigInteger, Integer, Uuid, bindparam, literal, select, true, union_all
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from server.auth.models import User
 from server.extensions import db
 from server.sync import clock
-from server.sync.models import SyncOp
+from server.sync.models import SyncClock, SyncOp
 from server.sync.registry import (
     APPLIED,
     REGISTRY,
@@ -208,16 +208,24 @@ _STATEMENTS: dict = {}
 
 
 def _probe(types: tuple[SyncedType, ...]):
-    """The numbers and types of a page: the first `limit` changes of each type after
-    `since` up to `head`, merged, the first `limit` of those."""
+    """The patient's counter (`head`) and the numbers and types of a page, in one
+    statement: the first `limit` changes of each type after `since` up to the counter,
+    merged, the first `limit` of those. One row with no number when nothing is new; no
+    row at all when the patient has no counter yet.
+
+    The counter is read in the same statement as the rows, so from the same snapshot:
+    every change numbered up to it has committed (they commit in counter order), and a
+    batch that commits meanwhile is either wholly in this cut or wholly after it."""
     key = ("probe", tuple((t.name, t.model) for t in types))
     if key not in _STATEMENTS:
+        patient = bindparam("patient", type_=Uuid())
+        head = select(SyncClock.counter).where(SyncClock.patient_id == patient)
         legs = [
             select(literal(i, Integer).label("kind"), t.model.change_seq.label("seq"))
             .where(
-                t.model.patient_id == bindparam("patient", type_=Uuid()),
+                t.model.patient_id == patient,
                 t.model.change_seq > bindparam("since", type_=BigInteger()),
-                t.model.change_seq <= bindparam("head", type_=BigInteger()),
+                t.model.change_seq <= head.scalar_subquery(),
             )
             .order_by(t.model.change_seq)
             .limit(bindparam("limit", type_=Integer()))
@@ -225,27 +233,41 @@ def _probe(types: tuple[SyncedType, ...]):
             for i, t in enumerate(types)
         ]
         merged = union_all(*(select(leg.c.kind, leg.c.seq) for leg in legs)).subquery()
-        _STATEMENTS[key] = (
+        page = (
             select(merged.c.kind, merged.c.seq)
             .order_by(merged.c.seq)
             .limit(bindparam("limit", type_=Integer()))
+            .subquery()
+        )
+        clock_row = (
+            select(SyncClock.counter.label("head"))
+            .where(SyncClock.patient_id == patient)
+            .subquery()
+        )
+        _STATEMENTS[key] = (
+            select(clock_row.c.head, page.c.kind, page.c.seq)
+            .select_from(clock_row.outerjoin(page, true()))
+            .order_by(page.c.seq)
         )
     return _STATEMENTS[key]
 
 
 def _page_of(synced: SyncedType):
-    """One type's rows numbered after `since` up to `end`."""
+    """One type's rows numbered after `since` up to `end`: Core rows where the type says
+    how to select them, ORM objects otherwise."""
     key = ("page", synced.name, synced.model)
     if key not in _STATEMENTS:
         model = synced.model
-        _STATEMENTS[key] = (
-            select(model)
-            .where(
-                model.patient_id == bindparam("patient", type_=Uuid()),
-                model.change_seq > bindparam("since", type_=BigInteger()),
-                model.change_seq <= bindparam("end", type_=BigInteger()),
-            )
-            .options(*synced.load_options)
+        if synced.page_select is not None:
+            columns = model.__table__.c
+            stmt = synced.page_select()
+        else:
+            columns = model
+            stmt = select(model).options(*synced.load_options)
+        _STATEMENTS[key] = stmt.where(
+            columns.patient_id == bindparam("patient", type_=Uuid()),
+            columns.change_seq > bindparam("since", type_=BigInteger()),
+            columns.change_seq <= bindparam("end", type_=BigInteger()),
         )
     return _STATEMENTS[key]
 
@@ -253,19 +275,19 @@ def _page_of(synced: SyncedType):
 def changes(actor: User, since: int, limit: int) -> dict:
     """Every change to my synced objects after `since`, oldest first.
 
-    The counter is read first: every change numbered up to it has committed (they commit
-    in counter order), so bounding each read by it gives one consistent cut even when a
-    batch touching several types commits between this pull's statements. One probe finds
-    the numbers (and types) of the page; then only the types on it are loaded, each by
-    the page's range of numbers: a phone with two new entries costs four statements, not
-    one per synced type.
+    One probe reads the counter and finds the numbers (and types) of the page; then only
+    the types on it are loaded, each by the page's range of numbers, bounded by the
+    counter that probe read: one consistent cut even when a batch touching several types
+    commits between this pull's statements. A phone with nothing new costs one statement,
+    with two new entries two, not one per synced type.
     """
-    head = clock.current(actor.id)
+    types = tuple(REGISTRY.values())
+    params = {"patient": actor.id, "since": since, "limit": limit + 1}
+    probed = db.session.execute(_probe(types), params).all()
+    head = probed[0].head if probed else 0
+    numbered = [row for row in probed if row.seq is not None]
     if head <= since:  # nothing new: the common case for a phone checking in
         return {"changes": [], "cursor": str(since), "has_more": False}
-    types = tuple(REGISTRY.values())
-    params = {"patient": actor.id, "since": since, "head": head, "limit": limit + 1}
-    numbered = db.session.execute(_probe(types), params).all()
     page = numbered[:limit]
     if not page:  # the counter moved, but nothing of mine is numbered in between
         return {"changes": [], "cursor": str(head), "has_more": False}
@@ -273,9 +295,10 @@ def changes(actor: User, since: int, limit: int) -> dict:
     found = []
     for i in sorted({row.kind for row in page}):
         synced = types[i]
-        rows = db.session.scalars(
+        rows = db.session.execute(
             _page_of(synced), {"patient": actor.id, "since": since, "end": end}
-        ).all()
+        )
+        rows = rows.all() if synced.page_select is not None else rows.scalars().all()
         found.extend((row.change_seq, synced, row) for row in rows)
     found.sort(key=lambda item: item[0])
     return {

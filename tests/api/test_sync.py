@@ -289,3 +289,29 @@ def test_a_conflict_sends_the_server_copy_back_and_the_copy_can_be_resolved(pati
         f"/api/v1/journal/entries/{copy_id}", json={"conflict_of": str(entry_id), "version": 2}
     )
     assert pointed.status_code == 422
+
+
+def test_a_pulled_entry_reads_exactly_as_the_journal_api_writes_it(patient):
+    """A sync page is serialised in one step, from rows: what it says of an entry is what
+    the journal API says of it, field for field, tags in their order included."""
+    part = patient.post("/api/v1/parts", json={"name": "a part"}).json
+    created = patient.post(
+        "/api/v1/journal/entries",
+        json={
+            "title": "a title",
+            "body": "words",
+            "mood": 6,
+            "emotions": ["calm", "tired"],
+            "tags": ["zeta", "alpha", "mid"],
+            "part_ids": [part["id"]],
+            "prompt_id": "relapse.early-signs",
+            "written_at": "2026-12-01T21:30:00+05:30",
+            "shared": True,
+        },
+    ).json
+    untagged = patient.post("/api/v1/journal/entries", json={"body": "plain"}).json
+    pulled = {c["id"]: c["data"] for c in pull_all(patient)[0] if c["type"] == "journal_entry"}
+    for entry in (created, untagged):
+        assert pulled[entry["id"]] == patient.get(f"/api/v1/journal/entries/{entry['id']}").json
+    assert pulled[created["id"]]["tags"] == ["zeta", "alpha", "mid"]
+    assert pulled[untagged["id"]]["tags"] == []
