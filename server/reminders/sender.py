@@ -37,11 +37,12 @@ import email.utils
 import functools
 import hmac
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -63,6 +64,8 @@ MAX_RETRY_AFTER = 3600.0
 RECORD_SIZE = 4096  # rs, as pywebpush and http_ece write it; one record per message
 MAX_PLAINTEXT = RECORD_SIZE - 1 - 16  # the padding delimiter and the GCM tag
 SUBSCRIPTIONS_CACHED = 8192  # parsed subscription keys kept per process
+MIN_LANES = 4  # sending threads a batch starts with, at least
+RAMP_TICK = 0.005  # seconds between looks at whether more threads would help
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,7 @@ class Sender:
         self.timeout = timeout
         self._threads = max(1, threads)
         self._pool: ThreadPoolExecutor | None = None
+        self._lanes = MIN_LANES  # sending threads the next batch starts with
         self._http = urllib3.PoolManager(
             num_pools=32,  # push-service origins kept; a handful exist in practice
             maxsize=self._threads,  # a connection per sending thread, per origin
@@ -325,30 +329,57 @@ class Sender:
         return outcome
 
     def send(self, messages: list[Message]) -> list[Outcome]:
-        """Send all, concurrently; outcomes in the same order."""
+        """Send all, concurrently; outcomes in the same order.
+
+        As many sending threads as the push service's latency calls for, up to
+        `threads` (Little's law: the time a message waits on the network over the CPU
+        it costs here). The wait is the least seen in this batch, so time spent waiting
+        for the GIL does not count as network time: a fast push service is served by a
+        few threads instead of dozens fighting over the GIL, a slow one gets them all
+        once its first answers are in. The count carries over to the next batch.
+        """
         if not messages:
             return []
         if len(messages) == 1:
             return [self.send_one(messages[0])]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="push")
-        # one task per thread, each taking the next message as it finishes one: a Future
-        # per thread instead of one per message
         outcomes: list[Outcome | None] = [None] * len(messages)
         work = iter(enumerate(messages))
         take = threading.Lock()
+        seen = [float("inf"), 0.0, 0]  # least network wait, CPU seconds, messages
 
         def drain() -> None:
+            wait_s = cpu_s = None
             while True:
                 with take:
+                    if cpu_s is not None:
+                        seen[0] = min(seen[0], wait_s)
+                        seen[1] += cpu_s
+                        seen[2] += 1
                     item = next(work, None)
                 if item is None:
                     return
+                started, cpu = time.monotonic(), time.thread_time()
                 outcomes[item[0]] = self.send_one(item[1])
+                cpu_s = time.thread_time() - cpu
+                wait_s = time.monotonic() - started - cpu_s
 
-        tasks = [self._pool.submit(drain) for _ in range(min(self._threads, len(messages)))]
-        for task in tasks:
-            task.result()
+        most = min(self._threads, len(messages))
+        lanes = [self._pool.submit(drain) for _ in range(min(self._lanes, most))]
+        while True:
+            done, pending = wait(lanes, timeout=RAMP_TICK, return_when=FIRST_EXCEPTION)
+            if not pending or any(f.exception() for f in done):
+                break
+            with take:
+                least_wait, cpu_s, n = seen
+            if n:
+                wanted = min(most, 1 + math.ceil(least_wait / max(cpu_s / n, 1e-5)))
+                lanes += [self._pool.submit(drain) for _ in range(wanted - len(lanes))]
+        for lane in lanes:
+            lane.result()  # an exception in a lane is a bug: raise it here
+        if seen[2]:
+            self._lanes = max(MIN_LANES, 1 + math.ceil(seen[0] / max(seen[1] / seen[2], 1e-5)))
         return outcomes  # type: ignore[return-value]
 
     def close(self) -> None:
