@@ -6,9 +6,9 @@ a `TTL` that is never 0 (0 means "drop it unless the phone is online right now")
 `Urgency`, a `Topic` (a newer message with the same topic replaces one still queued),
 and `Authorization: vapid t=<JWT>,k=<public key>`.
 
-The hot path is lean by design (issue 20): one urllib3 `PoolManager` per process (a
-kept-alive connection pool per push-service origin, shared by the sending threads) that
-never reads the environment, so no proxy lookup scans `os.environ` per message as
+The hot path is lean by design (issue 20): one urllib3 connection pool per push-service
+origin per process (kept-alive connections shared by the sending threads) that never
+reads the environment, so no proxy lookup scans `os.environ` per message as
 `requests` did; a VAPID header signed once per origin and renewed an hour before it
 expires; each subscription's keys parsed once (`recipient()`, cached); and aes128gcm
 encryption (RFC 8291 over RFC 8188) written here on `cryptography`'s primitives instead
@@ -16,9 +16,9 @@ of pywebpush's per-message `WebPusher`. No database and no Flask here.
 
 What is not cached, on purpose: RFC 8291 section 3.1 has the application server make
 "a new ECDH key pair" for each push message, and the salt is random per message (RFC
-8188 section 2.1), so both are made per message, as Node's `web-push` does. Reusing a
-key pair would also let anyone holding one message's content key material link the
-messages sent under it.
+8188 section 2.1), so both are made per message, as Node's `web-push` does. A reused
+key pair would also give up forward secrecy: one private key, leaked from a worker's
+memory, would open every message sent under it instead of one.
 
 Redirects are never followed. A push service answers a message with 201; a 3xx is no
 valid answer, and following it would send the encrypted reminder (a 307/308 re-POSTs
@@ -51,6 +51,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from py_vapid import Vapid
+from urllib3.connectionpool import HTTPConnectionPool, connection_from_url
+
+try:
+    import certifi
+except ImportError:  # pragma: no cover - installed with requests
+    certifi = None
 from urllib3.exceptions import HTTPError as TransportError
 from urllib3.exceptions import TimeoutError as TransportTimeout
 
@@ -64,6 +70,7 @@ MAX_RETRY_AFTER = 3600.0
 RECORD_SIZE = 4096  # rs, as pywebpush and http_ece write it; one record per message
 MAX_PLAINTEXT = RECORD_SIZE - 1 - 16  # the padding delimiter and the GCM tag
 SUBSCRIPTIONS_CACHED = 8192  # parsed subscription keys kept per process
+MAX_ORIGINS = 64  # connection pools kept, one per push-service origin
 MIN_LANES = 4  # sending threads a batch starts with, at least
 RAMP_TICK = 0.005  # seconds between looks at whether more threads would help
 
@@ -239,14 +246,14 @@ def encrypt(
 
 
 class Sender:
-    """Sends messages on a bounded pool of threads sharing one connection pool.
+    """Sends messages on a bounded pool of threads sharing the connections.
 
-    urllib3's `PoolManager` keeps one pool of kept-alive connections per push-service
-    origin and is safe to share between threads. It reads no proxy settings (unlike
-    `requests`, which looks them up in `os.environ` for every request): a push goes to
-    the origin its endpoint names and nowhere else. Its own retries and redirects are
-    off: a retry is the worker's decision (with backoff, recorded), and a redirect is
-    never followed (see the module's docstring).
+    One urllib3 connection pool per push-service origin (kept-alive connections, safe
+    to share between threads), looked up by origin without re-parsing the URL. It
+    reads no proxy settings (unlike `requests`, which looks them up in `os.environ` for
+    every request): a push goes to the origin its endpoint names and nowhere else. Its
+    own retries and redirects are off: a retry is the worker's decision (with backoff,
+    recorded), and a redirect is never followed (see the module's docstring).
     """
 
     def __init__(
@@ -262,16 +269,31 @@ class Sender:
         self._threads = max(1, threads)
         self._pool: ThreadPoolExecutor | None = None
         self._lanes = MIN_LANES  # sending threads the next batch starts with
-        self._http = urllib3.PoolManager(
-            num_pools=32,  # push-service origins kept; a handful exist in practice
-            maxsize=self._threads,  # a connection per sending thread, per origin
+        self._pool_options = dict(
+            maxsize=self._threads,  # a kept-alive connection per sending thread
             block=False,
             retries=False,
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
         )
+        self._pools: dict[str, HTTPConnectionPool] = {}  # origin -> its connections
         self._lock = threading.Lock()
         # origin -> monotonic time before which that push service asked us to wait
         self._hold_until: dict[str, float] = {}
+
+    def _pool_for(self, origin: str) -> HTTPConnectionPool:
+        with self._lock:
+            pool = self._pools.get(origin)
+            if pool is None:
+                if len(self._pools) >= MAX_ORIGINS:  # never in practice: a few push services
+                    for old in self._pools.values():
+                        old.close()
+                    self._pools.clear()
+                options = dict(self._pool_options)
+                if origin.startswith("https:") and certifi is not None:
+                    options["ca_certs"] = certifi.where()  # requests' CA bundle, as before
+                pool = connection_from_url(origin, **options)
+                self._pools[origin] = pool
+            return pool
 
     def _held(self, origin: str) -> float | None:
         until = self._hold_until.get(origin)  # a dict read is atomic; writes take the lock
@@ -281,7 +303,8 @@ class Sender:
         return left if left > 0 else None
 
     def send_one(self, message: Message) -> Outcome:
-        origin = origin_of(message.endpoint)
+        parts = urlsplit(message.endpoint)
+        origin = f"{parts.scheme}://{parts.netloc}"
         held = self._held(origin)
         if held is not None:  # that service said 429 or 503 a moment ago: do not hammer it
             return Outcome(message.key, RETRY, None, held, "held: the push service asked to wait")
@@ -298,9 +321,10 @@ class Sender:
             "Topic": message.topic,
         }
         try:
-            response = self._http.request(
+            pool = self._pools.get(origin) or self._pool_for(origin)
+            response = pool.urlopen(
                 "POST",
-                message.endpoint,
+                (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
                 body=body,
                 headers=headers,
                 redirect=False,
@@ -386,7 +410,10 @@ class Sender:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        self._http.clear()
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
 
     def __enter__(self) -> Sender:
         return self
