@@ -36,6 +36,8 @@ from server.sync.registry import (
     REJECTED,
     Deferred,
     SyncedType,
+    flush,
+    lookup,
     register,
     result,
 )
@@ -228,7 +230,7 @@ def _new_entry(actor: User, entry_id: uuid.UUID | None, data: dict, **extra) -> 
     db.session.add(entry)
     clock.stamp(entry)
     _audit_share(actor, entry, False)
-    db.session.flush()
+    flush()
     return entry
 
 
@@ -349,7 +351,7 @@ def sync_upsert(
                 raise Deferred  # the parts may come later in this batch
             # a part deleted meanwhile drops out of the link; the words stay
             fields["part_ids"] = [p for p in fields["part_ids"] if p in live]
-    entry = db.session.get(JournalEntry, entry_id)
+    entry = lookup(JournalEntry, entry_id)
     if entry is not None and entry.patient_id != actor.id:
         # another patient's id: refused, and their row is not touched
         return result(REJECTED, TYPE, entry_id, errors={"id": ["This id cannot be used."]})
@@ -370,7 +372,7 @@ def sync_upsert(
         entry.version += 1
         entry.updated_at = utcnow()
         clock.stamp(entry)
-        db.session.flush()
+        flush()
         return result(APPLIED, TYPE, entry.id, entry.version)
     if not entry.deleted and _same_content(entry, fields):
         # both devices made the same change: nothing to keep twice
@@ -400,7 +402,7 @@ def sync_upsert(
 
 def sync_delete(actor: User, entry_id: uuid.UUID, base_version) -> dict:
     """Apply a pushed delete; a delete from a stale version keeps the newer text."""
-    entry = db.session.get(JournalEntry, entry_id)
+    entry = lookup(JournalEntry, entry_id)
     if entry is None:
         return result(APPLIED, TYPE, entry_id, None)
     if entry.patient_id != actor.id:
@@ -411,7 +413,7 @@ def sync_delete(actor: User, entry_id: uuid.UUID, base_version) -> dict:
         # the newer text stays; the protocol sends it back to the device that deleted it
         return result(CONFLICT, TYPE, entry.id, entry.version)
     _tombstone(entry)
-    db.session.flush()
+    flush()
     return result(APPLIED, TYPE, entry.id, entry.version)
 
 

@@ -5,9 +5,10 @@ counter row's lock, in the same transaction as the change: changes commit in cou
 order, which is what lets a pull bound its reads by the counter (server/sync/service.py).
 
 `lock()` is the first statement of every write: it takes the lock and reserves the next
-number in one UPDATE, and the first `stamp()` of the transaction uses that reservation,
-so a single write costs one clock statement, not two. A reservation nobody uses is a gap
-in the numbers, which pulls do not mind (they ask for "after n", not "n + 1").
+number (or the next few) in one UPDATE, and the transaction's `stamp()`s use that
+reservation first, so a write costs one clock statement, not one more per stamp. A
+reservation nobody uses is a gap in the numbers, which pulls do not mind (they ask for
+"after n", not "n + 1").
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from server.extensions import db
 from server.sync.models import SyncClock
 
-_RESERVED = "sync_clock_reserved"  # db.session.info key: (transaction, patient, number)
+# db.session.info key: (transaction, patient, next reserved number, last reserved number)
+_RESERVED = "sync_clock_reserved"
 
 
 def _ensure_clock(patient_id: uuid.UUID) -> None:
@@ -60,27 +62,39 @@ def _advance(patient_id: uuid.UUID, step: int) -> int:
     return value
 
 
-def lock(patient_id: uuid.UUID) -> None:
+def lock(patient_id: uuid.UUID, reserve: int = 1) -> None:
     """Take this patient's change lock for the rest of the transaction.
 
     An UPDATE holds the row lock until commit on PostgreSQL, and takes SQLite's single
-    write lock at once, so writers for one patient queue here, first thing. The number it
-    reserves belongs to this transaction only: a later transaction takes its own lock.
+    write lock at once, so writers for one patient queue here, first thing. It reserves
+    the next `reserve` numbers in the same statement (a push reserves one per op, so its
+    stamps cost no more statements); they belong to this transaction only, and a later
+    transaction takes its own lock.
     """
-    value = _advance(patient_id, 1)
-    db.session.info[_RESERVED] = (db.session().get_transaction(), patient_id, value)
+    last = _advance(patient_id, reserve)
+    db.session.info[_RESERVED] = (
+        db.session().get_transaction(),
+        patient_id,
+        last - reserve + 1,
+        last,
+    )
 
 
 def next_seq(patient_id: uuid.UUID, step: int = 1) -> int:
     """Advance the patient's counter under its row lock and return the new value."""
-    reserved = db.session.info.pop(_RESERVED, None)
+    reserved = db.session.info.get(_RESERVED)
     if (
         step == 1
         and reserved is not None
         and reserved[0] is db.session().get_transaction()
         and reserved[1] == patient_id
     ):
-        return reserved[2]
+        _, _, value, last = reserved
+        if value == last:
+            del db.session.info[_RESERVED]
+        else:
+            db.session.info[_RESERVED] = (*reserved[:2], value + 1, last)
+        return value
     return _advance(patient_id, step)
 
 

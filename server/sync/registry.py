@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.auth.models import User
+from server.extensions import db
 
 APPLIED, CONFLICT, REJECTED = "applied", "conflict", "rejected"
 
@@ -62,3 +63,24 @@ def result(status: str, type_name: str, obj_id, version: int | None = None, **ex
     out = {"status": status, "type": type_name, "id": str(obj_id), "version": version}
     out.update({k: v for k, v in extra.items() if v is not None})
     return out
+
+
+# db.session.info keys, set by a push batch while it runs (server/sync/service.py)
+BATCHED = "sync_batched"  # the batch's writes go to the database together, at its end
+ABSENT = "sync_absent"  # {(model, id)}: looked up at the batch's start and not there
+
+
+def lookup(model: type, obj_id) -> Any:
+    """The object with this id, or None. In a push batch, the ids of all its ops were
+    looked up in one query before the first op; those known absent cost no query here."""
+    absent = db.session.info.get(ABSENT)
+    if absent is not None and (model, obj_id) in absent:
+        return None
+    return db.session.get(model, obj_id)
+
+
+def flush() -> None:
+    """Flush a type's writes, unless a push batch sends its writes together at its end
+    (a failure there replays the batch op by op, each in its own savepoint)."""
+    if not db.session.info.get(BATCHED):
+        db.session.flush()

@@ -26,30 +26,46 @@ from server.extensions import db
 from server.sync import clock
 from server.sync.models import SyncClock, SyncOp
 from server.sync.registry import (
+    ABSENT,
     APPLIED,
+    BATCHED,
     REGISTRY,
     REJECTED,
     Deferred,
     SyncedType,
+    lookup,
     result,
 )
 
 log = logging.getLogger(__name__)
 
 
-def _apply(actor: User, op: dict, last_chance: bool) -> dict:
+def _database_away(exc: Exception) -> bool:
+    """Is this the database gone (the whole request is a 503), not one op's failure?"""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    )
+
+
+def _run(actor: User, op: dict, last_chance: bool) -> dict:
     synced = REGISTRY[op["type"]]
+    if op["action"] == "upsert":
+        return synced.upsert(
+            actor, op["id"], op["base_version"], op["data"], op["op_id"], last_chance
+        )
+    return synced.delete(actor, op["id"], op["base_version"])
+
+
+def _apply(actor: User, op: dict, last_chance: bool, batched: bool) -> dict:
+    if batched:  # any failure is the batch's: it is replayed op by op (push, below)
+        return _run(actor, op, last_chance)
     try:
         with db.session.begin_nested():  # a refused or deferred op leaves no trace
-            if op["action"] == "upsert":
-                return synced.upsert(
-                    actor, op["id"], op["base_version"], op["data"], op["op_id"], last_chance
-                )
-            return synced.delete(actor, op["id"], op["base_version"])
+            return _run(actor, op, last_chance)
     except Deferred:
         raise
     except DBAPIError as exc:
-        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        if _database_away(exc):
             raise  # the database is away: the whole request is a 503, and nothing is kept
         log.warning("sync op refused by the database: %s", type(exc.orig).__name__)
     except Exception as exc:  # one op's failure is that op's answer, not the batch's 500
@@ -60,7 +76,7 @@ def _apply(actor: User, op: dict, last_chance: bool) -> dict:
 
 
 def _owned(actor: User, op: dict):
-    obj = db.session.get(REGISTRY[op["type"]].model, op["id"])
+    obj = lookup(REGISTRY[op["type"]].model, op["id"])
     return obj if obj is not None and obj.patient_id == actor.id else None
 
 
@@ -145,9 +161,67 @@ def _malformed(op: dict) -> dict:
     }
 
 
+class _Replay(Exception):
+    """A batched push met something only the op-by-op path handles."""
+
+
 def push(actor: User, ops: list[dict]) -> list[dict]:
-    """Apply a batch of pushed operations in order; one result per op, in op order."""
-    clock.lock(actor.id)  # first: a concurrent replay of this batch waits, then sees our log
+    """Apply a batch of pushed operations in order; one result per op, in op order.
+
+    First batched: the objects of every op looked up in one query per type, the writes
+    of all ops sent together at the end, no savepoint per op. If anything fails there (an
+    op raises, waits for a later one, or the database refuses a write), the transaction
+    rolls back, which also releases the change lock, and the batch runs again op by op,
+    each op in its own savepoint, exactly as if the batched try had not happened: the
+    lock is taken again and the log read again, so a replay that slipped in meanwhile
+    is answered as a replay.
+    """
+    try:
+        return _push(actor, ops, batched=True)
+    except _Replay:
+        db.session.rollback()
+        return _push(actor, ops, batched=False)
+
+
+def _push(actor: User, ops: list[dict], batched: bool) -> list[dict]:
+    # first: a concurrent replay of this batch waits, then sees our log; a number for
+    # each op, so that their stamps cost no statement of their own
+    clock.lock(actor.id, reserve=max(len(ops), 1))
+    info = db.session.info
+    info[BATCHED] = batched
+    try:
+        results = _push_locked(actor, ops, batched)
+        if batched:
+            db.session.flush()  # every op's writes, each table in one statement
+        return results
+    except Exception as exc:
+        if not batched or _database_away(exc):
+            raise
+        if not isinstance(exc, Deferred):
+            log.info("batched push replayed op by op: %s", type(exc).__name__)
+        raise _Replay from exc
+    finally:
+        info.pop(BATCHED, None)
+        info.pop(ABSENT, None)
+
+
+def _preload(ops: list[dict]) -> set:
+    """Look up the objects of a batch's ops, one query per type: the ones that exist are
+    in the session for the ops to find, the ones that do not are returned."""
+    ids_by_type: dict[str, set] = {}
+    for op in ops:
+        ids_by_type.setdefault(op["type"], set()).add(op["id"])
+    absent = set()
+    for name, ids in ids_by_type.items():
+        synced = REGISTRY[name]
+        found = db.session.scalars(
+            select(synced.model).where(synced.model.id.in_(ids)).options(*synced.load_options)
+        ).all()
+        absent |= {(synced.model, i) for i in ids - {obj.id for obj in found}}
+    return absent
+
+
+def _push_locked(actor: User, ops: list[dict], batched: bool) -> list[dict]:
     results: list[dict] = [{} for _ in ops]
     # an op that is not even well formed is refused alone (never logged: it may have no
     # usable op_id; a resend is refused the same way)
@@ -165,6 +239,8 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
             )
         )
     }
+    if batched:
+        db.session.info[ABSENT] = _preload([ops[i] for i in well_formed])
     pending = well_formed
     last_chance = False
     # Ops waiting for objects later in the batch go round again, in order, while any
@@ -180,8 +256,10 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
             before = _owned(actor, op)  # loaded once: the type's own lookup reuses it
             version_before = None if before is None else before.version
             try:
-                outcome = _apply(actor, op, last_chance)
+                outcome = _apply(actor, op, last_chance, batched)
             except Deferred:
+                if batched:
+                    raise
                 if not last_chance:
                     deferred.append(index)
                     continue
@@ -191,6 +269,8 @@ def push(actor: User, ops: list[dict]) -> list[dict]:
                     op["id"],
                     errors={"data": ["Refers to something that does not exist."]},
                 )
+            # from here on the op's object may exist: its id is looked up again
+            db.session.info.get(ABSENT, set()).discard((REGISTRY[op["type"]].model, op["id"]))
             outcome = _settled(actor, op, outcome, version_before)
             logged[op["op_id"]] = SyncOp(patient_id=actor.id, op_id=op["op_id"], result=outcome)
             db.session.add(logged[op["op_id"]])

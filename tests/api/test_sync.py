@@ -3,6 +3,7 @@
 import random
 import uuid
 
+import pytest
 from sqlalchemy import select, text
 
 from server.db import utcnow
@@ -315,3 +316,45 @@ def test_a_pulled_entry_reads_exactly_as_the_journal_api_writes_it(patient):
         assert pulled[entry["id"]] == patient.get(f"/api/v1/journal/entries/{entry['id']}").json
     assert pulled[created["id"]]["tags"] == ["zeta", "alpha", "mid"]
     assert pulled[untagged["id"]]["tags"] == []
+
+
+def _failing_upsert(monkeypatch, how):
+    """The journal's upsert, failing `how` for an op whose body says "fail" after it has
+    done its own work: what a type's bug or a database refusal looks like mid-batch."""
+    from dataclasses import replace
+
+    from server.journal.models import EntryTag
+    from server.sync.registry import REGISTRY
+
+    synced = REGISTRY["journal_entry"]
+
+    def upsert(actor, entry_id, base_version, data, op_id, last_chance=True):
+        outcome = synced.upsert(actor, entry_id, base_version, data, op_id, last_chance)
+        if data.get("body") == "fail":
+            if how == "raise":
+                raise RuntimeError("a bug in a type")
+            # a tag of no entry: the database refuses it (a foreign key) when it is sent
+            db.session.add(EntryTag(entry_id=uuid.uuid4(), position=0, tag_hmac="x", tag="x"))
+        return outcome
+
+    monkeypatch.setitem(REGISTRY, "journal_entry", replace(synced, upsert=upsert))
+
+
+@pytest.mark.parametrize("how", ["raise", "refused by the database"])
+def test_an_op_failing_mid_batch_is_rejected_alone_and_leaves_no_trace(
+    app, patient, monkeypatch, how
+):
+    """A push's writes are sent together; when one op fails, in the type or only once
+    the database sees its rows, the batch runs again op by op: that op is `rejected`
+    and nothing of it is kept, the others apply, and a replay answers the same."""
+    _failing_upsert(monkeypatch, how)
+    ops = [op(uuid.uuid4(), {"body": "before"}), op(uuid.uuid4(), {"body": "fail"})]
+    ops.append(op(uuid.uuid4(), {"body": "after", "tags": ["t"]}))
+    results = push(patient, ops)
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert results[1]["errors"] == {"data": ["This change could not be stored."]}
+    changes, _ = pull_all(patient)
+    assert [c["data"]["body"] for c in changes] == ["before", "after"]
+    assert changes[1]["data"]["tags"] == ["t"]
+    assert push(patient, ops) == results
+    assert [c["data"]["body"] for c in pull_all(patient)[0]] == ["before", "after"]

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from server.db import utcnow
 from server.extensions import db
@@ -269,16 +270,23 @@ def test_a_global_sequence_cursor_would_skip_the_late_commit(app, make_patient, 
     """The control: with numbers from a global sequence and no per-patient lock (which is
     what a timestamp cursor amounts to), the same interleaving loses writer A's entry."""
     numbers = itertools.count(1000)
-    issued = [0]
+    with app.app_context():
+        engine = db.engine
 
-    def next_number(*_args, **_kwargs):
-        issued[0] = next(numbers)
-        return issued[0]
+    def next_number(*args, **_kwargs):
+        number = next(numbers)
+        # a global sequence's "head" is the last number handed out, committed or not: the
+        # pull reads the head from the counter row, so it is written there at once
+        with engine.begin() as conn:
+            conn.execute(
+                pg_insert(SyncClock)
+                .values(patient_id=args[-1], counter=number)
+                .on_conflict_do_update(index_elements=["patient_id"], set_={"counter": number})
+            )
+        return number
 
-    monkeypatch.setattr(clock, "lock", lambda patient_id: None)
+    monkeypatch.setattr(clock, "lock", lambda patient_id, **_kwargs: None)
     monkeypatch.setattr(clock, "next_seq", next_number)
-    # a global sequence's "head" is the last number handed out, committed or not
-    monkeypatch.setattr(clock, "current", lambda patient_id: issued[0])
 
     seen = _held_open_then_a_second_writer(app, make_patient(), next_number)
     assert not seen["b_blocked"]
