@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from importlib.resources import files
 
@@ -11,7 +12,20 @@ from argon2.exceptions import InvalidHashError, VerificationError
 MIN_LENGTH = 10
 MAX_LENGTH = 128
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
+
+def _make_hasher() -> PasswordHasher:
+    """argon2id at the library's recommended cost; under the test suite only
+    (BETWEEN_ENV=test, which no deployment runs: production insists on `production`, and
+    `make run` runs `development`), at the lowest cost, so a test's sign-ups cost
+    microseconds, not a tenth of a second each. A hash records its own parameters, so
+    either kind verifies anywhere, and `needs_rehash` brings a cheap one up to cost at the
+    next sign-in outside tests."""
+    if os.environ.get("BETWEEN_ENV", "").strip().lower() == "test":
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
+
+_hasher = _make_hasher()
 # Verified when the email is unknown, so both answers take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
 
