@@ -71,7 +71,9 @@ RECORD_SIZE = 4096  # rs, as pywebpush and http_ece write it; one record per mes
 MAX_PLAINTEXT = RECORD_SIZE - 1 - 16  # the padding delimiter and the GCM tag
 SUBSCRIPTIONS_CACHED = 8192  # parsed subscription keys kept per process
 MAX_ORIGINS = 64  # connection pools kept, one per push-service origin
-MIN_LANES = 4  # sending threads a batch starts with, at least
+# sending threads a batch starts with, at least: more than a person's devices, so a
+# test push reaches all of them at once, whatever one push service answers first
+MIN_LANES = 8
 RAMP_TICK = 0.005  # seconds between looks at whether more threads would help
 
 
@@ -302,10 +304,10 @@ class Sender:
         left = until - time.monotonic()
         return left if left > 0 else None
 
-    def send_one(self, message: Message) -> Outcome:
+    def send_one(self, message: Message, *, hold_checked: bool = False) -> Outcome:
         parts = urlsplit(message.endpoint)
         origin = f"{parts.scheme}://{parts.netloc}"
-        held = self._held(origin)
+        held = None if hold_checked else self._held(origin)
         if held is not None:  # that service said 429 or 503 a moment ago: do not hammer it
             return Outcome(message.key, RETRY, None, held, "held: the push service asked to wait")
         try:
@@ -369,7 +371,20 @@ class Sender:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="push")
         outcomes: list[Outcome | None] = [None] * len(messages)
-        work = iter(enumerate(messages))
+        most = min(self._threads, len(messages))
+        first = min(self._lanes, most)
+        # the first wave goes out as one: its holds are decided now, before any of its
+        # answers is in, so which of them a 429 among them holds back is not a race
+        # between threads; every later message honours a hold that came meanwhile
+        checked = set()
+        for i, message in enumerate(messages[:first]):
+            held = self._held(origin_of(message.endpoint))
+            if held is not None:
+                outcomes[i] = Outcome(
+                    message.key, RETRY, None, held, "held: the push service asked to wait"
+                )
+            checked.add(i)
+        work = ((i, m) for i, m in enumerate(messages) if outcomes[i] is None)
         take = threading.Lock()
         seen = [float("inf"), 0.0, 0]  # least network wait, CPU seconds, messages
 
@@ -385,12 +400,11 @@ class Sender:
                 if item is None:
                     return
                 started, cpu = time.monotonic(), time.thread_time()
-                outcomes[item[0]] = self.send_one(item[1])
+                outcomes[item[0]] = self.send_one(item[1], hold_checked=item[0] in checked)
                 cpu_s = time.thread_time() - cpu
                 wait_s = time.monotonic() - started - cpu_s
 
-        most = min(self._threads, len(messages))
-        lanes = [self._pool.submit(drain) for _ in range(min(self._lanes, most))]
+        lanes = [self._pool.submit(drain) for _ in range(first)]
         while True:
             done, pending = wait(lanes, timeout=RAMP_TICK, return_when=FIRST_EXCEPTION)
             if not pending or any(f.exception() for f in done):

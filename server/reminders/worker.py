@@ -27,7 +27,6 @@ lock_timeout`). Rows another worker holds are skipped (`SKIP LOCKED`) and taken 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -40,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, event, func, select, update
+from sqlalchemy import and_, bindparam, case, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -140,7 +139,7 @@ def topic_for(subscription_id: uuid.UUID, kind: str) -> str:
     """An opaque Topic per device and kind: a newer reminder replaces an undelivered one
     of its kind, and the push service learns nothing from the name."""
     secret = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(secret, f"{subscription_id}:{kind}".encode(), hashlib.sha256).digest()
+    digest = hmac.digest(secret, f"{subscription_id}:{kind}".encode(), "sha256")
     return keys.b64url(digest[:18])  # 24 characters of the URL-safe alphabet
 
 
@@ -361,6 +360,29 @@ def _fenced(batch: Claim, ids, now: datetime):
     )
 
 
+def _each(batch: Claim, now: datetime, rows: list[dict], **values) -> int:
+    """One fenced UPDATE run for many rows (executemany), each row with its own id, code
+    and error; returns the rows changed."""
+    table = PushDelivery.__table__
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.lease_token == batch.token,
+            table.c.status == LEASED,
+            table.c.lease_until > now,
+        )
+        .values(
+            status_code=bindparam("b_code"),
+            error=bindparam("b_error"),
+            lease_token=None,
+            lease_until=None,
+            **values,
+        )
+    )
+    return db.session.execute(statement, rows).rowcount
+
+
 def backoff(attempts: int, base: float, cap: float, rng=random) -> float:
     """Exponential backoff with full jitter on the upper half."""
     ceiling = min(cap, base * 2 ** max(0, attempts - 1))
@@ -400,30 +422,41 @@ def complete(batch: Claim, outcomes: list[Outcome], now: datetime | None = None)
                 select(PushSubscription).where(PushSubscription.id.in_(dead))
             ):
                 db.session.delete(sub)
+    # the rest, each with values of its own: one executemany per final status, so a
+    # batch that a push service refused whole costs two statements, not one per row
+    failed_rows, retry_rows = [], []
     for outcome in by_result.get(OUT_FAILED, []):
-        counts["failed"] += db.session.execute(
-            _fenced(batch, [outcome.key], now).values(
-                status=FAILED, status_code=outcome.status_code, error=outcome.error, **done
-            )
-        ).rowcount
+        failed_rows.append(
+            {"b_id": outcome.key, "b_code": outcome.status_code, "b_error": outcome.error}
+        )
     for outcome in by_result.get("retry", []):
         attempts = batch.attempts.get(outcome.key, 1)
         if attempts >= config["PUSH_MAX_ATTEMPTS"]:
-            values = dict(status=FAILED, error=f"gave up after {attempts}: {outcome.error}")
-            key = "failed"
-        else:
-            wait = outcome.retry_after or backoff(
-                attempts, config["PUSH_RETRY_BASE_SECONDS"], config["PUSH_RETRY_MAX_SECONDS"]
+            failed_rows.append(
+                {
+                    "b_id": outcome.key,
+                    "b_code": outcome.status_code,
+                    "b_error": f"gave up after {attempts}: {outcome.error}",
+                }
             )
-            values = dict(
-                status=PENDING, next_attempt_at=now + timedelta(seconds=wait), error=outcome.error
-            )
-            key = "retry"
-        counts[key] += db.session.execute(
-            _fenced(batch, [outcome.key], now).values(
-                status_code=outcome.status_code, **values, **done
-            )
-        ).rowcount
+            continue
+        wait = outcome.retry_after or backoff(
+            attempts, config["PUSH_RETRY_BASE_SECONDS"], config["PUSH_RETRY_MAX_SECONDS"]
+        )
+        retry_rows.append(
+            {
+                "b_id": outcome.key,
+                "b_code": outcome.status_code,
+                "b_error": outcome.error,
+                "b_next": now + timedelta(seconds=wait),
+            }
+        )
+    if failed_rows:
+        counts["failed"] += _each(batch, now, failed_rows, status=FAILED)
+    if retry_rows:
+        counts["retry"] += _each(
+            batch, now, retry_rows, status=PENDING, next_attempt_at=bindparam("b_next")
+        )
     db.session.commit()
     counts["fenced_out"] = len(batch) - sum(counts.values())
     if counts["fenced_out"]:

@@ -224,3 +224,84 @@ def test_a_gone_delivery_keeps_the_code_the_push_service_gave(app, patient, push
     assert rows["gone"].subscription_id is None  # that device was removed
     assert rows["sent"].status_code == 201
     assert devices_left(app) == [other.endpoint]
+
+
+# -- recording outcomes ------------------------------------------------------------------
+
+
+@pytest.fixture
+def complete_statements(app, monkeypatch):
+    """The SQL statements worker.complete() runs, counted."""
+    from sqlalchemy import event
+
+    counted = []
+    original = worker.complete
+
+    def counting(*args, **kwargs):
+        with app.app_context():
+            engine = db.engine
+
+        def count(*_args, **_kwargs):
+            counted.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+
+    monkeypatch.setattr(worker, "complete", counting)
+    return counted
+
+
+def test_outcomes_are_recorded_in_a_statement_per_kind_not_per_row(
+    app, patient, push, complete_statements
+):
+    devices = [push.device() for _ in range(5)]
+    for device in devices:
+        subscribe(patient, device)
+    codes = [500, 500, 400, 400, 201]
+    for device, code in zip(devices, codes, strict=True):
+        push.answer(code, endpoint=device.endpoint)
+
+    before = utcnow()
+    assert patient.post(TEST_PUSH).json == {"devices": 5, "sent": 1, "failed": 4, "gone": 0}
+    assert len(complete_statements) == 3  # sent, failed, retry: one each
+
+    with app.app_context():
+        endpoints = dict(
+            db.session.execute(select(PushSubscription.id, PushSubscription.endpoint)).all()
+        )
+        rows = {endpoints[d.subscription_id]: d for d in db.session.scalars(select(PushDelivery))}
+        db.session.expunge_all()
+    for device, code in zip(devices, codes, strict=True):
+        row = rows[device.endpoint]
+        assert row.status_code == code and row.lease_token is None and row.lease_until is None
+        if code == 500:
+            assert row.status == "pending" and row.error == "push service error 500"
+            assert row.next_attempt_at > before + timedelta(seconds=5)
+        elif code == 400:
+            assert row.status == "failed" and row.error == "refused with 400"
+        else:
+            assert row.status == "sent" and row.error is None
+
+
+@pytest.mark.app_config(PUSH_MAX_ATTEMPTS=1)
+def test_retries_given_up_are_recorded_with_the_failures(app, patient, push, complete_statements):
+    devices = [push.device() for _ in range(3)]
+    for device in devices:
+        subscribe(patient, device)
+    for device, code in zip(devices, [503, 502, 413], strict=True):
+        push.answer(code, endpoint=device.endpoint)
+
+    assert patient.post(TEST_PUSH).json == {"devices": 3, "sent": 0, "failed": 3, "gone": 0}
+    assert len(complete_statements) == 1
+    with app.app_context():
+        rows = list(db.session.scalars(select(PushDelivery)))
+        db.session.expunge_all()
+    assert all(r.status == "failed" and r.lease_token is None for r in rows)
+    assert sorted(r.error for r in rows) == [
+        "gave up after 1: push service error 502",
+        "gave up after 1: push service error 503",
+        "refused with 413",
+    ]

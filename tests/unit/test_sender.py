@@ -322,3 +322,23 @@ def test_public_key_round_trip_helper_is_consistent():
     assert http_ece.decrypt(body, private_key=priv, auth_secret=auth, version="aes128gcm") == (
         PAYLOAD
     )
+
+
+def test_a_batch_sends_its_first_wave_whatever_one_of_it_answers(service, sender):
+    """A 429 to one of a person's devices does not race the others of the same wave."""
+    devices = [service.device() for _ in range(6)]
+    service.answer((429, {"Retry-After": "60"}), endpoint=devices[0].endpoint)
+    outcomes = sender.send([message(d) for d in devices])
+    assert service.count == 6
+    assert [o.status_code for o in outcomes] == [429] + [201] * 5
+
+
+def test_a_429_holds_the_rest_of_a_large_batch(service, sender):
+    devices = [service.device() for _ in range(60)]
+    service.answer((429, {"Retry-After": "60"}), endpoint=devices[0].endpoint)
+    outcomes = sender.send([message(d) for d in devices])
+    held = [o for o in outcomes if o.status_code is None]
+    assert outcomes[0].status_code == 429
+    # the first wave (8) went; of the rest, only what lanes took before the 429 was in
+    assert service.count <= 16 and len(held) >= 44
+    assert all(o.result == RETRY and 55 < o.retry_after <= 60 for o in held)
