@@ -241,6 +241,16 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict:
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'between.db'}"
     redis_url = env.get("REDIS_URL") or None
+    session_timeouts = {
+        "therapist": (
+            _int(env, "THERAPIST_IDLE_TIMEOUT", 30 * 60),
+            _int(env, "THERAPIST_ABSOLUTE_TIMEOUT", 12 * 3600),
+        ),
+        "patient": (
+            _int(env, "PATIENT_IDLE_TIMEOUT", 30 * 86400),
+            _int(env, "PATIENT_ABSOLUTE_TIMEOUT", 90 * 86400),
+        ),
+    }
 
     return {
         "BETWEEN_ENV": between_env,
@@ -258,18 +268,14 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=90),
+        # Set at sign-in, expiring with the longest absolute timeout; not re-signed and
+        # re-sent on every answer: the server-side idle and absolute timeouts govern.
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            seconds=max(absolute for _idle, absolute in session_timeouts.values())
+        ),
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # Idle and absolute session timeouts per role, in seconds.
-        "SESSION_TIMEOUTS": {
-            "therapist": (
-                _int(env, "THERAPIST_IDLE_TIMEOUT", 30 * 60),
-                _int(env, "THERAPIST_ABSOLUTE_TIMEOUT", 12 * 3600),
-            ),
-            "patient": (
-                _int(env, "PATIENT_IDLE_TIMEOUT", 30 * 86400),
-                _int(env, "PATIENT_ABSOLUTE_TIMEOUT", 90 * 86400),
-            ),
-        },
+        "SESSION_TIMEOUTS": session_timeouts,
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 4 * 1024 * 1024),
         # Extra origins allowed to make unsafe requests (the app's own always is).
         "ALLOWED_ORIGINS": [o for o in env.get("ALLOWED_ORIGINS", "").split(",") if o],

@@ -6,15 +6,16 @@ import hashlib
 import re
 import secrets
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Uuid, bindparam, delete, func, select, update
+from sqlalchemy.orm import defer
 
 from server.auth import passwords
 from server.auth.models import PasswordReset, Role, TherapistInvite, User, UserSession
-from server.db import utcnow
+from server.db import UTCDateTime, utcnow
 from server.errors import ApiError, not_found, validation_error
 from server.extensions import db
 
@@ -147,32 +148,57 @@ def start_session(user: User, user_agent: str = "") -> tuple[UserSession, str]:
     return row, token
 
 
-# Every request runs this: built once (building it cost more CPU than running it).
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A resumed sign-in: which session, since when, last seen when, and whose."""
+
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    user: User
+
+
+# Every request runs this, so it is narrow and built once (building it cost more CPU than
+# running it): the user, and only the session's columns the timeouts need, in one round
+# trip, with no session object built. A therapist's TOTP secret is left for the few
+# routes that read it (it would be decrypted on every request).
 _RESUME = (
-    select(UserSession)
-    .options(joinedload(UserSession.user))  # one round trip per request, not two
+    select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
     .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(defer(User.totp_secret))
+)
+_SESSION_ID = bindparam("session_id", type_=Uuid())
+_TIMED_OUT = delete(UserSession).where(UserSession.id == _SESSION_ID)
+_SEEN = (
+    update(UserSession)
+    .where(UserSession.id == _SESSION_ID)
+    .values(last_seen_at=bindparam("now", type_=UTCDateTime()))
 )
 
 
-def resume_session(token: str | None, timeouts: dict) -> UserSession | None:
-    """The live session for this token, or None once ended or timed out."""
+def resume_session(token: str | None, timeouts: dict) -> LiveSession | None:
+    """The live session for this token, or None once ended or timed out.
+
+    Read on every request, never cached: a logout, a password change or a deleted
+    account anywhere ends it for the very next request."""
     if not token:
         return None
-    row = db.session.scalar(_RESUME, {"token_hash": _hash_token(token)})
+    row = db.session.execute(_RESUME, {"token_hash": _hash_token(token)}).first()
     if row is None:
         return None
-    idle, absolute = timeouts[row.user.role.value]
+    user, session_id, created_at, last_seen_at = row
+    idle, absolute = timeouts[user.role.value]
     now = utcnow()
-    if now - row.last_seen_at > timedelta(seconds=idle) or now - row.created_at > timedelta(
+    if now - last_seen_at > timedelta(seconds=idle) or now - created_at > timedelta(
         seconds=absolute
     ):
-        db.session.delete(row)
-        db.session.flush()
+        db.session.execute(_TIMED_OUT, {"session_id": session_id})
         return None
-    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
-        row.last_seen_at = now
-    return row
+    if now - last_seen_at > LAST_SEEN_RESOLUTION:
+        db.session.execute(_SEEN, {"session_id": session_id, "now": now})
+        last_seen_at = now
+    return LiveSession(session_id, created_at, last_seen_at, user)
 
 
 def end_session_by_token(token: str | None) -> None:

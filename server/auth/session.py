@@ -23,7 +23,7 @@ TOKEN_KEY = "sid"  # the name of a session key, not a secret  # nosec B105
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     row = service.resume_session(session.get(TOKEN_KEY), current_app.config["SESSION_TIMEOUTS"])
-    if row is None or str(row.user_id) != user_id:
+    if row is None or str(row.user.id) != user_id:
         session.clear()
         return None
     g.user_session = row
@@ -52,7 +52,7 @@ def sign_out() -> None:
     session.clear()
 
 
-def current_session() -> UserSession | None:
+def current_session() -> service.LiveSession | UserSession | None:
     return g.get("user_session")
 
 

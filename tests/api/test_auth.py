@@ -280,3 +280,46 @@ def test_login_is_rate_limited_with_retry_after(client, patient):
 def test_register_is_rate_limited(client):
     codes = [register(client, email=f"r{i}@example.test").status_code for i in range(3)]
     assert codes == [201, 201, 429]
+
+
+def test_a_signed_in_request_does_not_resend_the_cookie(app, patient):
+    """The cookie carries only the session's token and is set when signing in, with an
+    expiry; the server's idle and absolute timeouts govern after that, so answers do not
+    re-sign and re-send it."""
+    client = app.test_client()
+    login = client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    assert login.status_code == 200
+    assert "Expires=" in login.headers["Set-Cookie"]
+    for url in ("/api/v1/auth/me", "/api/v1/sync/changes", "/api/v1/no-such-thing"):
+        response = client.get(url)
+        assert response.status_code in (200, 404)
+        assert "Set-Cookie" not in response.headers, url
+    # ending the session still clears the cookie
+    assert COOKIE in client.post("/api/v1/auth/logout").headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("ending", ["logout", "password change", "account deletion"])
+def test_a_session_ended_in_one_process_is_over_in_every_process_at_once(
+    app, make_app, patient, ending
+):
+    """No process keeps a session it has seen: a logout, a password change or a deleted
+    account in one web process is seen by the very next request in another."""
+    other = make_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    device = other.test_client()
+    if ending == "password change":  # it ends every other device's session
+        body = {"email": patient.email, "password": PASSWORD}
+        assert device.post("/api/v1/auth/login", json=body).status_code == 200
+    else:  # the same session's cookie, copied
+        device.set_cookie(COOKIE, patient.client.get_cookie(COOKIE).value)
+    for _ in range(2):  # seen more than once: anything kept would be kept by now
+        assert device.get("/api/v1/sync/changes").status_code == 200
+
+    if ending == "logout":
+        assert patient.post("/api/v1/auth/logout").status_code == 204
+    elif ending == "password change":
+        change = {"current_password": PASSWORD, "new_password": "another-long-passphrase"}
+        assert patient.post("/api/v1/auth/password", json=change).status_code == 204
+    else:
+        assert patient.delete("/api/v1/me", json={"password": PASSWORD}).status_code == 204
+    assert device.get("/api/v1/sync/changes").status_code == 401
+    assert device.get("/api/v1/auth/me").status_code == 401
