@@ -43,7 +43,11 @@ class IsoJSONProvider(DefaultJSONProvider):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Config → extensions → errors → blueprints."""
-    app = Flask(__name__, static_folder=None)
+    # BETWEEN_INSTANCE_PATH: where keys made on first run, the SQLite file and development
+    # mail go (default: instance/ beside the code); the test suite points it at a
+    # temporary folder, so a test run writes nothing into the checkout
+    instance_path = os.environ.get("BETWEEN_INSTANCE_PATH") or None
+    app = Flask(__name__, static_folder=None, instance_path=instance_path)
     app.json = IsoJSONProvider(app)
     app.config.from_mapping(load_settings(os.environ, app.instance_path))
     if test_config:

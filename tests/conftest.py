@@ -6,8 +6,11 @@ server, it makes its own uniquely named database there, runs on it, and drops it
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
+import shutil
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +21,12 @@ from sqlalchemy.engine import make_url
 
 os.environ.setdefault("SECRET_KEY", "test-secret-" + "x" * 40)
 os.environ.setdefault("BETWEEN_ENV", "test")
+# Keys made on first run, development mail and the like go to a folder of this run's own,
+# never into the checkout's instance/ (the `flask` processes tests start inherit it).
+if "BETWEEN_INSTANCE_PATH" not in os.environ:
+    os.environ["BETWEEN_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="between-test-instance-")
+    atexit.register(shutil.rmtree, os.environ["BETWEEN_INSTANCE_PATH"], ignore_errors=True)
+CHECKOUT_INSTANCE = Path(__file__).resolve().parents[1] / "instance"
 
 from config.settings import normalise_database_url  # noqa: E402
 from server import create_app  # noqa: E402
@@ -57,6 +66,21 @@ def upgrade_to_head(url: str) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
+
+
+def _listing(folder: Path) -> set[tuple[str, int]]:
+    if not folder.exists():
+        return set()
+    return {(str(p.relative_to(folder)), p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_into_the_checkout():
+    """A test run leaves the checkout's instance/ (a developer's keys, database and mail)
+    exactly as it found it."""
+    before = _listing(CHECKOUT_INSTANCE)
+    yield
+    assert _listing(CHECKOUT_INSTANCE) == before, "the test run wrote into the checkout's instance/"
 
 
 @pytest.fixture(scope="session")
