@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make run   install, migrate, seed demo data, serve at http://127.0.0.1:5000
 #   make test  install what the tests need and run them all
+#   (make test-fast: the API and unit tests alone, the inner loop while changing code)
 # With TEST_DATABASE_URL (a PostgreSQL server URL) `make test` runs the API,
 # migration and PostgreSQL suites again on a fresh database made on that server.
 #   make bench  run every benchmark on SQLite and PostgreSQL (BENCH_DATABASE_URL, a
@@ -14,7 +15,7 @@ FLASK := $(BIN)/flask --app server
 TEST_DATABASE_URL ?=
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test install install-test lint bench
+.PHONY: run test test-fast install install-test lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,10 @@ test: install-test lint
 	else \
 	  echo "PostgreSQL pass not run: set TEST_DATABASE_URL=postgresql://user@host:5432/postgres"; \
 	fi
+
+# The inner loop: API and unit tests on SQLite, no browsers, no PostgreSQL suite.
+test-fast: install-test
+	TEST_DATABASE_URL= $(BIN)/pytest -q -m "not e2e and not postgres" tests/api tests/unit
 
 bench: install-test
 	scripts/ensure-chromium

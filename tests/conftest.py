@@ -180,6 +180,25 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(**kw): override app config for one test")
 
 
+# The folder says what a test needs, so `-m "not e2e"` (make test-fast) skips the browsers.
+_MARKS_BY_FOLDER = {
+    "e2e": ("e2e",),
+    "webkit": ("e2e", "webkit"),
+    "postgres": ("postgres",),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if tests not in path.parents:
+            continue
+        folder = path.relative_to(tests).parts[0]
+        for mark in _MARKS_BY_FOLDER.get(folder, ()):
+            item.add_marker(getattr(pytest.mark, mark))
+
+
 @pytest.fixture
 def push():
     """A faithful fake push service on loopback (tests/fake_push.py)."""
