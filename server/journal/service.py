@@ -10,6 +10,7 @@ from datetime import UTC, timedelta, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from server import access, pagination
@@ -264,8 +265,19 @@ def _same_content(entry: JournalEntry, data: dict) -> bool:
 
 
 def create_entry(actor: User, data: dict) -> tuple[JournalEntry, bool]:
-    """Write a new entry. A retried create (same id, same text) returns the first one."""
+    """Write a new entry. A retried create (same id, same text) returns the first one.
+
+    A client-made id is almost always new, so it is written without looking first; the
+    database's key refuses it when it is not, and then the transaction starts again
+    (releasing the change lock), looks, and answers as a retry or a conflict."""
     entry_id = data.pop("id", None)
+    if entry_id is not None:
+        try:
+            entry = _create(actor, entry_id, data)
+            db.session.flush()
+            return entry, True
+        except IntegrityError:
+            db.session.rollback()
     clock.lock(actor.id)
     _check_part_ids(actor, data)
     if entry_id is not None:
@@ -277,6 +289,12 @@ def create_entry(actor: User, data: dict) -> tuple[JournalEntry, bool]:
                 return existing, False
             raise conflict("An entry with this id already exists.", current=serialize(existing))
     return _new_entry(actor, entry_id, data), True
+
+
+def _create(actor: User, entry_id: uuid.UUID, data: dict) -> JournalEntry:
+    clock.lock(actor.id)
+    _check_part_ids(actor, data)
+    return _new_entry(actor, entry_id, data)
 
 
 def _check_version(entry: JournalEntry, base_version: int | None) -> None:

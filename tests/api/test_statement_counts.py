@@ -69,9 +69,13 @@ def test_a_pull_of_a_few_new_entries_with_tags(app, warm):
     assert sql["n"] == 3, f"{sql['n']} statements (target: at most 3)"
 
 
-def test_a_new_journal_entry(app, warm):
+@pytest.mark.parametrize("own_id", [False, True], ids=["server-made id", "client-made id"])
+def test_a_new_journal_entry(app, warm, own_id):
+    body = {"body": "words", "tags": ["t1", "t2"]}
+    if own_id:  # as an offline device makes it
+        body["id"] = str(uuid.uuid4())
     with counting_statements(app) as sql:
-        response = warm.post(ENTRIES, json={"body": "words", "tags": ["t1", "t2"]})
+        response = warm.post(ENTRIES, json=body)
     assert response.status_code == 201, response.json
     assert response.json["tags"] == ["t1", "t2"]
     assert sql["n"] == 4, f"{sql['n']} statements (target: at most 4)"
@@ -102,3 +106,24 @@ def test_a_signed_in_404(app, warm):
         response = warm.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert sql["n"] == 1, f"{sql['n']} statements (target: at most 1)"
+
+
+def test_a_taken_client_made_id_is_still_answered_as_before(make_patient, warm):
+    """A client-made id is written without looking first; when it is taken, the write
+    starts again and looks: a retry gets its entry, other words a 409 with the current
+    copy, another patient's id a 409 that leaves their entry as it was."""
+    entry_id = str(uuid.uuid4())
+    first = warm.post(ENTRIES, json={"id": entry_id, "body": "words"})
+    assert first.status_code == 201
+    again = warm.post(ENTRIES, json={"id": entry_id, "body": "words"})
+    assert again.status_code == 201 and again.json == first.json
+    other_words = warm.post(ENTRIES, json={"id": entry_id, "body": "other words"})
+    assert other_words.status_code == 409
+    assert other_words.json["current"]["body"] == "words"
+
+    stranger = make_patient()
+    taken = stranger.post(ENTRIES, json={"id": entry_id, "body": "not theirs"})
+    assert taken.status_code == 409
+    assert "body" not in str(taken.json.get("current"))
+    assert warm.get(f"{ENTRIES}/{entry_id}").json == first.json
+    assert stranger.get(ENTRIES).json["entries"] == []
