@@ -181,9 +181,9 @@ class _DecryptedTags(TypeDecorator):
 def entry_tags_column():
     """An entry's tags as a column of its own row, labelled `tags`: a sync page reads its
     entries and their tags in one statement, not one for each."""
-    pairs = select(_tag_pairs(EntryTag.position, EntryTag.__table__.c.tag)).where(
-        EntryTag.entry_id == JournalEntry.id
-    )
+    # table columns, not the mapped attributes: the statement stays Core, its rows plain
+    tags, entries = EntryTag.__table__.c, JournalEntry.__table__.c
+    pairs = select(_tag_pairs(tags.position, tags.tag)).where(tags.entry_id == entries.id)
     return type_coerce(pairs.scalar_subquery(), _DecryptedTags()).label("tags")
 
 
