@@ -237,10 +237,13 @@ def _run_once(env: dict) -> tuple[float, str]:
     return _cpu(resource.RUSAGE_CHILDREN) - before, done.stdout
 
 
-def worker_cpu(n: int, tmp: Path, vapid_key: str) -> dict:
+def worker_cpu(n: int, tmp: Path, vapid_key: str, latency: float = 0.0) -> dict:
     """The worker's CPU per delivered reminder: one `--once` pass over n due deliveries,
     minus the same command's CPU with nothing due (its start-up and an empty pass)."""
-    with fresh_database(tmp) as url, FakePushService(keep_bodies=False) as push:
+    with (
+        fresh_database(tmp) as url,
+        FakePushService(latency=latency, keep_bodies=False) as push,
+    ):
         upgrade_to_head(url)
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "VAPID_PRIVATE_KEY": vapid_key})
         env = worker_env(
@@ -269,15 +272,18 @@ def worker_cpu(n: int, tmp: Path, vapid_key: str) -> dict:
         }
 
 
-def cpu_per_message(n: int, tmp: Path) -> None:
+def cpu_per_message(n: int, tmp: Path, latency: float = 0.0) -> None:
     vapid_key = _vapid_key()
-    with FakePushService(keep_bodies=False) as push:
+    with FakePushService(latency=latency, keep_bodies=False) as push:
         device_keys = push.device().keys
         node = node_web_push(push.url, device_keys, n, vapid_key)
         alone = sender_alone(push.url, device_keys, n, vapid_key)
-    whole = worker_cpu(n, tmp, vapid_key)
+    whole = worker_cpu(n, tmp, vapid_key, latency)
 
-    print(f"\nCPU per message, {n} messages each, same fake push service, same run (0 ms):")
+    print(
+        f"\nCPU per message, {n} messages each, same fake push service, same run "
+        f"({latency * 1000:.0f} ms):"
+    )
     figures = []
     if node and "missing" not in node:
         ok = node["statuses"].get("201", 0)
@@ -319,6 +325,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--cpu-n", type=int, default=None, help="messages for the CPU figures")
     parser.add_argument("--no-cpu", action="store_true", help="skip the CPU per message figures")
+    parser.add_argument(
+        "--cpu-latency",
+        type=float,
+        nargs="*",
+        default=[0.0],
+        help="push-service latencies (s) for the CPU figures",
+    )
     parser.add_argument("--sender-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -344,7 +357,8 @@ def main() -> None:
                     f"{r['sent']:>5}/{r['received']:<4} {r['materialise_rate']:13.0f}"
                 )
         if not args.no_cpu:
-            cpu_per_message(args.cpu_n or args.n, Path(tmp))
+            for latency in args.cpu_latency:
+                cpu_per_message(args.cpu_n or args.n, Path(tmp), latency)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,8 @@ class FakePushService:
         self.count = 0
         self.first_at: float | None = None  # monotonic times of the first and last request
         self.last_at: float | None = None
+        self.in_flight = 0  # requests being answered now, and the most there ever were
+        self.peak_in_flight = 0
         self._script: dict[str, deque] = {}
         self._default: deque = deque()
         self._lock = threading.Lock()
@@ -121,7 +123,12 @@ class FakePushService:
                     return
                 status, headers = answer
                 if service.latency:
+                    with service._lock:
+                        service.in_flight += 1
+                        service.peak_in_flight = max(service.peak_in_flight, service.in_flight)
                     time.sleep(service.latency)
+                    with service._lock:
+                        service.in_flight -= 1
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -42,7 +42,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -74,7 +74,6 @@ MAX_ORIGINS = 64  # connection pools kept, one per push-service origin
 # sending threads a batch starts with, at least: more than a person's devices, so a
 # test push reaches all of them at once, whatever one push service answers first
 MIN_LANES = 8
-RAMP_TICK = 0.005  # seconds between looks at whether more threads would help
 
 
 @dataclass(frozen=True)
@@ -385,39 +384,54 @@ class Sender:
                 )
             checked.add(i)
         work = ((i, m) for i, m in enumerate(messages) if outcomes[i] is None)
-        take = threading.Lock()
+        take = threading.Lock()  # guards the work, the counts and the figures below
+        finished = threading.Event()
+        lanes = [0, 0]  # started, still running
         seen = [float("inf"), 0.0, 0]  # least network wait, CPU seconds, messages
+        failures: list[BaseException] = []
+
+        def start_lane() -> None:  # with `take` held
+            lanes[0] += 1
+            lanes[1] += 1
+            self._pool.submit(drain)
 
         def drain() -> None:
             wait_s = cpu_s = None
-            while True:
+            try:
+                while True:
+                    with take:
+                        if cpu_s is not None:
+                            seen[0] = min(seen[0], wait_s)
+                            seen[1] += cpu_s
+                            seen[2] += 1
+                            # Little's law; the lanes themselves add lanes, so nothing
+                            # polls while a batch waits on a slow push service
+                            wanted = min(most, 1 + math.ceil(seen[0] * seen[2] / seen[1]))
+                            while lanes[0] < wanted:
+                                start_lane()
+                        item = next(work, None)
+                    if item is None:
+                        return
+                    started, cpu = time.monotonic(), time.thread_time()
+                    outcomes[item[0]] = self.send_one(item[1], hold_checked=item[0] in checked)
+                    cpu_s = max(time.thread_time() - cpu, 1e-6)
+                    wait_s = time.monotonic() - started - cpu_s
+            except BaseException as exc:  # a bug: raised in the caller's thread below
+                failures.append(exc)
+            finally:
                 with take:
-                    if cpu_s is not None:
-                        seen[0] = min(seen[0], wait_s)
-                        seen[1] += cpu_s
-                        seen[2] += 1
-                    item = next(work, None)
-                if item is None:
-                    return
-                started, cpu = time.monotonic(), time.thread_time()
-                outcomes[item[0]] = self.send_one(item[1], hold_checked=item[0] in checked)
-                cpu_s = time.thread_time() - cpu
-                wait_s = time.monotonic() - started - cpu_s
+                    lanes[1] -= 1
+                    if not lanes[1]:
+                        finished.set()
 
-        lanes = [self._pool.submit(drain) for _ in range(first)]
-        while True:
-            done, pending = wait(lanes, timeout=RAMP_TICK, return_when=FIRST_EXCEPTION)
-            if not pending or any(f.exception() for f in done):
-                break
-            with take:
-                least_wait, cpu_s, n = seen
-            if n:
-                wanted = min(most, 1 + math.ceil(least_wait / max(cpu_s / n, 1e-5)))
-                lanes += [self._pool.submit(drain) for _ in range(wanted - len(lanes))]
-        for lane in lanes:
-            lane.result()  # an exception in a lane is a bug: raise it here
+        with take:
+            for _ in range(first):
+                start_lane()
+        finished.wait()
+        if failures:
+            raise failures[0]
         if seen[2]:
-            self._lanes = max(MIN_LANES, 1 + math.ceil(seen[0] / max(seen[1] / seen[2], 1e-5)))
+            self._lanes = max(MIN_LANES, 1 + math.ceil(seen[0] * seen[2] / seen[1]))
         return outcomes  # type: ignore[return-value]
 
     def close(self) -> None:

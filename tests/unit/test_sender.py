@@ -342,3 +342,14 @@ def test_a_429_holds_the_rest_of_a_large_batch(service, sender):
     # the first wave (8) went; of the rest, only what lanes took before the 429 was in
     assert service.count <= 16 and len(held) >= 44
     assert all(o.result == RETRY and 55 < o.retry_after <= 60 for o in held)
+
+
+def test_a_slow_push_service_gets_more_sending_threads(vapid):
+    """A batch starts with a few threads and, once answers show the push service is
+    slow, takes up to `threads` of them; a fast one is served by a few."""
+    with FakePushService(latency=0.1, keep_bodies=False) as slow:
+        with Sender(vapid, SUBJECT, timeout=5, threads=48) as s:
+            device = slow.device()
+            outcomes = s.send([message(device) for _ in range(150)])
+        assert [o.result for o in outcomes] == [SENT] * 150
+        assert slow.peak_in_flight > 24
