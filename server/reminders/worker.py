@@ -68,6 +68,9 @@ from server.reminders.sender import Message, Outcome, Sender
 
 log = logging.getLogger("between.worker")
 
+# one encoder for every payload: json.dumps with separators builds a new one per call
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
 # reminders older than this are not even recorded as skipped (all are stale by then)
 LOOKBACK = timedelta(days=2)
 
@@ -135,10 +138,10 @@ def build_sender(config) -> Sender:
     )
 
 
-def topic_for(subscription_id: uuid.UUID, kind: str) -> str:
+def topic_for(subscription_id: uuid.UUID, kind: str, secret: bytes | None = None) -> str:
     """An opaque Topic per device and kind: a newer reminder replaces an undelivered one
     of its kind, and the push service learns nothing from the name."""
-    secret = current_app.config["SECRET_KEY"].encode()
+    secret = secret or current_app.config["SECRET_KEY"].encode()
     digest = hmac.digest(secret, f"{subscription_id}:{kind}".encode(), "sha256")
     return keys.b64url(digest[:18])  # 24 characters of the URL-safe alphabet
 
@@ -325,6 +328,7 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
     ).all()
     db.session.commit()
     batch = Claim(token, lease_until)
+    secret = current_app.config["SECRET_KEY"].encode()  # once per batch, not per message
     for row in rows:
         batch.attempts[row.id] = row.attempts
         if row.endpoint is None:
@@ -332,7 +336,7 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
             continue
         batch.subscriptions[row.id] = row.subscription_id
         message = service.message_for(row.kind, row.id, row.ref_id)
-        payload = json.dumps(message, separators=(",", ":"))
+        payload = _compact_json(message)
         batch.messages.append(
             Message(
                 key=row.id,
@@ -342,7 +346,7 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
                 payload=payload.encode(),
                 ttl=sched.ttl_seconds(row.expires_at, now),
                 urgency=sched.URGENCY[row.kind],
-                topic=topic_for(row.subscription_id, row.kind),
+                topic=topic_for(row.subscription_id, row.kind, secret),
             )
         )
     return batch
