@@ -458,7 +458,7 @@ def _text(value) -> str | None:
 def sync_serialize(entry) -> dict:
     """An entry (or a sync page's row of one) exactly as EntrySchema writes it, built in
     one step: a page of entries is serialised once, not dumped per row and again whole
-    (tests/api/test_statement_counts.py holds the two alike)."""
+    (tests/api/test_sync.py holds the two alike)."""
     return {
         "id": str(entry.id),
         "title": entry.title,
