@@ -4,9 +4,13 @@
 // lives in IndexedDB alone, which sign-out wipes.
 
 // -- version
-const VERSION = 3;
+// The server serves this file with a hash of every file in SHELL (and of this one) in
+// place of 'dev' (server/pwa_static.py): a deploy that changes any of them changes
+// these bytes, so the browser installs the new version. Never edited by hand.
+const VERSION = 'dev';
 
 // -- caches
+// Any cache under this prefix but the current one is an older version, deleted on activate.
 const PREFIX = 'between-static-v';
 const STATIC_CACHE = `${PREFIX}${VERSION}`;
 const EXPECTED_CACHES = new Set([STATIC_CACHE]);
@@ -180,4 +184,6 @@ self.addEventListener('sync', (event) => {
 // -- messages
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'skip-waiting') self.skipWaiting();
+  // which version this is, for the page (and for support): the cache it serves from
+  if (event.data?.type === 'version') event.ports[0]?.postMessage({ cache: STATIC_CACHE });
 });

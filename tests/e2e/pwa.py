@@ -130,3 +130,42 @@ def sign_in_therapist(page: Page, server_url: str, email: str, password: str) ->
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
     expect(page.locator("#caseload tbody tr").first).to_be_visible()
+
+
+# -- versions of the app ------------------------------------------------------------------
+
+# the cache the controlling service worker serves from: which version runs this page
+# (null from a worker that does not answer, rather than a probe that never returns)
+WORKER_CACHE = """() => new Promise((resolve) => {
+  const worker = navigator.serviceWorker.controller;
+  if (!worker) return resolve(null);
+  setTimeout(() => resolve(null), 5000);
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => resolve(event.data.cache);
+  worker.postMessage({ type: 'version' }, [channel.port2]);
+})"""
+
+CACHE_NAMES = "() => caches.keys()"
+
+
+def served_cache_name(app) -> str:
+    """The cache name in the sw.js this app serves (the server fills in the version)."""
+    with app.test_client().get("/sw.js") as response:
+        source = response.get_data(as_text=True)
+    return "between-static-v" + re.search(r"^const VERSION = '?([^';]+)'?;", source, re.M)[1]
+
+
+class Deploy:
+    """One origin whose app a test replaces, as a deploy restarts the server: the phone
+    keeps its address, and the next request meets the new files. With `sync_down`, the
+    sync endpoints answer 503, so changes stay in the outbox while the rest works."""
+
+    def __init__(self, app):
+        self.app = app
+        self.sync_down = False
+
+    def __call__(self, environ, start_response):
+        if self.sync_down and environ["PATH_INFO"].startswith("/api/v1/sync/"):
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"message": "down for the test"}']
+        return self.app(environ, start_response)
