@@ -331,24 +331,23 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
     db.session.commit()
     batch = Claim(token, lease_until)
     secret = current_app.config["SECRET_KEY"].encode()  # once per batch, not per message
-    for row in rows:
-        batch.attempts[row.id] = row.attempts
-        if row.endpoint is None:
-            batch.orphans.append(row.id)
+    urgency = sched.URGENCY
+    for delivery_id, kind, attempts, expires_at, sub_id, endpoint, p256dh, auth, ref in rows:
+        batch.attempts[delivery_id] = attempts
+        if endpoint is None:
+            batch.orphans.append(delivery_id)
             continue
-        batch.subscriptions[row.id] = row.subscription_id
-        message = service.message_for(row.kind, row.id, row.ref_id)
-        payload = _compact_json(message)
+        batch.subscriptions[delivery_id] = sub_id
         batch.messages.append(
             Message(
-                key=row.id,
-                endpoint=row.endpoint,
-                p256dh=row.p256dh,
-                auth=row.auth,
-                payload=payload.encode(),
-                ttl=sched.ttl_seconds(row.expires_at, now),
-                urgency=sched.URGENCY[row.kind],
-                topic=topic_for(row.subscription_id, row.kind, secret),
+                key=delivery_id,
+                endpoint=endpoint,
+                p256dh=p256dh,
+                auth=auth,
+                payload=_compact_json(service.message_for(kind, delivery_id, ref)).encode(),
+                ttl=sched.ttl_seconds(expires_at, now),
+                urgency=urgency[kind],
+                topic=topic_for(sub_id, kind, secret),
             )
         )
     return batch
