@@ -193,12 +193,21 @@ def resume_session(token: str | None, timeouts: dict) -> LiveSession | None:
     if now - last_seen_at > timedelta(seconds=idle) or now - created_at > timedelta(
         seconds=absolute
     ):
-        db.session.execute(_TIMED_OUT, {"session_id": session_id})
+        _upkeep(_TIMED_OUT, {"session_id": session_id})
         return None
     if now - last_seen_at > LAST_SEEN_RESOLUTION:
-        db.session.execute(_SEEN, {"session_id": session_id, "now": now})
+        _upkeep(_SEEN, {"session_id": session_id, "now": now})
         last_seen_at = now
     return LiveSession(session_id, created_at, last_seen_at, user)
+
+
+def _upkeep(statement, params: dict) -> None:
+    """A session's upkeep commits on its own, at once: most requests only read and
+    commit nothing, yet a therapist reading briefs is active all the same (and a request
+    that fails must not keep a timed-out session alive). At most once a minute per
+    device, so the extra transaction is rare."""
+    with db.engine.begin() as connection:
+        connection.execute(statement, params)
 
 
 def end_session_by_token(token: str | None) -> None:

@@ -323,3 +323,29 @@ def test_a_session_ended_in_one_process_is_over_in_every_process_at_once(
         assert patient.delete("/api/v1/me", json={"password": PASSWORD}).status_code == 204
     assert device.get("/api/v1/sync/changes").status_code == 401
     assert device.get("/api/v1/auth/me").status_code == 401
+
+
+def _last_seen(app):
+    from sqlalchemy import select
+
+    with app.app_context():
+        seen = db.session.scalars(select(UserSession.last_seen_at)).all()
+        db.session.remove()
+    return seen
+
+
+def test_reading_alone_keeps_a_session_alive(app, therapist):
+    """A therapist reading (and a patient's phone pulling) sends only GETs, which write
+    nothing; being there still counts as activity for the idle timeout, or a therapist
+    reading a long brief would be signed out mid-read."""
+    _age_sessions(app, idle=timedelta(minutes=20), absolute=timedelta(minutes=20))
+    assert therapist.get("/api/v1/auth/me").status_code == 200
+    assert all(utcnow() - seen < timedelta(minutes=1) for seen in _last_seen(app))
+    _age_sessions(app, idle=timedelta(minutes=20), absolute=timedelta(minutes=20))
+    assert therapist.get("/api/v1/auth/me").status_code == 200  # 40 minutes in, still here
+
+
+def test_a_timed_out_session_is_gone_after_the_request_that_found_it(app, patient):
+    _age_sessions(app, idle=timedelta(days=31), absolute=timedelta(days=31))
+    assert patient.get("/api/v1/auth/me").status_code == 401
+    assert _last_seen(app) == []  # deleted, not just refused
