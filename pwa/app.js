@@ -3,7 +3,7 @@
 import { setUnauthorizedHandler } from './js/api.js';
 import { openDB } from './js/db.js';
 import { followTimeZone, resubscribeOnLaunch } from './js/push.js';
-import { render, startRouter } from './js/router.js';
+import { parse, render, startRouter } from './js/router.js';
 import { loadSession, markExpired, session, sessionEvents } from './js/session.js';
 import { startSync, status, syncEvents, syncNow } from './js/sync.js';
 import { h } from './js/ui.js';
@@ -52,31 +52,78 @@ function showBanners() {
   area.replaceChildren(...banners);
 }
 
+// -- updates
+// A new version (the server names the worker's cache after the shell's files, so any
+// change to them is one) installs in the background, then takes over at a calm moment:
+// on a screen that holds nothing in memory, with no field or dialog in use, no touch
+// or key for a few seconds, and no sync in flight. Unsent changes wait in the IndexedDB
+// outbox, which a reload keeps. Until then "Update now" offers it.
+const CALM_SCREENS = new Set(['today', 'journal', 'checkin', 'trends', 'more', 'help', 'privacy', 'signin']);
+const QUIET_MS = 3000;
+
 let updateWorker = null;
 let updating = false;
+let lastTouch = -Infinity;
+let calmTimer = null;
+
+function isCalm() {
+  const { name, params } = parse();
+  const active = document.activeElement;
+  const typing = active?.matches?.('input, textarea, select, [contenteditable]:not([contenteditable="false"])');
+  return (
+    CALM_SCREENS.has(name) &&
+    !params.length &&
+    !typing &&
+    !document.querySelector('dialog[open]') &&
+    status.phase !== 'syncing' &&
+    performance.now() - lastTouch >= QUIET_MS
+  );
+}
 
 function applyUpdate() {
+  if (updating) return;
   updating = true;
-  updateWorker?.postMessage({ type: 'skip-waiting' });
+  // installed and waiting: activate it, then reload on `controllerchange`;
+  // already active (another tab took it): reload into it now
+  if (updateWorker?.state === 'installed') updateWorker.postMessage({ type: 'skip-waiting' });
+  else location.reload();
+}
+
+function updateWhenCalm() {
+  clearTimeout(calmTimer);
+  if (!updateWorker || updating) return;
+  if (isCalm()) applyUpdate();
+  else calmTimer = setTimeout(updateWhenCalm, QUIET_MS);
 }
 
 async function registerWorker() {
   if (!('serviceWorker' in navigator)) return;
+  let controlled = Boolean(navigator.serviceWorker.controller);
   const reg = await navigator.serviceWorker.register('/sw.js');
   const offer = (worker) => {
     updateWorker = worker;
     showBanners();
+    updateWhenCalm();
   };
-  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
-  reg.addEventListener('updatefound', () => {
-    const worker = reg.installing;
-    worker?.addEventListener('statechange', () => {
+  const follow = (worker) => {
+    worker.addEventListener('statechange', () => {
       if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
     });
-  });
+  };
+  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+  else if (reg.installing) follow(reg.installing); // found before we listened
+  reg.addEventListener('updatefound', () => reg.installing && follow(reg.installing));
   navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (!controlled) {
+      controlled = true; // the first install taking over: nothing to reload
+      return;
+    }
     if (updating) location.reload();
+    else offer(navigator.serviceWorker.controller); // another tab updated: follow it
   });
+  for (const type of ['pointerdown', 'keydown', 'input']) {
+    addEventListener(type, () => (lastTouch = performance.now()), { capture: true, passive: true });
+  }
   navigator.serviceWorker.addEventListener('message', (event) => {
     const msg = event.data || {};
     if (msg.type === 'sync') syncNow();

@@ -169,3 +169,13 @@ class Deploy:
             start_response("503 Service Unavailable", [("Content-Type", "application/json")])
             return [b'{"message": "down for the test"}']
         return self.app(environ, start_response)
+
+
+# the page is controlled by the registration's one active worker, nothing waiting: ask
+# this before WORKER_CACHE, since a message to a worker being replaced is work that
+# keeps it alive, and a poll of them would hold off the new one
+SETTLED = """async () => {
+  const reg = await navigator.serviceWorker.getRegistration();
+  const worker = navigator.serviceWorker.controller;
+  return Boolean(reg && worker && !reg.waiting && !reg.installing && worker === reg.active);
+}"""
