@@ -7,12 +7,12 @@ which git ignores) drives Debian's Chromium in its mobile preset (a mid-range ph
 simulated slow 4G) over `/`, the sign-in page every patient starts from.
 
 It prints each category's score (0-100) and every audit Lighthouse counts as not passed
-(a score under 0.9), informative and manual audits aside. `--json` prints the same as
-JSON for bench/run_all.py. Needs `node` and `npm`; without them it says so and exits 2.
+(a score under 0.9), informative and manual audits aside. `--json PATH` also writes them
+as JSON, for bench/run_all.py. Needs `node` and `npm`; without them it says so and exits 2.
 
 A benchmark, not a test: it prints numbers and asserts nothing.
 
-    .venv/bin/python bench/lighthouse.py [--runs 3] [--json]
+    .venv/bin/python bench/lighthouse.py [--runs 3] [--json PATH]
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def run_once(binary: Path, url: str, out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures here as JSON")
     args = parser.parse_args()
     binary = lighthouse_bin()
     if binary is None:
@@ -165,18 +165,14 @@ def main() -> None:
     }
     failing = sorted({(a, d) for r in runs for a, _s, d in r["failing"]})
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "version": runs[0]["version"],
-                    "runs": len(runs),
-                    "scores": scores,
-                    "spread": spread,
-                    "failing": [{"audit": a, "value": d} for a, d in failing],
-                }
-            )
-        )
-        return
+        figures = {
+            "version": runs[0]["version"],
+            "runs": len(runs),
+            "scores": scores,
+            "spread": spread,
+            "failing": [{"audit": a, "value": d} for a, d in failing],
+        }
+        Path(args.json).write_text(json.dumps(figures))
     print(f"Lighthouse {runs[0]['version']}, mobile, {url}, median of {len(runs)} runs:")
     for k in CATEGORIES:
         print(f"  {k:16} {scores[k]:5.0f}   ({spread[k][0]}–{spread[k][1]})")

@@ -1,12 +1,12 @@
 """Run every benchmark on SQLite and on PostgreSQL and write bench/RESULTS.md and plots.
 
 Each script runs as its own process, as you would run it by hand: bench/sync.py,
-bench/brief.py, bench/push.py (when present), bench/pwa.py (SQLite only: it has no
-PostgreSQL mode) and bench/load.py. The cheap ones run a few times; every figure is
-given as the median over those repetitions with their spread (min–max); a figure from
-a single run says n=1. Figures come from each script's `--json` output where it has one,
-else from its printed table. A script that fails is reported as failed, with the end of
-its output, and the others still run.
+bench/brief.py, bench/push.py (when present), bench/pwa.py and bench/lighthouse.py
+(SQLite only: they have no PostgreSQL mode) and bench/load.py. The cheap ones run a
+few times; every figure is given as the median over those repetitions with their
+spread (min–max); a figure from a single run says n=1. Figures come from each script's
+`--json` output where it has one, else from its printed table. A script that fails is
+reported as failed, with the end of its output, and the others still run.
 
     .venv/bin/python bench/run_all.py                       # what `make bench` runs
     .venv/bin/python bench/run_all.py --database-url postgresql://user@host:5432/postgres
@@ -376,7 +376,15 @@ def plot_all(results: dict) -> list[str]:
 
 def collect(raw: dict) -> dict:
     """Per backend, each script's repetitions folded into median and spread."""
-    results: dict = {"sync": {}, "brief": {}, "push": {}, "pwa": {}, "load": {}, "paced": {}}
+    results: dict = {
+        "sync": {},
+        "brief": {},
+        "push": {},
+        "pwa": {},
+        "lighthouse": {},
+        "load": {},
+        "paced": {},
+    }
     results["locust_check"] = None
     for b in BACKENDS:
         reps = [r["json"] for r in raw["sync"].get(b, []) if r and r["json"]]
@@ -414,6 +422,9 @@ def collect(raw: dict) -> dict:
         reps = [r for r in raw["pwa"].get(b, []) if r]
         if reps:
             results["pwa"][b] = parse_pwa(reps[0]["stdout"])
+        reps = [r["json"] for r in raw["lighthouse"].get(b, []) if r and r["json"]]
+        if reps:
+            results["lighthouse"][b] = reps[0]
         reps = [r["json"] for r in raw["load"].get(b, []) if r and r["json"]]
         if reps:
             results["load"][b] = reps[0]
@@ -805,6 +816,30 @@ def write_report(
         for name, f in pwa["figures"].items():
             w(f"| {name} | {f['median']:,} ({f['min']:,}–{f['max']:,}, n={pwa['runs']}) |")
         w("")
+    w("## Lighthouse (bench/lighthouse.py, SQLite only)\n")
+    lighthouse = results["lighthouse"].get("sqlite")
+    if not lighthouse:
+        w(f"Not measured: {missing('lighthouse', runner)}.\n")
+    else:
+        w(
+            f"Lighthouse {lighthouse['version']}, mobile preset, on `/` (the sign-in page every "
+            f"patient starts from) under gunicorn; median (min–max) of {lighthouse['runs']} runs "
+            "(target: 100 / 100 / 100 with no failing audit).\n"
+        )
+        w("| category | score |")
+        w("|---|---:|")
+        for name, score in lighthouse["scores"].items():
+            low, high = lighthouse["spread"][name]
+            w(f"| {name} | {score:.0f} ({low}–{high}) |")
+        w("")
+        if lighthouse["failing"]:
+            w("Audits not passed (a score under 0.9) in any run:\n")
+            for audit in lighthouse["failing"]:
+                value = f": {audit['value']}" if audit["value"] else ""
+                w(f"- `{audit['audit']}`{value}")
+        else:
+            w("No audit failed in any run.")
+        w("")
     w("## Run log\n")
     w("| script | backend | seconds | result |")
     w("|---|---|---:|---|")
@@ -841,7 +876,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="one repetition, short loads")
     parser.add_argument(
-        "--only", default="sync,brief,push,pwa,load", help="comma-separated scripts to run"
+        "--only",
+        default="sync,brief,push,pwa,lighthouse,load",
+        help="comma-separated scripts to run",
     )
     parser.add_argument("--out", default=str(BENCH / "RESULTS.md"), help="the report")
     parser.add_argument("--keep", metavar="DIR", help="keep every script's output here")
@@ -849,7 +886,7 @@ def main(argv: list[str] | None = None) -> None:
     args.argv_shown = ["bench/run_all.py", *(argv if argv is not None else sys.argv[1:])]
     only = set(args.only.split(","))
     # repetitions where cheap; push and load take minutes, and report spread within a run
-    reps = {"sync": 2, "brief": 3, "push": 1, "pwa": 1, "load": 1}
+    reps = {"sync": 2, "brief": 3, "push": 1, "pwa": 1, "lighthouse": 1, "load": 1}
     if args.quick:
         reps = dict.fromkeys(reps, 1)
     load_seconds = "15" if args.quick else "40"
@@ -870,7 +907,17 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         raw: dict = {
-            name: {} for name in ("sync", "brief", "push", "pwa", "load", "paced", "locust_check")
+            name: {}
+            for name in (
+                "sync",
+                "brief",
+                "push",
+                "pwa",
+                "lighthouse",
+                "load",
+                "paced",
+                "locust_check",
+            )
         }
         plan = []  # (results key, script, backend, args, repetitions, timeout)
         for b in BACKENDS:
@@ -885,6 +932,10 @@ def main(argv: list[str] | None = None) -> None:
                 plan.append(("push", "push", b, url, reps["push"], 900))
             if "pwa" in only and b == "sqlite":
                 plan.append(("pwa", "pwa", b, [], reps["pwa"], 600))
+            if "lighthouse" in only and b == "sqlite":
+                runs = "1" if args.quick else "3"
+                lighthouse_args = ["--runs", runs, "--json", "{json}"]
+                plan.append(("lighthouse", "lighthouse", b, lighthouse_args, 1, 900))
             if "load" in only:
                 users = "50,200"
                 plan.append(
