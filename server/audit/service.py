@@ -23,6 +23,11 @@ def record(
     outcome: str = "ok",
 ) -> None:
     """Exactly one event for one act, naming every object it touched."""
+    given = list(object_ids or [])
+    if any(i is None for i in given):
+        # an object not flushed yet has no id: the event would name "None" forever
+        raise ValueError(f"audit of {object_type}: an object id is None (give it an id first)")
+    ids = [str(i) for i in given]
     db.session.add(
         AuditEvent(
             actor_id=actor.id,
@@ -30,7 +35,7 @@ def record(
             patient_id=patient_id,
             action=action,
             object_type=object_type,
-            object_ids=[str(i) for i in object_ids or []],
+            object_ids=ids,
             outcome=outcome,
         )
     )

@@ -506,7 +506,8 @@ def list_prompts(actor: User, context: str | None) -> list[dict]:
 def add_prompt(therapist: User, patient_id: uuid.UUID, data: dict) -> dict:
     """A therapist writes a prompt for one linked patient."""
     access.linked_patient(therapist, patient_id)
-    prompt = JournalPrompt(patient_id=patient_id, author_id=therapist.id, **data)
+    # its id now, not at the flush: the audit event names it
+    prompt = JournalPrompt(id=uuid.uuid4(), patient_id=patient_id, author_id=therapist.id, **data)
     db.session.add(prompt)
     audit.record(therapist, "write", patient_id, "journal_prompt", [prompt.id])
     db.session.flush()
