@@ -39,6 +39,7 @@ run: install
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -r server config -x server/migrations -ll
 	BIN=$(BIN) scripts/audit-deps
 

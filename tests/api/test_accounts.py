@@ -128,9 +128,7 @@ def test_a_reset_link_expires_after_an_hour(mail_app, mailbox, patient):
     _forgot(mail_app, patient.email)
     token = _reset_link(mailbox, patient.email)
     with mail_app.app_context():
-        db.session.execute(
-            update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1))
-        )
+        db.session.execute(update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     expired = mail_app.test_client().post(
         "/api/v1/auth/password/reset", json={"token": token, "password": NEW_PASSWORD}

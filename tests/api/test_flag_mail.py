@@ -72,9 +72,7 @@ def test_each_linked_therapist_gets_one_mail_without_health_words(
     mailbox.wait_for(first.email, 2)
 
 
-def test_a_refused_mail_is_tried_again_later_never_twice(
-    app, mailbox, therapist, patient, link
-):
+def test_a_refused_mail_is_tried_again_later_never_twice(app, mailbox, therapist, patient, link):
     link(therapist, patient)
     app.config.update(SMTP_URL="smtp://127.0.0.1:9", PUBLIC_URL="https://between.clinic.test")
     risk_answer(patient)
