@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import logging
 import os
 import shutil
 import tempfile
@@ -206,6 +207,27 @@ def push():
 
     with FakePushService() as service:
         yield service
+
+
+@pytest.fixture
+def elsewhere():
+    """Another push service, at an origin a redirect points at: it must never hear from us."""
+    from tests.fake_push import FakePushService
+
+    with FakePushService() as service:
+        yield service
+
+
+@pytest.fixture
+def logged():
+    """Every record the app's loggers emit, whatever the app's log config."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    root = logging.getLogger("between")
+    root.addHandler(handler)
+    yield records
+    root.removeHandler(handler)
 
 
 @pytest.fixture

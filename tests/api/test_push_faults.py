@@ -6,7 +6,6 @@ names, past the hosts we agreed to send to, and its 201 would count as delivered
 redirect is a failed attempt, retried with backoff like a 5xx, never followed.
 """
 
-import logging
 import time
 import uuid
 from datetime import timedelta
@@ -20,29 +19,10 @@ from server.extensions import db
 from server.reminders import worker
 from server.reminders.models import PushDelivery, PushSubscription
 from server.reminders.sender import RETRY, Message, parse_retry_after
-from tests.fake_push import FakePushService, http_date
+from tests.fake_push import http_date
 
 SUBSCRIPTIONS = "/api/v1/push/subscriptions"
 TEST_PUSH = "/api/v1/push/test"
-
-
-@pytest.fixture
-def elsewhere():
-    """Another origin a redirect points at: it must never hear from us."""
-    with FakePushService() as service:
-        yield service
-
-
-@pytest.fixture
-def logged():
-    """Every record the app's loggers emit, whatever the app's log config."""
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = records.append
-    root = logging.getLogger("between")
-    root.addHandler(handler)
-    yield records
-    root.removeHandler(handler)
 
 
 def subscribe(actor, device):

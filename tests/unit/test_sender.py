@@ -9,7 +9,6 @@ setting) changes where a message goes.
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import time
 import uuid
@@ -40,13 +39,6 @@ def service():
 
 
 @pytest.fixture
-def elsewhere():
-    """Another origin a redirect points at: it must never hear from us."""
-    with FakePushService() as fake:
-        yield fake
-
-
-@pytest.fixture
 def vapid():
     key = Vapid()
     key.generate_keys()
@@ -57,17 +49,6 @@ def vapid():
 def sender(vapid):
     with Sender(vapid, SUBJECT, timeout=5, threads=8) as s:
         yield s
-
-
-@pytest.fixture
-def logged():
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = records.append
-    root = logging.getLogger("between")
-    root.addHandler(handler)
-    yield records
-    root.removeHandler(handler)
 
 
 def message(device, payload=PAYLOAD, **extra) -> Message:
