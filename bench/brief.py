@@ -120,15 +120,20 @@ def analyze(app) -> None:
 
 def register(app, role: str, label: str):
     client = app.test_client()
-    response = client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": f"bench-{role}-{label}-{uuid.uuid4().hex[:6]}@example.test",
-            "password": PASSWORD,
-            "display_name": f"Bench {role.title()} {label}",
-            "role": role,
-        },
-    )
+    email = f"bench-{role}-{label}-{uuid.uuid4().hex[:6]}@example.test"
+    body = {
+        "email": email,
+        "password": PASSWORD,
+        "display_name": f"Bench {role.title()} {label}",
+        "role": role,
+    }
+    if role == "therapist":  # therapists sign up with an operator's invitation
+        from server.auth.service import create_therapist_invite
+
+        with app.app_context():
+            body["therapist_invite"] = create_therapist_invite(email, body["display_name"])[1]
+            db.session.commit()
+    response = client.post("/api/v1/auth/register", json=body)
     assert response.status_code == 201, response.json
     return client, uuid.UUID(response.json["id"])
 
