@@ -59,6 +59,7 @@ from common import (  # noqa: E402
     fresh_database,
     insert_rows,
     session_row,
+    tag_row,
 )
 
 from server.auth.models import Role, User  # noqa: E402
@@ -253,8 +254,8 @@ def seed_history(app, therapist_id: uuid.UUID, patient_id: uuid.UUID, days: int)
         entries.append(entry)
         if d % 4 == 0:
             tags += [
-                {"entry_id": entry["id"], "tag": "sleep", "position": 0},
-                {"entry_id": entry["id"], "tag": f"week-{d // 7 % 52}", "position": 1},
+                tag_row(patient_id, entry["id"], "sleep", 0),
+                tag_row(patient_id, entry["id"], f"week-{d // 7 % 52}", 1),
             ]
         # a daily check-in each morning, a PHQ-9 each week
         morning = min(date + timedelta(hours=8), now - timedelta(minutes=45))

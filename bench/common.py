@@ -9,7 +9,7 @@ import socket
 import tempfile
 import uuid
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -109,6 +109,18 @@ def entry_row(
     }
 
 
+def tag_row(patient_id, entry_id, tag: str, position: int) -> dict:
+    """A journal tag as the app stores it: encrypted, found by its blind index."""
+    from server.journal.models import tag_index
+
+    return {
+        "entry_id": entry_id,
+        "tag": tag,
+        "tag_hmac": tag_index(patient_id, tag),
+        "position": position,
+    }
+
+
 def checkin_row(patient_id, instrument: str, answers: dict, at: datetime) -> dict:
     """A check-in answered at `at`, scored as the app scores it."""
     scored = score(instrument, answers)
@@ -136,6 +148,7 @@ def session_row(
 ) -> dict:
     """A treatment session starting at `at`, booked at `booked_at` (default: `at`)."""
     booked_at = booked_at or at
+    minutes = 120 if kind is SessionKind.DOSING else 60
     return {
         "id": uuid.uuid4(),
         "patient_id": patient_id,
@@ -143,7 +156,8 @@ def session_row(
         "kind": kind,
         "starts_at": at,
         "starts_offset_minutes": 0,
-        "duration_minutes": 120 if kind is SessionKind.DOSING else 60,
+        "duration_minutes": minutes,
+        "ends_at": at + timedelta(minutes=minutes),
         "route": None,
         "note": "",
         "title": kind.value.title(),

@@ -79,6 +79,7 @@ from common import (  # noqa: E402
     fresh_database,
     insert_rows,
     session_row,
+    tag_row,
 )
 
 from server.auth import passwords  # noqa: E402
@@ -166,7 +167,7 @@ def patient_history(patient_id, therapist_id, now: datetime) -> dict[type, list[
         )
         entries.append(entry)
         if d % 4 == 0:
-            tags.append({"entry_id": entry["id"], "tag": "sleep", "position": 0})
+            tags.append(tag_row(patient_id, entry["id"], "sleep", 0))
     for kind, days_ago in ((SessionKind.DOSING, 12), (SessionKind.INTEGRATION, 10)):
         at = midnight - days_ago * day + timedelta(hours=14)
         sessions.append(session_row(patient_id, therapist_id, kind, at, booked_at=at - 7 * day))
