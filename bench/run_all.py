@@ -671,13 +671,15 @@ def write_report(
         cores = os.cpu_count() or 2
         costs = pg["costs"]
         w(
-            f"- The target, 500 requests/s on {cores} cores, leaves {cores * 1000 / 500:.0f} ms "
+            f"- The target, 400 requests/s on {cores} cores, leaves {cores * 1000 / 400:.0f} ms "
             f"of CPU per request for everything: the app, PostgreSQL and the load generator. "
             f"The app alone spends {pg['mix_cpu_ms']['50']:.1f} ms of CPU per request of this "
-            f"mix in-process on PostgreSQL, before HTTP and gunicorn. It sends "
-            f"{costs['pull']['stmts']:.0f} SQL statements for a pull that finds a few new "
-            f"rows or none, {costs['write entry']['stmts']:.0f} for a new entry and "
-            f"{costs['push']['stmts']:.0f} for a push of two new entries."
+            f"mix in-process on PostgreSQL, before HTTP and gunicorn. In this mix it sends "
+            f"{costs['pull']['stmts']:.0f} SQL statements for a pull (new entries and "
+            f"check-ins: one page statement per type), {costs['write entry']['stmts']:.0f} for "
+            f"a new shared entry (its `share` audit event is one) and "
+            f"{costs['push']['stmts']:.0f} for a push of two new entries; "
+            "tests/api/test_statement_counts.py pins each hot request's count."
         )
         floor = costs.get("floor: signed-in 404")
         run50 = next((r for r in pg["runs"] if r["users"] == 50), None)
