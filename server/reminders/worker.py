@@ -356,13 +356,18 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
 # -- complete ----------------------------------------------------------------------------
 
 
+# what recording an outcome clears: the row is no longer leased by anyone
+_RELEASED = {"lease_token": None, "lease_until": None}
+
+
+def _held_by(batch: Claim, now: datetime) -> tuple:
+    """The fence: rows this claim still leases (not taken over by another worker)."""
+    c = PushDelivery.__table__.c
+    return (c.lease_token == batch.token, c.status == LEASED, c.lease_until > now)
+
+
 def _fenced(batch: Claim, ids, now: datetime):
-    return update(PushDelivery).where(
-        PushDelivery.id.in_(ids),
-        PushDelivery.lease_token == batch.token,
-        PushDelivery.status == LEASED,
-        PushDelivery.lease_until > now,
-    )
+    return update(PushDelivery).where(PushDelivery.id.in_(ids), *_held_by(batch, now))
 
 
 def _each(batch: Claim, now: datetime, rows: list[dict], **values) -> int:
@@ -371,19 +376,8 @@ def _each(batch: Claim, now: datetime, rows: list[dict], **values) -> int:
     table = PushDelivery.__table__
     statement = (
         update(table)
-        .where(
-            table.c.id == bindparam("b_id"),
-            table.c.lease_token == batch.token,
-            table.c.status == LEASED,
-            table.c.lease_until > now,
-        )
-        .values(
-            status_code=bindparam("b_code"),
-            error=bindparam("b_error"),
-            lease_token=None,
-            lease_until=None,
-            **values,
-        )
+        .where(table.c.id == bindparam("b_id"), *_held_by(batch, now))
+        .values(status_code=bindparam("b_code"), error=bindparam("b_error"), **_RELEASED, **values)
     )
     return db.session.execute(statement, rows).rowcount
 
@@ -399,14 +393,13 @@ def complete(batch: Claim, outcomes: list[Outcome], now: datetime | None = None)
     now = now or utcnow()
     config = current_app.config
     counts: Counter = Counter()
-    done = {"lease_token": None, "lease_until": None}
     by_result: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_result.setdefault(outcome.result, []).append(outcome)
     sent = [o.key for o in by_result.get(OUT_SENT, [])]
     if sent:
         counts["sent"] += db.session.execute(
-            _fenced(batch, sent, now).values(status=SENT, sent_at=now, status_code=201, **done)
+            _fenced(batch, sent, now).values(status=SENT, sent_at=now, status_code=201, **_RELEASED)
         ).rowcount
     codes = {o.key: o.status_code for o in by_result.get(OUT_GONE, [])}  # 404 or 410
     gone = list(codes) + batch.orphans
@@ -416,7 +409,7 @@ def complete(batch: Claim, outcomes: list[Outcome], now: datetime | None = None)
         changed = list(
             db.session.scalars(
                 _fenced(batch, gone, now)
-                .values(status=GONE, status_code=code, error="subscription gone", **done)
+                .values(status=GONE, status_code=code, error="subscription gone", **_RELEASED)
                 .returning(PushDelivery.subscription_id)
             )
         )
