@@ -10,11 +10,12 @@ never compressed here (secrets beside reflected input: BREACH).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import brotli
@@ -38,34 +39,32 @@ class AssetPathConverter(PathConverter):
     regex = r"(?!api/)[^/].*?"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Asset:
-    """One text file as served: its bytes, and each encoding made on first request."""
+    """One text file as served: its bytes, its type and its tag."""
 
     body: bytes
     mimetype: str
     tag: str
-    encoded: dict[str, bytes] = field(default_factory=dict)
 
     def encode(self, coding: str) -> bytes | None:
-        if coding not in self.encoded:
-            made = _COMPRESSED.get((self.tag, coding))
-            if made is None:
-                made = COMPRESS[coding](self.body) if len(self.body) >= MIN_COMPRESS else b""
-                # the same bytes in another app (tests make many) reuse the work
-                if len(_COMPRESSED) > 512:
-                    _COMPRESSED.clear()
-                _COMPRESSED[(self.tag, coding)] = made
-            self.encoded[coding] = made
-        made = self.encoded[coding]
-        return made if made and len(made) < len(self.body) else None
+        """This file in `coding`, made on first request; None where it saves nothing."""
+        if len(self.body) < MIN_COMPRESS:
+            return None
+        made = _compress(coding, self.body)
+        return made if len(made) < len(self.body) else None
 
 
 COMPRESS = {
     "br": lambda body: brotli.compress(body, quality=11, mode=brotli.MODE_TEXT),
     "gzip": lambda body: gzip.compress(body, compresslevel=9, mtime=0),
 }
-_COMPRESSED: dict[tuple[str, str], bytes] = {}
+
+
+@functools.lru_cache(maxsize=256)
+def _compress(coding: str, body: bytes) -> bytes:
+    # keyed by the bytes: every app in this process (tests make many) reuses the work
+    return COMPRESS[coding](body)
 
 
 def shell_list(worker_source: str) -> list[str]:
