@@ -210,6 +210,14 @@ def push():
 
 
 @pytest.fixture
+def pwa_copy(tmp_path):
+    """A copy of pwa/ to publish new versions from (served with PWA_DIR), the tree untouched."""
+    copy = tmp_path / "pwa"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "pwa", copy)
+    return copy
+
+
+@pytest.fixture
 def elsewhere():
     """Another push service, at an origin a redirect points at: it must never hear from us."""
     from tests.fake_push import FakePushService

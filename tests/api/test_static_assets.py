@@ -3,7 +3,6 @@ follows the files it caches, and text assets compressed when the browser asks.""
 
 import gzip
 import re
-import shutil
 from pathlib import Path
 
 import brotli
@@ -22,14 +21,6 @@ def cache_name(client) -> str:
 
 
 @pytest.fixture
-def shell_copy(tmp_path):
-    """A copy of pwa/, so a new version can be published without touching the tree."""
-    copy = tmp_path / "pwa"
-    shutil.copytree(PWA, copy)
-    return copy
-
-
-@pytest.fixture
 def serve(make_app, database_url):
     """A new app (a server start) serving the PWA from `pwa_dir`; its test client."""
 
@@ -43,39 +34,39 @@ def serve(make_app, database_url):
 @pytest.mark.parametrize(
     "changed", ["js/outbox.js", "js/views/journal.js", "app.js", "css/app.css", "index.html"]
 )
-def test_changing_any_cached_shell_file_changes_the_cache_name(shell_copy, serve, changed):
+def test_changing_any_cached_shell_file_changes_the_cache_name(pwa_copy, serve, changed):
     """A deploy that touches one shell file, and not sw.js, still reaches installed
     phones: the worker's bytes change, so the browser installs it again."""
-    before = cache_name(serve(shell_copy))
+    before = cache_name(serve(pwa_copy))
     assert CACHE_NAME.fullmatch(before)
-    path = shell_copy / changed
+    path = pwa_copy / changed
     path.write_bytes(path.read_bytes() + b"\n")
-    after = cache_name(serve(shell_copy))
+    after = cache_name(serve(pwa_copy))
     assert CACHE_NAME.fullmatch(after) and after != before
 
 
-def test_changing_the_worker_itself_changes_the_cache_name(shell_copy, serve):
-    before = cache_name(serve(shell_copy))
-    worker = shell_copy / "sw.js"
+def test_changing_the_worker_itself_changes_the_cache_name(pwa_copy, serve):
+    before = cache_name(serve(pwa_copy))
+    worker = pwa_copy / "sw.js"
     worker.write_text(worker.read_text().replace("-- push\n", "-- push (reworded)\n"))
-    assert cache_name(serve(shell_copy)) != before
+    assert cache_name(serve(pwa_copy)) != before
 
 
-def test_the_same_files_give_the_same_cache_name_in_every_process(shell_copy, serve, client):
+def test_the_same_files_give_the_same_cache_name_in_every_process(pwa_copy, serve, client):
     """Every gunicorn worker computes the same name, or phones would reinstall on
     every request that lands on another worker."""
     name = cache_name(client)
-    assert cache_name(serve(shell_copy)) == name
-    assert cache_name(serve(shell_copy)) == name
+    assert cache_name(serve(pwa_copy)) == name
+    assert cache_name(serve(pwa_copy)) == name
     assert cache_name(client) == name
 
 
-def test_a_file_outside_the_shell_leaves_the_cache_name_alone(shell_copy, serve):
+def test_a_file_outside_the_shell_leaves_the_cache_name_alone(pwa_copy, serve):
     """The therapist's screens are cached on first use, never precached."""
-    before = cache_name(serve(shell_copy))
-    css = shell_copy / "css" / "therapist.css"
+    before = cache_name(serve(pwa_copy))
+    css = pwa_copy / "css" / "therapist.css"
     css.write_bytes(css.read_bytes() + b"\n")
-    assert cache_name(serve(shell_copy)) == before
+    assert cache_name(serve(pwa_copy)) == before
 
 
 def test_the_served_worker_is_the_file_on_disk_with_its_version_filled_in(client):

@@ -2,7 +2,6 @@
 worker, the page takes the new version after one reload, at a calm moment, and nothing
 waiting in the outbox is lost."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,25 +24,16 @@ from tests.e2e.pwa import (
     write_entry,
 )
 
-PWA = Path(__file__).resolve().parents[2] / "pwa"
 MARK = '<meta name="between-test-release" content="2">'
 
 
 @pytest.fixture
-def shell(tmp_path):
-    """A copy of pwa/ to publish new versions from, without touching the tree."""
-    copy = tmp_path / "pwa"
-    shutil.copytree(PWA, copy)
-    return copy
-
-
-@pytest.fixture
-def start(make_app, app, shell):
+def start(make_app, app, pwa_copy):
     """A server start (a new app) on the same database, serving the PWA from the copy."""
 
     def make():
         database = app.config["SQLALCHEMY_DATABASE_URI"]
-        return make_app({"SQLALCHEMY_DATABASE_URI": database, "PWA_DIR": str(shell)})
+        return make_app({"SQLALCHEMY_DATABASE_URI": database, "PWA_DIR": str(pwa_copy)})
 
     return make
 
@@ -70,7 +60,7 @@ def wait_for_version(page: Page, cache: str) -> None:
 
 
 def test_one_reload_brings_the_new_version_and_the_outbox_survives(
-    pwa: Page, context, account, shell, start
+    pwa: Page, context, account, pwa_copy, start
 ):
     deploy = Deploy(start())
     old = served_cache_name(deploy.app)
@@ -85,7 +75,7 @@ def test_one_reload_brings_the_new_version_and_the_outbox_survives(
         write_entry(pwa, "Kept through the update.")
         expect(pwa.locator("#sync-status")).to_have_text("Will retry · 1 saved on this device")
 
-        publish(shell)
+        publish(pwa_copy)
         deploy.app = start()
         new = served_cache_name(deploy.app)
         assert new != old
@@ -105,7 +95,7 @@ def test_one_reload_brings_the_new_version_and_the_outbox_survives(
 
 
 def test_while_the_patient_writes_the_update_waits_for_a_calm_moment(
-    pwa: Page, account, shell, start
+    pwa: Page, account, pwa_copy, start
 ):
     deploy = Deploy(start())
     old = served_cache_name(deploy.app)
@@ -116,7 +106,7 @@ def test_while_the_patient_writes_the_update_waits_for_a_calm_moment(
         words = pwa.get_by_label("Your words")
         words.fill("Halfway through a thought")
 
-        publish(shell)
+        publish(pwa_copy)
         deploy.app = start()
         new = served_cache_name(deploy.app)
         pwa.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
@@ -137,7 +127,7 @@ def test_while_the_patient_writes_the_update_waits_for_a_calm_moment(
     assert bodies == ["Halfway through a thought, and the end of it."]
 
 
-def test_update_now_takes_the_new_version_at_once(pwa: Page, account, shell, start):
+def test_update_now_takes_the_new_version_at_once(pwa: Page, account, pwa_copy, start):
     deploy = Deploy(start())
     with served(deploy) as url:
         sign_in(pwa, url, account.email)
@@ -146,7 +136,7 @@ def test_update_now_takes_the_new_version_at_once(pwa: Page, account, shell, sta
         pwa.get_by_label("Your words").fill("A line before updating.")
         expect(pwa.locator(".state-line")).to_contain_text(SAVED)
 
-        publish(shell)
+        publish(pwa_copy)
         deploy.app = start()
         new = served_cache_name(deploy.app)
         pwa.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
