@@ -33,9 +33,9 @@ def b64(text: str) -> bytes:
 
 
 @pytest.fixture
-def service():
-    with FakePushService() as fake:
-        yield fake
+def service(push):
+    """The push service these messages go to (conftest's faithful fake)."""
+    return push
 
 
 @pytest.fixture
