@@ -121,7 +121,9 @@ class FakePushService:
                     service._released.wait(30)
                     self.close_connection = True
                     return
-                status, headers = answer
+                status, headers, *late = answer
+                if late:  # this one answer comes late (a scripted (status, headers, seconds))
+                    time.sleep(late[0])
                 if service.latency:
                     with service._lock:
                         service.in_flight += 1
@@ -171,7 +173,8 @@ class FakePushService:
         return Device(self.url + path, ec.generate_private_key(ec.SECP256R1()), os.urandom(16))
 
     def answer(self, *answers, endpoint: str | None = None) -> None:
-        """Script the next answers (for one endpoint, or any): (status, headers) or HANG."""
+        """Script the next answers (for one endpoint, or any): (status, headers), or
+        (status, headers, seconds) for one that comes that late, or HANG."""
         with self._lock:
             queue = self._default
             if endpoint is not None:
