@@ -273,9 +273,7 @@ def create_entry(actor: User, data: dict) -> tuple[JournalEntry, bool]:
     entry_id = data.pop("id", None)
     if entry_id is not None:
         try:
-            entry = _create(actor, entry_id, data)
-            db.session.flush()
-            return entry, True
+            return _create(actor, entry_id, data), True  # its INSERT is flushed in there
         except IntegrityError:
             db.session.rollback()
     clock.lock(actor.id)
