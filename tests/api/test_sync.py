@@ -358,3 +358,17 @@ def test_an_op_failing_mid_batch_is_rejected_alone_and_leaves_no_trace(
     assert changes[1]["data"]["tags"] == ["t"]
     assert push(patient, ops) == results
     assert [c["data"]["body"] for c in pull_all(patient)[0]] == ["before", "after"]
+
+
+def test_long_right_to_left_words_and_tags_reach_another_device_unchanged(patient):
+    """A pulled entry's tags are gathered in the database (JSON aggregation on both
+    backends): 5,000 unbroken characters, direction marks and non-Latin tags, in order,
+    arrive on the other device exactly as written."""
+    entry_id = uuid.uuid4()
+    body = "\u200f" + "א" * 2500 + "x" * 2499
+    tags = ["שינה", "sleep\u200e", "y" * 60, '"quoted" & <marked>']
+    (outcome,) = push(patient, [op(entry_id, {"body": body, "tags": tags})])
+    assert outcome["status"] == "applied", outcome
+    changes, _ = pull_all(patient)
+    (pulled,) = [c["data"] for c in changes if c["id"] == str(entry_id)]
+    assert (pulled["body"], pulled["tags"]) == (body, tags)
