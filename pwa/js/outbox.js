@@ -2,16 +2,9 @@
 // An op is frozen (op_id, base_version, data) once it has been sent, so a replay after
 // a lost answer is byte-for-byte the same and the server applies it at most once.
 
+import { ATTENTION, LOCAL, SYNCED } from './constants.js';
 import { META, OUTBOX, STORES, done, getAll, tx } from './db.js';
 
-export const LOCAL = 'local';
-export const SYNCED = 'synced';
-export const ATTENTION = 'attention';
-export const STATE_WORDS = {
-  [LOCAL]: 'Saved on this device',
-  [SYNCED]: 'Synced',
-  [ATTENTION]: 'Needs your attention',
-};
 const MAX_BATCH = 100;
 // parts before the relations and entries that name them
 const TYPE_ORDER = ['part', 'part_relation', 'plan', 'journal_entry', 'checkin'];

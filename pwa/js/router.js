@@ -1,7 +1,10 @@
-// Hash routes (#/journal/<id>): the shell is one cached page, so every screen opens offline.
+// The router: which module draws which screen, loaded when first opened. Only app.js
+// imports it; screens navigate through nav.js, which imports no screen, so no screen
+// imports the module that loads it.
 
+import { currentRoute, setRedraw } from './nav.js';
 import { session } from './session.js';
-import { h, mount, pageTitle } from './ui.js';
+import { offlineScreen } from './ui.js';
 
 const VIEWS = {
   today: () => import('./views/today.js'),
@@ -23,24 +26,19 @@ const VIEWS = {
 const PUBLIC = new Set(['signin', 'help', 'reset']);
 const TAB_OF = { conflict: 'journal', trends: 'checkin', privacy: 'more', reminders: 'more', security: 'more' };
 // a screen outside the precached shell, opened offline
-export const OFFLINE = {
-  render: (root) => mount(root, pageTitle('Offline'), h('p', {}, 'This screen needs a connection. Try again when you are online.')),
-};
+const OFFLINE = { render: offlineScreen };
+// the screens both roles use, handed to the therapist's shell so that therapist code
+// loads no patient screen module itself
+const SHARED = { security: VIEWS.security };
 
 let outlet;
 let cleanup = null;
 let renderId = 0;
 
+// the open screen, an unknown name being Today
 export function parse(hash = location.hash) {
-  // a query (#/signin/create?code=…) is left for the screen to read from location.hash
-  const [name, ...params] = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent);
+  const { name, params } = currentRoute(hash);
   return { name: VIEWS[name] ? name : 'today', params };
-}
-
-export function navigate(path) {
-  const target = `#/${path.replace(/^#?\/?/, '')}`;
-  if (location.hash === target) render();
-  else location.hash = target;
 }
 
 export async function render() {
@@ -64,7 +62,7 @@ export async function render() {
   }
   const fresh = document.createElement('div');
   fresh.className = `view view-${staff ? 'therapist' : name}`;
-  const result = await mod.render(fresh, params);
+  const result = await (staff ? mod.render(fresh, params, SHARED) : mod.render(fresh, params));
   if (id !== renderId) return;
   cleanup = typeof result === 'function' ? result : null;
   outlet.replaceChildren(fresh);
@@ -75,6 +73,7 @@ export async function render() {
 
 export function startRouter(main) {
   outlet = main;
+  setRedraw(render);
   window.addEventListener('hashchange', render);
   return render();
 }

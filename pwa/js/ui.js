@@ -1,7 +1,7 @@
 // Small DOM helpers. Text always goes in as text nodes (never HTML), and nothing sets a
 // style attribute: the CSP allows neither inline script nor inline style.
 
-import { ATTENTION, LOCAL, STATE_WORDS, SYNCED } from './outbox.js';
+import { LOCAL, NEEDS_CONNECTION, STATE_WORDS } from './constants.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SVG_TAGS = new Set([
@@ -45,7 +45,6 @@ export function stateBadge(state) {
   const s = state || LOCAL;
   return h('span', { class: `state state-${s}`, 'data-state': s }, STATE_WORDS[s] || STATE_WORDS[LOCAL]);
 }
-export { ATTENTION, LOCAL, SYNCED };
 
 let toastTimer;
 export function toast(message) {
@@ -194,4 +193,9 @@ export function fieldErrors(errors) {
 export function pageTitle(text) {
   document.title = `${text} · Between`;
   return h('h1', { tabindex: '-1', id: 'page-title' }, text);
+}
+
+// what a screen outside the precached shell shows when it is opened offline
+export function offlineScreen(root) {
+  return mount(root, pageTitle('Offline'), h('p', {}, NEEDS_CONNECTION));
 }

@@ -4,16 +4,14 @@
 // parts-map changes, reminder follow-through; ending the care link. Also the printable
 // briefs: one patient per page, each page headed with name, date and "Confidential".
 
-import { navigate } from '../router.js';
+import { DAY_MS, PART_RELATIONS, PART_ROLES } from '../constants.js';
+import { navigate } from '../nav.js';
 import { session } from '../session.js';
 import { confirmSheet, fmtDate, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
 import { KINDS, SERIES, bdi, del, errorLine, fmtWhen, get, names, patientNav, post, problem, scoreChart, scoreFacts } from './common.js';
 import { flagCard } from './flags.js';
 
-const DAY = 86_400_000;
 const HISTORY_DAYS = 180;
-const ROLES = { self: 'Self', manager: 'Manager', firefighter: 'Firefighter', exile: 'Exile', unknown: 'Not sure yet' };
-const RELATIONS = { protects: 'protects', polarized_with: 'is polarized with', allied_with: 'is allied with', blended_with: 'is blended with' };
 const PROMPTS = { daily: 'Daily check-in', phq9: 'PHQ-9', gad7: 'GAD-7', post_dosing: 'After dosing', plan_review: 'Plan review' };
 
 const section = (id, title, ...children) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), ...children);
@@ -26,7 +24,7 @@ const quiet = (el) => {
 // -- data
 
 async function load(pid, since = null) {
-  const from = encodeURIComponent(new Date(Date.now() - HISTORY_DAYS * DAY).toISOString());
+  const from = encodeURIComponent(new Date(Date.now() - HISTORY_DAYS * DAY_MS).toISOString());
   const brief = await get(`/patients/${pid}/brief${since ? `?since=${encodeURIComponent(since)}` : ''}`);
   const [trends, map] = await Promise.all([
     Promise.all(Object.keys(SERIES).map((i) => get(`/patients/${pid}/checkins/trends?instrument=${i}&from=${from}`))),
@@ -225,8 +223,8 @@ function partsMap(map) {
     h(
       'ul',
       { class: 'parts-list' },
-      parts.map((p) => h('li', {}, h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }), ` ${p.name} (${ROLES[p.role] || ROLES.unknown})`)),
-      relations.map((r) => h('li', {}, `${byId.get(r.source_id).name} ${RELATIONS[r.kind] || r.kind} ${byId.get(r.target_id).name}`)),
+      parts.map((p) => h('li', {}, h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }), ` ${p.name} (${PART_ROLES[p.role] || PART_ROLES.unknown})`)),
+      relations.map((r) => h('li', {}, `${byId.get(r.source_id).name} ${PART_RELATIONS[r.kind] || r.kind} ${byId.get(r.target_id).name}`)),
     ),
   );
 }

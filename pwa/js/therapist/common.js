@@ -5,6 +5,7 @@
 
 import * as api from '../api.js';
 import { BANDS } from '../checkin-scoring.js';
+import { DAY_MS } from '../constants.js';
 import { fmtDate, h } from '../ui.js';
 
 // when this device last reached the server (the server's idle clock restarts then)
@@ -133,7 +134,6 @@ export const SERIES = {
 const W = 440;
 const H = 210;
 const PAD = { l: 30, r: 100, t: 18, b: 26 };
-const DAY = 86_400_000;
 const UPCOMING_DAYS = 30;
 
 // A line of scores over time with session markers (upcoming ones too), the start of the
@@ -149,13 +149,13 @@ export function scoreChart(instrument, trend, since, extra = {}) {
   const now = Date.now();
   const seen = new Set(trend.markers.map((m) => m.id));
   const upcoming = (extra.sessions || [])
-    .filter((s) => !seen.has(s.id) && new Date(s.starts_at).getTime() > now && new Date(s.starts_at).getTime() < now + UPCOMING_DAYS * DAY)
+    .filter((s) => !seen.has(s.id) && new Date(s.starts_at).getTime() > now && new Date(s.starts_at).getTime() < now + UPCOMING_DAYS * DAY_MS)
     .map((s) => ({ id: s.id, kind: s.kind, starts_at: s.starts_at }));
   const markers = [...trend.markers, ...upcoming].map((m) => ({ ...m, t: new Date(m.starts_at).getTime() }));
   const start = since ? new Date(since).getTime() : null;
   const t0 = Math.min(points[0].t, start ?? Infinity);
   const lastMarker = Math.max(0, ...markers.map((m) => m.t));
-  const t1 = Math.max(points[points.length - 1].t, now, lastMarker + DAY / 2, t0 + DAY);
+  const t1 = Math.max(points[points.length - 1].t, now, lastMarker + DAY_MS / 2, t0 + DAY_MS);
   const right = W - PAD.r;
   const x = (t) => PAD.l + ((t - t0) / (t1 - t0)) * (right - PAD.l);
   const y = (v) => H - PAD.b - (v / spec.max) * (H - PAD.t - PAD.b);

@@ -2,8 +2,8 @@
 // names the therapist, and the patient sees who changed what. Unshared is a 404.
 
 import { ApiError } from '../api.js';
+import { PLAN_SECTIONS } from '../constants.js';
 import { fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
-import { SECTIONS } from '../views/plan.js';
 import { diffList } from './brief.js';
 import { bdi, errorLine, get, patientName, patientNav, problem, put } from './common.js';
 
@@ -20,12 +20,12 @@ const TITLES = {
   maintenance_criteria: 'When to ask for a maintenance session',
 };
 // free-text sections edit as one item per line; contacts and rules stay as they are
-const EDITABLE = SECTIONS.filter((s) => !s.contact && !s.line).map((s) => s.key);
+const EDITABLE = PLAN_SECTIONS.filter((s) => !s.contact && !s.line).map((s) => s.key);
 
 const itemText = (i) => i.text || [i.name, i.relation, i.phone].filter(Boolean).join(', ');
 
 function readView(plan) {
-  return SECTIONS.map(({ key }) =>
+  return PLAN_SECTIONS.map(({ key }) =>
     h(
       'section',
       { class: 'card plan-section', 'aria-labelledby': `plan-${key}` },

@@ -14,7 +14,8 @@
 // shows the set-up screen and the navigation offers only Sign out.
 
 import { setUnauthorizedHandler } from '../api.js';
-import { navigate } from '../router.js';
+import { NEEDS_CONNECTION } from '../constants.js';
+import { currentRoute, navigate } from '../nav.js';
 import { markExpired, refreshUser, session, signOut } from '../session.js';
 import { h, mount, swap } from '../ui.js';
 import { contact, get, names } from './common.js';
@@ -32,11 +33,13 @@ const ROUTES = {
   sessions: () => import('./sessions.js'),
   plan: () => import('./plan.js'),
   print: () => import('./brief.js'),
-  security: () => import('../views/security.js'),
+  // the screen both roles use: the router hands over its loader (render's `shared`)
+  security: () => shared.security(),
 };
 
 const mustSetUp = (user) => Boolean(user?.totp_required && !user.totp_enabled);
 
+let shared = {};
 let started = false;
 let lastActive = Date.now();
 let ticker = null;
@@ -160,13 +163,16 @@ export async function leave(why) {
 
 export function parseHash(hash = location.hash) {
   // a query (#/patient/<id>?since=…, #/caseload?sort=…) is the screen's own to read
-  const [name, ...params] = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent);
+  const { name, params } = currentRoute(hash);
   if (name === 'patient' && params[1] && ROUTES[params[1]]) return { route: params[1], params: [params[0]] };
   if (ROUTES[name]) return { route: name, params };
   return { route: 'caseload', params: [] };
 }
 
-export async function render(root) {
+// The shell reads its own routes (parseHash), not the router's parameters; `screens`
+// are the router's loaders of the screens both roles use.
+export async function render(root, _params, screens) {
+  shared = screens;
   await setUp();
   const locked = mustSetUp(session.user);
   const { route, params } = locked ? { route: 'security', params: [] } : parseHash();
@@ -181,7 +187,7 @@ export async function render(root) {
   try {
     mod = await ROUTES[route]();
   } catch {
-    swap(root, h('h1', { tabindex: '-1' }, 'Offline'), h('p', {}, 'This screen needs a connection. Try again when you are online.'));
+    swap(root, h('h1', { tabindex: '-1' }, 'Offline'), h('p', {}, NEEDS_CONNECTION));
     return null;
   }
   if (locked) return mod.render(root, params, { required: true, done: () => navigate('caseload') });

@@ -4,10 +4,10 @@
 // (#/signin/therapist/<token>).
 
 import * as api from '../api.js';
-import { navigate } from '../router.js';
+import { navigate } from '../nav.js';
 import { markExpired, register, session, unsentFor } from '../session.js';
 import { confirmSheet, h, mount, pageTitle } from '../ui.js';
-import { errorBox, field, flash, showError } from './sign-in.js';
+import { errorBox, field, flash, showError } from './forms.js';
 
 const NEW_PASSWORD = { type: 'password', autocomplete: 'new-password', minlength: 10 };
 const AT_LEAST = 'At least 10 characters.';

@@ -4,11 +4,12 @@
 
 import { CARE_TEAM_SEES, NOT_MONITORED, careTeamNames } from '../care-words.js';
 import { MAX_SCORE, isRiskAnswer, scoreLocally, severityWords } from '../checkin-scoring.js';
+import { ATTENTION, LOCAL, STATE_WORDS, SYNCED } from '../constants.js';
 import { STORES, get, getAll, getMeta } from '../db.js';
-import { SYNCED, saveItem } from '../outbox.js';
-import { navigate } from '../router.js';
+import { navigate } from '../nav.js';
+import { saveItem } from '../outbox.js';
 import { syncEvents, syncNow } from '../sync.js';
-import { ATTENTION, LOCAL, fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap } from '../ui.js';
+import { fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap } from '../ui.js';
 import { crisisCard, firstHelp } from './help-now.js';
 
 const TYPE = 'checkin';
@@ -215,7 +216,7 @@ async function result(root, id) {
     const saved =
       c._state === ATTENTION
         ? stateBadge(c._state)
-        : h('span', { id: 'saved', class: `state state-${c._state || LOCAL}` }, c._state === SYNCED ? 'Saved' : 'Saved on this device');
+        : h('span', { id: 'saved', class: `state state-${c._state || LOCAL}` }, c._state === SYNCED ? 'Saved' : STATE_WORDS[LOCAL]);
     swap(root,
       pageTitle(`${title}: done`),
       h('p', { class: 'saved-line', role: 'status' }, saved),

@@ -3,8 +3,8 @@
 // compares them side by side and keeps mine, keeps theirs, or keeps both.
 
 import { STORES, get, getAll, getMeta } from '../db.js';
+import { navigate } from '../nav.js';
 import { deleteItem, saveItem } from '../outbox.js';
-import { navigate } from '../router.js';
 import { fmtDateTime, h, localIso, mount, pageTitle, toast } from '../ui.js';
 import { entryData, entryTitle } from './journal.js';
 

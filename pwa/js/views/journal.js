@@ -4,9 +4,10 @@
 // to my next session" and sharing (private by default) under Details.
 
 import { CARE_TEAM_SEES, WRITING_NOTICE } from '../care-words.js';
+import { ATTENTION, SYNCED } from '../constants.js';
 import { STORES, get, getAll, getMeta } from '../db.js';
-import { ATTENTION, SYNCED, allOps, deleteItem, saveItem } from '../outbox.js';
-import { navigate } from '../router.js';
+import { navigate } from '../nav.js';
+import { allOps, deleteItem, saveItem } from '../outbox.js';
 import { syncEvents } from '../sync.js';
 import {confirmSheet, fieldErrors, fmtDate, fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap, toast } from '../ui.js';
 

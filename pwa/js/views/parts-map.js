@@ -3,24 +3,12 @@
 // pinch, wheel or buttons to zoom, "Fit" to see everything. The list view offers the
 // same, without a pointer.
 
+import { ATTENTION, PART_RELATIONS, PART_ROLES } from '../constants.js';
 import { STORES, getAll } from '../db.js';
-import { ATTENTION, deleteItem, saveItem } from '../outbox.js';
+import { deleteItem, saveItem } from '../outbox.js';
 import { syncEvents } from '../sync.js';
 import {confirmSheet, h, mount, pageTitle, sheet, stateBadge, swap, toast } from '../ui.js';
 
-const ROLES = {
-  manager: 'Manager',
-  firefighter: 'Firefighter',
-  exile: 'Exile',
-  self: 'Self',
-  unknown: 'Not sure yet',
-};
-const KINDS = {
-  protects: 'protects',
-  polarized_with: 'is polarized with',
-  allied_with: 'is allied with',
-  blended_with: 'is blended with',
-};
 const R = 34;
 // New parts go to the first free cell of a grid whose cells hold a circle, its name and
 // room for a line between rows; the grid grows in shells (1×2, 2×3, 3×4 …) to suit a
@@ -125,7 +113,7 @@ const partData = (p) => {
 async function partSheet(part, data) {
   const isNew = !part.version && !part._state;
   const name = h('input', { type: 'text', id: 'part-name', value: part.name || '', maxlength: 100, required: true });
-  const role = h('select', { id: 'part-role' }, Object.entries(ROLES).map(([v, l]) => h('option', { value: v }, l)));
+  const role = h('select', { id: 'part-role' }, Object.entries(PART_ROLES).map(([v, l]) => h('option', { value: v }, l)));
   role.value = part.role || 'unknown';
   const feelings = h('input', { type: 'text', id: 'part-feelings', value: (part.feelings || []).join(', ') });
   const texts = TEXT_FIELDS.map(([f, label, kind]) => ({
@@ -160,7 +148,7 @@ async function partSheet(part, data) {
             h(
               'li',
               { class: 'check' },
-              h('span', { class: 'user-text' }, bdi(r.source_id), ` ${KINDS[r.kind]} `, bdi(r.target_id)),
+              h('span', { class: 'user-text' }, bdi(r.source_id), ` ${PART_RELATIONS[r.kind]} `, bdi(r.target_id)),
               h('button', { type: 'button', class: 'link', onclick: async (e) => { await deleteItem('part_relation', r); e.target.closest('li').remove(); toast('Relation removed'); } }, 'Remove'),
             ),
           ),
@@ -198,7 +186,7 @@ async function relationSheet(data, source, target) {
     return s;
   };
   const from = sel('rel-source', source?.id);
-  const kind = h('select', { id: 'rel-kind' }, Object.entries(KINDS).map(([v, l]) => h('option', { value: v }, l)));
+  const kind = h('select', { id: 'rel-kind' }, Object.entries(PART_RELATIONS).map(([v, l]) => h('option', { value: v }, l)));
   const to = sel('rel-target', target?.id || data.parts.find((p) => p.id !== from.value)?.id);
   const answer = await sheet(
     'New relation',
@@ -220,14 +208,14 @@ function legend() {
     h(
       'ul',
       { class: 'legend', 'aria-label': 'Relations' },
-      Object.entries(KINDS).map(([k, label]) =>
+      Object.entries(PART_RELATIONS).map(([k, label]) =>
         h('li', {}, h('svg', { viewBox: '0 0 36 12', 'aria-hidden': 'true' }, h('line', { class: `rel rel-${k}`, x1: 2, y1: 6, x2: 34, y2: 6 })), label),
       ),
     ),
     h(
       'ul',
       { class: 'legend', 'aria-label': 'Roles' },
-      Object.entries(ROLES).map(([k, label]) => h('li', {}, h('span', { class: `swatch role-${k}`, 'aria-hidden': 'true' }), label)),
+      Object.entries(PART_ROLES).map(([k, label]) => h('li', {}, h('span', { class: `swatch role-${k}`, 'aria-hidden': 'true' }), label)),
     ),
   );
 }
@@ -390,7 +378,7 @@ function mapView(data, redraw) {
         const geometry = e.straight
           ? { x1: e.from.x, y1: e.from.y, x2: e.to.x, y2: e.to.y }
           : { d: `M${e.from.x} ${e.from.y} Q${e.c.x} ${e.c.y} ${e.to.x} ${e.to.y}` };
-        return h(e.straight ? 'line' : 'path', { ...common, ...geometry }, h('title', {}, `${e.a.name} ${KINDS[e.r.kind]} ${e.b.name}`));
+        return h(e.straight ? 'line' : 'path', { ...common, ...geometry }, h('title', {}, `${e.a.name} ${PART_RELATIONS[e.r.kind]} ${e.b.name}`));
       }),
     );
     swap(
@@ -431,7 +419,7 @@ function mapView(data, redraw) {
   for (const p of byId.values()) {
     const g = h(
       'g',
-      { class: `part role-${p.role || 'unknown'}`, transform: `translate(${p.x} ${p.y})`, tabindex: '0', role: 'button', 'data-id': p.id, 'aria-label': `${p.name}, ${ROLES[p.role] || ROLES.unknown}` },
+      { class: `part role-${p.role || 'unknown'}`, transform: `translate(${p.x} ${p.y})`, tabindex: '0', role: 'button', 'data-id': p.id, 'aria-label': `${p.name}, ${PART_ROLES[p.role] || PART_ROLES.unknown}` },
       h('circle', { r: R }),
       h('text', { y: R + 18 }, p.label),
     );
@@ -578,9 +566,9 @@ function listView(data, redraw) {
               'li',
               { class: 'card' },
               h('h2', { class: 'user-text' }, h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }), ' ', h('bdi', {}, p.name)),
-              h('p', { class: 'meta' }, h('span', {}, ROLES[p.role] || ROLES.unknown), stateBadge(p.conflict_of ? ATTENTION : p._state)),
+              h('p', { class: 'meta' }, h('span', {}, PART_ROLES[p.role] || PART_ROLES.unknown), stateBadge(p.conflict_of ? ATTENTION : p._state)),
               p.description && h('p', { class: 'user-text' }, p.description),
-              rels.length > 0 && h('ul', { class: 'user-text' }, rels.map((r) => h('li', {}, h('bdi', {}, p.name), ` ${KINDS[r.kind]} `, h('bdi', {}, nameOf(r.target_id))))),
+              rels.length > 0 && h('ul', { class: 'user-text' }, rels.map((r) => h('li', {}, h('bdi', {}, p.name), ` ${PART_RELATIONS[r.kind]} `, h('bdi', {}, nameOf(r.target_id))))),
               h('button', { type: 'button', class: 'user-text', onclick: async () => { if ((await partSheet(p, data)) !== 'cancel') redraw(); } }, h('span', {}, 'Open ', h('bdi', {}, p.name))),
             );
           }),

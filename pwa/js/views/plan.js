@@ -2,34 +2,22 @@
 // (online), and a plan changed on two devices at once kept as a conflict revision.
 
 import * as api from '../api.js';
+import { ATTENTION, DAY_MS, PLAN_SECTIONS } from '../constants.js';
 import { STORES, get, getMeta, setMeta } from '../db.js';
-import { ATTENTION, allOps, saveItem } from '../outbox.js';
-import { navigate } from '../router.js';
+import { navigate } from '../nav.js';
+import { allOps, saveItem } from '../outbox.js';
 import { session } from '../session.js';
 import { syncEvents } from '../sync.js';
 import { fieldErrors, fmtDate, fmtDateTime, h, localIso, mount, pageTitle, sheet, stateBadge, swap, toast } from '../ui.js';
 
-const DAY = 86_400_000;
 const PHONE_PATTERN = '\\+?[0-9 ()\\-.]{2,31}';
-export const SECTIONS = [
-  { key: 'warning_signs', title: 'My early warning signs', about: 'Thoughts, feelings or behaviours that tell me things are getting harder.', examples: ['I stop answering messages', 'I sleep much more than usual'] },
-  { key: 'triggers', title: 'What can set things off', about: 'Situations, dates or people that make a bad time more likely.', examples: ['The anniversary in March', 'Arguments about money'] },
-  { key: 'coping_steps', title: 'Things I can do on my own', about: 'Small steps that help me get through a hard moment.', examples: ['Walk around the block', 'Cold water on my face, slow breathing'] },
-  { key: 'distractions', title: 'People and places that take my mind off things', about: 'Where I can go, who I can be with, without having to talk about it.', examples: ['The café on the corner', 'Video call with my cousin'] },
-  { key: 'support_contacts', title: 'People I can ask for help', about: 'Friends or family I can call when I am struggling.', contact: true },
-  { key: 'professional_contacts', title: 'Professionals I can contact', about: 'My therapist, my doctor, a clinic.', contact: true },
-  { key: 'crisis_lines', title: 'Crisis lines', about: 'Lines I can call or text at any hour. 988 in the US.', line: true },
-  { key: 'safe_environment', title: 'Making my surroundings safe', about: 'What I can do, or ask someone to do, to keep myself safe.', examples: ['Ask a friend to keep my medication'] },
-  { key: 'reasons_for_living', title: 'My reasons for living', about: 'What matters to me, what I want to be here for.', examples: ['My dog, Pepper', 'Seeing my niece grow up'] },
-  { key: 'maintenance_criteria', title: 'When to ask for a maintenance session', about: 'Signs that it is time to talk to my therapist about another session.', examples: ['My PHQ-9 is 10 or more two weeks in a row'] },
-];
 const SETTINGS = ['review_every_days', 'last_reviewed_at', 'shared'];
 
-const emptyPlan = (id) => ({ id, version: 0, ...Object.fromEntries(SECTIONS.map((s) => [s.key, []])), review_every_days: null, last_reviewed_at: null, shared: false });
+const emptyPlan = (id) => ({ id, version: 0, ...Object.fromEntries(PLAN_SECTIONS.map((s) => [s.key, []])), review_every_days: null, last_reviewed_at: null, shared: false });
 
 function planData(plan) {
   const data = {};
-  for (const s of SECTIONS) data[s.key] = plan[s.key] || [];
+  for (const s of PLAN_SECTIONS) data[s.key] = plan[s.key] || [];
   for (const k of SETTINGS) if (k in plan) data[k] = plan[k];
   return data;
 }
@@ -37,7 +25,7 @@ function planData(plan) {
 function reviewDue(plan) {
   if (plan.review_due) return true;
   if (!plan.review_every_days || !plan.last_reviewed_at) return false;
-  return Date.now() >= new Date(plan.last_reviewed_at).getTime() + plan.review_every_days * DAY;
+  return Date.now() >= new Date(plan.last_reviewed_at).getTime() + plan.review_every_days * DAY_MS;
 }
 
 function itemRows(section, items, onChange) {
@@ -74,7 +62,7 @@ function itemRows(section, items, onChange) {
 
 function clean(plan) {
   const out = { ...plan };
-  for (const s of SECTIONS) {
+  for (const s of PLAN_SECTIONS) {
     out[s.key] = (plan[s.key] || [])
       .map((item) => {
         const c = { ...item };
@@ -127,7 +115,7 @@ function revisionBody(rev) {
   return h(
     'div',
     { class: 'plan-version' },
-    SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) =>
+    PLAN_SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) =>
       h('section', {}, h('h3', {}, s.title), h('ul', {}, rev[s.key].map((i) => h('li', {}, itemText(i))))),
     ),
   );
@@ -143,9 +131,9 @@ const SETTING_WORDS = {
 // What a version changed from the one before (the server's /plan/diff); the first
 // version added everything in it.
 function changesOf(rev, diff) {
-  const sections = diff?.sections ?? Object.fromEntries(SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) => [s.key, { added: rev[s.key], removed: [] }]));
+  const sections = diff?.sections ?? Object.fromEntries(PLAN_SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) => [s.key, { added: rev[s.key], removed: [] }]));
   const settings = Object.entries(diff?.settings || {}).filter(([k]) => SETTING_WORDS[k]);
-  const shown = SECTIONS.filter((s) => sections[s.key]);
+  const shown = PLAN_SECTIONS.filter((s) => sections[s.key]);
   return h(
     'section',
     { class: 'plan-diff' },
@@ -236,7 +224,7 @@ export async function render(root) {
     timer = setTimeout(() => save(undefined, { quiet: true }), 1500);
   };
   const restore = async (rev) => {
-    for (const s of SECTIONS) plan[s.key] = structuredClone(rev[s.key] || []);
+    for (const s of PLAN_SECTIONS) plan[s.key] = structuredClone(rev[s.key] || []);
     if (await save(`Version ${rev.number} is your plan again, saved as a new version`)) navigate('plan');
   };
 
@@ -276,7 +264,7 @@ export async function render(root) {
                 { label: 'Use the other version', value: 'other', class: 'primary' },
               ]);
               if (answer === 'other') {
-                for (const s of SECTIONS) plan[s.key] = rev[s.key] || [];
+                for (const s of PLAN_SECTIONS) plan[s.key] = rev[s.key] || [];
                 await save('The other version is now your plan');
               }
               if (answer) {
@@ -291,7 +279,7 @@ export async function render(root) {
     );
   }
 
-  const sections = SECTIONS.map((s) => {
+  const sections = PLAN_SECTIONS.map((s) => {
     plan[s.key] = plan[s.key] || [];
     const count = h('span', { class: 'muted small' }, ` (${plan[s.key].length})`);
     const [list, add] = itemRows(s, plan[s.key], () => {

@@ -2,8 +2,8 @@
 // then wipes this device's copy), delete my account.
 
 import * as api from '../api.js';
+import { navigate } from '../nav.js';
 import { pendingCount } from '../outbox.js';
-import { navigate } from '../router.js';
 import { session, signOut } from '../session.js';
 import { syncNow } from '../sync.js';
 import { confirmSheet, fmtDateTime, h, mount, pageTitle, sheet, swap, toast } from '../ui.js';

@@ -6,22 +6,18 @@
 // on → new recovery codes (password) · turn off (password, then a confirmation)
 
 import * as api from '../api.js';
+import { OFFLINE_TRY_AGAIN } from '../constants.js';
 import { refreshUser, session } from '../session.js';
 import { confirmSheet, h, mount, pageTitle, swap, toast } from '../ui.js';
-
-const OFFLINE = 'You seem to be offline. Try again when you are connected.';
+import { errorBox } from './forms.js';
 
 // the field's own words ("That code is not right.") rather than "code: …"
 function problem(err) {
-  if (err instanceof api.NetworkError) return OFFLINE;
+  if (err instanceof api.NetworkError) return OFFLINE_TRY_AGAIN;
   const words = Object.values(err.errors || {})
     .flat()
     .filter((w) => typeof w === 'string');
   return words.length ? words.join(' ') : err.message;
-}
-
-function errorBox() {
-  return h('p', { class: 'error', role: 'alert', hidden: true });
 }
 
 function fail(box, err) {
@@ -65,7 +61,7 @@ async function fill(ctx) {
   try {
     user = await refreshUser();
   } catch (e) {
-    if (e instanceof api.NetworkError) return void mount(body, h('p', { class: 'error', role: 'alert' }, OFFLINE));
+    if (e instanceof api.NetworkError) return void mount(body, h('p', { class: 'error', role: 'alert' }, OFFLINE_TRY_AGAIN));
   }
   if (required && user?.totp_enabled) return void done?.();
   swap(body, user?.totp_enabled ? onCard(ctx) : offCard(ctx));

@@ -3,32 +3,12 @@
 // account.js, outside the precached shell.
 
 import * as api from '../api.js';
-import { pendingCount } from '../outbox.js';
-import { navigate, OFFLINE } from '../router.js';
-import { session, signIn, unsentFor } from '../session.js';
 import { CARE_TEAM_SEES } from '../care-words.js';
-import { confirmSheet, fieldErrors, h, mount, pageTitle } from '../ui.js';
-
-// a line for the next sign-in form ("Your password is changed…")
-let notice = null;
-export const flash = (text) => (notice = text);
-
-export function errorBox() {
-  return h('p', { class: 'error', role: 'alert', hidden: true });
-}
-
-export function showError(box, err) {
-  box.hidden = false;
-  if (err instanceof api.NetworkError) box.textContent = 'You seem to be offline. Try again when you are connected.';
-  else box.textContent = [err.message, ...fieldErrors(err.errors)].join(' ');
-}
-
-export function field(id, label, attrs = {}, hint = null) {
-  return [
-    h('label', { for: id }, label, hint && h('span', { class: 'hint' }, hint)),
-    h('input', { id, name: id, required: true, ...attrs }),
-  ];
-}
+import { navigate } from '../nav.js';
+import { pendingCount } from '../outbox.js';
+import { session, signIn, unsentFor } from '../session.js';
+import { confirmSheet, h, mount, offlineScreen, pageTitle } from '../ui.js';
+import { errorBox, field, showError, takeNotice } from './forms.js';
 
 async function signInForm(root) {
   const unsent = session.user ? await pendingCount() : 0;
@@ -81,8 +61,7 @@ async function signInForm(root) {
       } else showError(err, e);
     }
   });
-  const said = notice;
-  notice = null;
+  const said = takeNotice();
   mount(root, 
     pageTitle(session.expired ? 'Sign in again' : 'Sign in'),
     said && h('p', { class: 'banner', role: 'status' }, said),
@@ -149,7 +128,7 @@ const ELSEWHERE = { create: 'createForm', forgot: 'forgotForm', therapist: 'ther
 export async function render(root, [mode, token]) {
   if (ELSEWHERE[mode]) {
     const mod = await import('./account.js').catch(() => null);
-    return mod ? mod[ELSEWHERE[mode]](root, token) : OFFLINE.render(root);
+    return mod ? mod[ELSEWHERE[mode]](root, token) : offlineScreen(root);
   }
   if (mode === 'join' && session.user) {
     mount(root, pageTitle('Welcome to Between'));

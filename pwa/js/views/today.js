@@ -1,13 +1,13 @@
 // Today: the next check-in, days since the last dosing session with a fitting prompt,
 // the next session, recent entries, and a gentle streak (never a guilty one).
 
+import { DAY_MS } from '../constants.js';
 import { STORES, getAll, getMeta } from '../db.js';
 import { session } from '../session.js';
 import { syncEvents } from '../sync.js';
 import { dayKey, fmtDateTime, h, pageTitle, swap } from '../ui.js';
 import { SESSION_WORDS, entryItem, loadEntries } from './journal.js';
 
-const DAY = 24 * 60 * 60 * 1000;
 // which after-dosing prompt fits how many days it has been
 const PROMPT_BY_DAY = [
   [1, 'after-dosing.what-stayed'],
@@ -19,7 +19,7 @@ const PROMPT_BY_DAY = [
 ];
 
 export function daysSince(iso, now = Date.now()) {
-  return Math.floor((now - new Date(iso).getTime()) / DAY);
+  return Math.floor((now - new Date(iso).getTime()) / DAY_MS);
 }
 
 function nextCheckins(checkins) {
@@ -33,7 +33,7 @@ function nextCheckins(checkins) {
   }
   for (const [id, label] of [['phq9', 'PHQ-9 (mood)'], ['gad7', 'GAD-7 (anxiety)']]) {
     const prev = last(id);
-    if (!prev || now - new Date(prev.answered_at).getTime() >= 7 * DAY) {
+    if (!prev || now - new Date(prev.answered_at).getTime() >= 7 * DAY_MS) {
       items.push({ href: `#/checkin/${id}`, label, note: prev ? `Last answered ${daysSince(prev.answered_at)} days ago.` : 'Not answered yet.' });
     }
   }
@@ -43,7 +43,7 @@ function nextCheckins(checkins) {
 function streak(entries) {
   const written = new Set(entries.map((e) => dayKey(e.written_at)));
   const days = [...Array(7)].map((_, i) => {
-    const d = new Date(Date.now() - (6 - i) * DAY);
+    const d = new Date(Date.now() - (6 - i) * DAY_MS);
     return { label: d.toLocaleDateString(undefined, { weekday: 'short' }), wrote: written.has(dayKey(d.toISOString())) };
   });
   const n = days.filter((d) => d.wrote).length;
