@@ -40,6 +40,7 @@ run: install
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	scripts/check-js-format
 	$(BIN)/bandit -q -r server config -x server/migrations -ll
 	BIN=$(BIN) scripts/audit-deps
 
