@@ -48,17 +48,33 @@ function nameList(names) {
 export function toldLine(names, phase) {
   const one = names?.length === 1;
   if (names && !names.length) {
-    return [NOT_EMERGENCY, ' You are not linked to a therapist, so nobody in Between was told about this answer. Please use the buttons above.'];
+    return [
+      NOT_EMERGENCY,
+      ' You are not linked to a therapist, so nobody in Between was told about this answer. Please use the buttons above.',
+    ];
   }
   if (!names) {
-    if (phase === 'sent') return [NOT_EMERGENCY, ' If you have a therapist in Between, we have let them know about this answer; they are not watching in real time.'];
+    if (phase === 'sent')
+      return [
+        NOT_EMERGENCY,
+        ' If you have a therapist in Between, we have let them know about this answer; they are not watching in real time.',
+      ];
     if (phase === 'sending') return [NOT_EMERGENCY, ' Sending this answer now; nobody watches in real time.'];
-    if (phase === 'retry') return [NOT_EMERGENCY, ' Nobody has been told yet: if you have a therapist in Between, they will be told as soon as Between reaches its server.'];
-    return [NOT_EMERGENCY, ' Nobody has been told yet: if you have a therapist in Between, they will be told when your phone is back online.'];
+    if (phase === 'retry')
+      return [
+        NOT_EMERGENCY,
+        ' Nobody has been told yet: if you have a therapist in Between, they will be told as soon as Between reaches its server.',
+      ];
+    return [
+      NOT_EMERGENCY,
+      ' Nobody has been told yet: if you have a therapist in Between, they will be told when your phone is back online.',
+    ];
   }
   const who = nameList(names);
-  if (phase === 'sent') return [NOT_EMERGENCY, ' We have let ', who, ' know about this answer; they are not watching in real time.'];
-  if (phase === 'sending') return [NOT_EMERGENCY, ' Sending this answer to ', who, ' now; they are not watching in real time.'];
+  if (phase === 'sent')
+    return [NOT_EMERGENCY, ' We have let ', who, ' know about this answer; they are not watching in real time.'];
+  if (phase === 'sending')
+    return [NOT_EMERGENCY, ' Sending this answer to ', who, ' now; they are not watching in real time.'];
   const notYet = [NOT_EMERGENCY, ' ', who, one ? ' has' : ' have', ' not been told yet: they will be told '];
   if (phase === 'retry') return [...notYet, 'as soon as Between reaches its server.'];
   return [...notYet, 'when your phone is back online.'];

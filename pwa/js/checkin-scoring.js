@@ -4,8 +4,19 @@
 // severe 15-21. An incomplete questionnaire gets no total.
 
 export const BANDS = {
-  phq9: [[4, 'minimal'], [9, 'mild'], [14, 'moderate'], [19, 'moderately severe'], [27, 'severe']],
-  gad7: [[4, 'minimal'], [9, 'mild'], [14, 'moderate'], [21, 'severe']],
+  phq9: [
+    [4, 'minimal'],
+    [9, 'mild'],
+    [14, 'moderate'],
+    [19, 'moderately severe'],
+    [27, 'severe'],
+  ],
+  gad7: [
+    [4, 'minimal'],
+    [9, 'mild'],
+    [14, 'moderate'],
+    [21, 'severe'],
+  ],
 };
 export const MAX_SCORE = { phq9: 27, gad7: 21 };
 const WHAT = { phq9: 'depression symptoms', gad7: 'anxiety symptoms' };

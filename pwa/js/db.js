@@ -90,5 +90,4 @@ export async function getMeta(key, fallback = null) {
 export const setMeta = (key, value) => put(META, { key, value });
 
 // Sign-out: this device's copy goes, all of it.
-export const wipe = () =>
-  tx(ALL_STORES, 'readwrite', (s) => Promise.all(ALL_STORES.map((n) => done(s[n].clear()))));
+export const wipe = () => tx(ALL_STORES, 'readwrite', (s) => Promise.all(ALL_STORES.map((n) => done(s[n].clear()))));

@@ -21,6 +21,7 @@ export function currentRoute(hash = location.hash) {
 
 export function navigate(path) {
   const target = routeHref(path);
-  if (location.hash === target) redraw(); // no hashchange: draw the same screen afresh
+  if (location.hash === target)
+    redraw(); // no hashchange: draw the same screen afresh
   else location.hash = target;
 }

@@ -31,7 +31,8 @@ async function sendSubscription(sub) {
   await api.post('/push/subscriptions', { ...sub.toJSON(), user_agent: navigator.userAgent.slice(0, 200) });
 }
 
-export const BLOCKED_WORDS = 'Notifications are blocked for Between in this browser’s settings. Allow them there to get reminders.';
+export const BLOCKED_WORDS =
+  'Notifications are blocked for Between in this browser’s settings. Allow them there to get reminders.';
 
 // The browser's own failures ("Registration failed - permission denied") in plain words.
 export function pushErrorWords(err, fallback = 'Could not turn on notifications. Try again later.') {
@@ -40,9 +41,12 @@ export function pushErrorWords(err, fallback = 'Could not turn on notifications.
   const name = err?.name || '';
   const text = String(err?.message || '');
   if (name === 'NotAllowedError' || /permission/i.test(text)) return BLOCKED_WORDS;
-  if (name === 'NotSupportedError') return 'This browser cannot show notifications from Between. Reminders still show on the Today screen.';
-  if (name === 'AbortError' || /push service/i.test(text)) return 'This browser’s notification service did not answer. Try again in a while.';
-  if (name === 'InvalidStateError') return 'Notifications could not be set up on this device just now. Reload Between and try again.';
+  if (name === 'NotSupportedError')
+    return 'This browser cannot show notifications from Between. Reminders still show on the Today screen.';
+  if (name === 'AbortError' || /push service/i.test(text))
+    return 'This browser’s notification service did not answer. Try again in a while.';
+  if (name === 'InvalidStateError')
+    return 'Notifications could not be set up on this device just now. Reload Between and try again.';
   return fallback;
 }
 

@@ -69,7 +69,8 @@ async function pushAll() {
     for (const res of conflicts) {
       if (res.type === 'plan' && res.conflict_revision) await setMeta('plan_conflict', res.conflict_revision);
       // remember which conflict copies hold this device's words ("mine")
-      if (res.conflict_copy_id) await setMeta('my_conflict_copies', [...(await getMeta('my_conflict_copies', [])), res.conflict_copy_id]);
+      if (res.conflict_copy_id)
+        await setMeta('my_conflict_copies', [...(await getMeta('my_conflict_copies', [])), res.conflict_copy_id]);
     }
     emit('change');
   }
@@ -133,9 +134,7 @@ function onQueued() {
   if (!enabled) return;
   clearTimeout(debounce);
   debounce = setTimeout(syncNow, AFTER_CHANGE_MS);
-  navigator.serviceWorker?.ready
-    .then((reg) => reg.sync?.register('outbox'))
-    .catch(() => {}); // Background Sync is a bonus where the browser has it
+  navigator.serviceWorker?.ready.then((reg) => reg.sync?.register('outbox')).catch(() => {}); // Background Sync is a bonus where the browser has it
 }
 
 let listening = false;

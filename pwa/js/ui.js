@@ -5,7 +5,19 @@ import { LOCAL, NEEDS_CONNECTION, STATE_WORDS } from './constants.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SVG_TAGS = new Set([
-  'svg', 'g', 'circle', 'line', 'path', 'rect', 'text', 'polyline', 'title', 'defs', 'marker', 'desc', 'tspan',
+  'svg',
+  'g',
+  'circle',
+  'line',
+  'path',
+  'rect',
+  'text',
+  'polyline',
+  'title',
+  'defs',
+  'marker',
+  'desc',
+  'tspan',
 ]);
 
 function append(el, child) {
@@ -184,7 +196,8 @@ export function fieldErrors(errors) {
   const items = [];
   const walk = (value, path) => {
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) items.push(`${path}: ${value.join(' ')}`);
-    else if (value && typeof value === 'object') Object.entries(value).forEach(([k, v]) => walk(v, path ? `${path}.${k}` : k));
+    else if (value && typeof value === 'object')
+      Object.entries(value).forEach(([k, v]) => walk(v, path ? `${path}.${k}` : k));
   };
   walk(errors, '');
   return items;

@@ -8,13 +8,34 @@ import { DAY_MS, PART_RELATIONS, PART_ROLES } from '../constants.js';
 import { navigate } from '../nav.js';
 import { session } from '../session.js';
 import { confirmSheet, fmtDate, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
-import { KINDS, SERIES, bdi, del, errorLine, fmtWhen, get, names, patientNav, post, problem, scoreChart, scoreFacts } from './common.js';
+import {
+  KINDS,
+  SERIES,
+  bdi,
+  del,
+  errorLine,
+  fmtWhen,
+  get,
+  names,
+  patientNav,
+  post,
+  problem,
+  scoreChart,
+  scoreFacts,
+} from './common.js';
 import { flagCard } from './flags.js';
 
 const HISTORY_DAYS = 180;
-const PROMPTS = { daily: 'Daily check-in', phq9: 'PHQ-9', gad7: 'GAD-7', post_dosing: 'After dosing', plan_review: 'Plan review' };
+const PROMPTS = {
+  daily: 'Daily check-in',
+  phq9: 'PHQ-9',
+  gad7: 'GAD-7',
+  post_dosing: 'After dosing',
+  plan_review: 'Plan review',
+};
 
-const section = (id, title, ...children) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), ...children);
+const section = (id, title, ...children) =>
+  h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), ...children);
 // a section with nothing to say: on screen it says so; on paper it leaves the space
 const quiet = (el) => {
   el.classList.add('empty');
@@ -38,10 +59,19 @@ async function load(pid, since = null) {
 function entryCard(pid, e, { interactive, onRead }) {
   const bodyId = `entry-body-${e.id}`;
   const body = h('div', { class: 'entry-body', id: bodyId, hidden: !e.read_by_therapist_at }, e.body);
-  const status = h('span', { class: 'read-state' }, e.read_by_therapist_at ? `Read ${fmtDateTime(e.read_by_therapist_at)}` : 'Unread');
+  const status = h(
+    'span',
+    { class: 'read-state' },
+    e.read_by_therapist_at ? `Read ${fmtDateTime(e.read_by_therapist_at)}` : 'Unread',
+  );
   const card = h(
     'article',
-    { class: `card entry${e.read_by_therapist_at ? '' : ' unread'}`, id: `entry-${e.id}`, 'data-entry-id': e.id, tabindex: '-1' },
+    {
+      class: `card entry${e.read_by_therapist_at ? '' : ' unread'}`,
+      id: `entry-${e.id}`,
+      'data-entry-id': e.id,
+      tabindex: '-1',
+    },
     h('h3', { class: 'user-text' }, e.title || 'Untitled entry'),
     h(
       'p',
@@ -55,7 +85,11 @@ function entryCard(pid, e, { interactive, onRead }) {
     body,
   );
   if (!e.read_by_therapist_at && interactive) {
-    const button = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': bodyId }, `Read “${e.title || 'Untitled entry'}”`);
+    const button = h(
+      'button',
+      { type: 'button', 'aria-expanded': 'false', 'aria-controls': bodyId },
+      `Read “${e.title || 'Untitled entry'}”`,
+    );
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
@@ -102,7 +136,8 @@ function scoreCards(scores) {
     { class: 'score-cards' },
     cards.map((c) => {
       const words = scoreCardWords(c);
-      const direction = c.direction || (/\(worse\)/.test(words) ? 'worse' : /\(better\)/.test(words) ? 'better' : 'same');
+      const direction =
+        c.direction || (/\(worse\)/.test(words) ? 'worse' : /\(better\)/.test(words) ? 'better' : 'same');
       return h(
         'li',
         { class: `score-card ${direction}`, 'data-instrument': c.instrument },
@@ -124,10 +159,20 @@ function scoresSection(brief, trends) {
       'div',
       { class: 'charts' },
       Object.entries(SERIES).map(([key, spec]) =>
-        h('figure', { class: 'score', 'data-instrument': key }, h('figcaption', {}, h('h3', {}, spec.label)), scoreChart(key, trends[key], brief.since, extra), scoreFacts(key, trends[key])),
+        h(
+          'figure',
+          { class: 'score', 'data-instrument': key },
+          h('figcaption', {}, h('h3', {}, spec.label)),
+          scoreChart(key, trends[key], brief.since, extra),
+          scoreFacts(key, trends[key]),
+        ),
       ),
     ),
-    h('p', { class: 'muted small chart-key' }, 'Dashed lines (D) mark dosing sessions, dotted lines other sessions, “next” an upcoming one; the shaded part is the time since the last session; a ringed point marked “risk” raised a flag. Severity bands are named on the right. PHQ-9 response: 50 % or more below baseline; remission: below 5. For daily mood, higher is better.'),
+    h(
+      'p',
+      { class: 'muted small chart-key' },
+      'Dashed lines (D) mark dosing sessions, dotted lines other sessions, “next” an upcoming one; the shaded part is the time since the last session; a ringed point marked “risk” raised a flag. Severity bands are named on the right. PHQ-9 response: 50 % or more below baseline; remission: below 5. For daily mood, higher is better.',
+    ),
   );
 }
 
@@ -137,7 +182,18 @@ function dailyNotesSection(notes) {
     'daily-notes-title',
     `Shared daily check-in notes (${notes.length})`,
     notes.length
-      ? h('ul', { class: 'plain daily-notes' }, notes.map((n) => h('li', {}, h('span', { class: 'muted' }, `${fmtWhen(n.answered_at)}: `), h('span', { class: 'user-text' }, n.note))))
+      ? h(
+          'ul',
+          { class: 'plain daily-notes' },
+          notes.map((n) =>
+            h(
+              'li',
+              {},
+              h('span', { class: 'muted' }, `${fmtWhen(n.answered_at)}: `),
+              h('span', { class: 'user-text' }, n.note),
+            ),
+          ),
+        )
       : h('p', { class: 'muted' }, 'No shared notes in this window.'),
   );
   return notes.length ? el : quiet(el);
@@ -145,7 +201,12 @@ function dailyNotesSection(notes) {
 
 function planSection(pid, plan) {
   if (!plan.shared) {
-    return section('plan-title', 'Plan', h('p', { class: 'muted' }, 'The patient keeps their plan private.'), plan.maintenance_suggested && h('p', { class: 'badge warn' }, 'A maintenance session may be due'));
+    return section(
+      'plan-title',
+      'Plan',
+      h('p', { class: 'muted' }, 'The patient keeps their plan private.'),
+      plan.maintenance_suggested && h('p', { class: 'badge warn' }, 'A maintenance session may be due'),
+    );
   }
   return section(
     'plan-title',
@@ -156,7 +217,12 @@ function planSection(pid, plan) {
       plan.review_due && h('span', { class: 'badge warn' }, 'Review due'),
       plan.maintenance_suggested && h('span', { class: 'badge warn' }, 'Maintenance session suggested'),
     ),
-    plan.maintenance_criteria_met?.length > 0 && h('ul', {}, plan.maintenance_criteria_met.map((c) => h('li', {}, `Met: ${c.text || c}`))),
+    plan.maintenance_criteria_met?.length > 0 &&
+      h(
+        'ul',
+        {},
+        plan.maintenance_criteria_met.map((c) => h('li', {}, `Met: ${c.text || c}`)),
+      ),
     plan.revisions.length
       ? h(
           'ol',
@@ -189,8 +255,12 @@ export function diffList(diff, titles = {}) {
     { class: 'diff' },
     entries.map(([key, d]) => [
       h('dt', {}, titles[key] || key.replace(/_/g, ' ')),
-      d.added.map((i) => h('dd', { class: 'added' }, h('span', { class: 'visually-hidden' }, 'Added: '), h('ins', {}, itemText(i)))),
-      d.removed.map((i) => h('dd', { class: 'removed' }, h('span', { class: 'visually-hidden' }, 'Removed: '), h('del', {}, itemText(i)))),
+      d.added.map((i) =>
+        h('dd', { class: 'added' }, h('span', { class: 'visually-hidden' }, 'Added: '), h('ins', {}, itemText(i))),
+      ),
+      d.removed.map((i) =>
+        h('dd', { class: 'removed' }, h('span', { class: 'visually-hidden' }, 'Removed: '), h('del', {}, itemText(i))),
+      ),
       d.reordered && h('dd', { class: 'muted' }, 'Reordered'),
     ]),
   );
@@ -204,17 +274,34 @@ function partsMap(map) {
   const xs = parts.map((p) => p.x);
   const ys = parts.map((p) => p.y);
   const m = 70;
-  const box = [Math.min(...xs) - m, Math.min(...ys) - m, Math.max(...xs) - Math.min(...xs) + 2 * m, Math.max(...ys) - Math.min(...ys) + 2 * m];
+  const box = [
+    Math.min(...xs) - m,
+    Math.min(...ys) - m,
+    Math.max(...xs) - Math.min(...xs) + 2 * m,
+    Math.max(...ys) - Math.min(...ys) + 2 * m,
+  ];
   const relations = map.relations.filter((r) => !r.deleted && byId.has(r.source_id) && byId.has(r.target_id));
   const picture = h(
     'svg',
-    { class: 'map readonly', viewBox: box.join(' '), role: 'img', 'aria-label': `Parts map: ${parts.length} parts, ${relations.length} relations (listed below).` },
+    {
+      class: 'map readonly',
+      viewBox: box.join(' '),
+      role: 'img',
+      'aria-label': `Parts map: ${parts.length} parts, ${relations.length} relations (listed below).`,
+    },
     relations.map((r) => {
       const a = byId.get(r.source_id);
       const b = byId.get(r.target_id);
       return h('line', { class: `rel rel-${r.kind}`, x1: a.x, y1: a.y, x2: b.x, y2: b.y });
     }),
-    parts.map((p) => h('g', { class: `part role-${p.role || 'unknown'}`, transform: `translate(${p.x} ${p.y})` }, h('circle', { r: 28 }), h('text', { y: 46 }, p.name))),
+    parts.map((p) =>
+      h(
+        'g',
+        { class: `part role-${p.role || 'unknown'}`, transform: `translate(${p.x} ${p.y})` },
+        h('circle', { r: 28 }),
+        h('text', { y: 46 }, p.name),
+      ),
+    ),
   );
   return h(
     'div',
@@ -223,19 +310,37 @@ function partsMap(map) {
     h(
       'ul',
       { class: 'parts-list' },
-      parts.map((p) => h('li', {}, h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }), ` ${p.name} (${PART_ROLES[p.role] || PART_ROLES.unknown})`)),
-      relations.map((r) => h('li', {}, `${byId.get(r.source_id).name} ${PART_RELATIONS[r.kind] || r.kind} ${byId.get(r.target_id).name}`)),
+      parts.map((p) =>
+        h(
+          'li',
+          {},
+          h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }),
+          ` ${p.name} (${PART_ROLES[p.role] || PART_ROLES.unknown})`,
+        ),
+      ),
+      relations.map((r) =>
+        h('li', {}, `${byId.get(r.source_id).name} ${PART_RELATIONS[r.kind] || r.kind} ${byId.get(r.target_id).name}`),
+      ),
     ),
   );
 }
 
 function partsSection(parts, map) {
-  if (!parts.shared) return section('parts-title', 'Parts map', h('p', { class: 'muted' }, 'The patient keeps their parts map private.'));
+  if (!parts.shared)
+    return section(
+      'parts-title',
+      'Parts map',
+      h('p', { class: 'muted' }, 'The patient keeps their parts map private.'),
+    );
   return section(
     'parts-title',
     'Parts map',
     parts.changes.length
-      ? h('ul', { class: 'changes' }, parts.changes.map((c) => h('li', {}, h('span', { class: 'muted' }, `${fmtDate(c.at)}: `), c.text)))
+      ? h(
+          'ul',
+          { class: 'changes' },
+          parts.changes.map((c) => h('li', {}, h('span', { class: 'muted' }, `${fmtDate(c.at)}: `), c.text)),
+        )
       : h('p', { class: 'muted' }, 'No changes to the map since the last session.'),
     map ? partsMap(map) : h('p', { class: 'muted' }, 'The map could not be loaded.'),
   );
@@ -247,14 +352,39 @@ function remindersSection(r) {
   return section(
     'reminders-title',
     'Reminder follow-through',
-    h('p', {}, `${r.devices} device${r.devices === 1 ? '' : 's'} with notifications. ${r.prompts.sent} prompts sent, ${r.prompts.opened} opened, ${r.prompts.answered} answered.`),
+    h(
+      'p',
+      {},
+      `${r.devices} device${r.devices === 1 ? '' : 's'} with notifications. ${r.prompts.sent} prompts sent, ${r.prompts.opened} opened, ${r.prompts.answered} answered.`,
+    ),
     rows.length > 0 &&
       h(
         'table',
         {},
         h('caption', { class: 'visually-hidden' }, 'Reminders by kind'),
-        h('thead', {}, h('tr', {}, ['Reminder', 'Sent', 'Shown', 'Opened', 'Answered', 'Skipped'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, rows.map((k) => h('tr', {}, h('th', { scope: 'row' }, PROMPTS[k.kind] || k.kind), [k.sent, k.shown, k.opened, k.answered ?? '—', k.skipped].map((v) => h('td', { class: 'num' }, String(v)))))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Reminder', 'Sent', 'Shown', 'Opened', 'Answered', 'Skipped'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          rows.map((k) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, PROMPTS[k.kind] || k.kind),
+              [k.sent, k.shown, k.opened, k.answered ?? '—', k.skipped].map((v) =>
+                h('td', { class: 'num' }, String(v)),
+              ),
+            ),
+          ),
+        ),
       ),
   );
 }
@@ -264,7 +394,17 @@ function sessionsSection(pid, sessions) {
     'sessions-title',
     'Sessions',
     sessions.length
-      ? h('ul', { class: 'plain' }, sessions.map((s) => h('li', {}, `${KINDS[s.kind] || s.kind}: ${fmtDateTime(s.starts_at)}${new Date(s.starts_at) > new Date() ? ' (upcoming)' : ''}`)))
+      ? h(
+          'ul',
+          { class: 'plain' },
+          sessions.map((s) =>
+            h(
+              'li',
+              {},
+              `${KINDS[s.kind] || s.kind}: ${fmtDateTime(s.starts_at)}${new Date(s.starts_at) > new Date() ? ' (upcoming)' : ''}`,
+            ),
+          ),
+        )
       : h('p', { class: 'muted' }, 'No sessions in this window.'),
     h('p', { class: 'no-print' }, h('a', { href: `#/patient/${pid}/sessions` }, 'Schedule or change sessions')),
   );
@@ -275,7 +415,13 @@ function sessionsSection(pid, sessions) {
 function notOnTrack(brief) {
   const track = brief.not_on_track;
   if (!track) return null;
-  return h('p', { class: 'banner attention not-on-track', id: 'not-on-track' }, h('span', { class: 'badge warn' }, 'Not on track'), ' ', (track.reasons || []).join('; '));
+  return h(
+    'p',
+    { class: 'banner attention not-on-track', id: 'not-on-track' },
+    h('span', { class: 'badge warn' }, 'Not on track'),
+    ' ',
+    (track.reasons || []).join('; '),
+  );
 }
 
 // name, date printed and "Confidential": a table header group on paper, so Chromium
@@ -284,7 +430,13 @@ function printHead(name) {
   return h(
     'div',
     { class: 'print-head print-only', 'aria-hidden': 'true' },
-    h('div', { class: 'print-head-row' }, h('strong', { class: 'print-name' }, 'Brief: ', bdi(name)), h('span', {}, `Printed ${fmtWhen(new Date().toISOString())}`), h('strong', { class: 'confidential' }, 'Confidential')),
+    h(
+      'div',
+      { class: 'print-head-row' },
+      h('strong', { class: 'print-name' }, 'Brief: ', bdi(name)),
+      h('span', {}, `Printed ${fmtWhen(new Date().toISOString())}`),
+      h('strong', { class: 'confidential' }, 'Confidential'),
+    ),
   );
 }
 
@@ -319,28 +471,45 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
       section(
         'flags-title',
         openFlags.length ? `Open flags (${openFlags.length})` : 'Flags',
-        brief.flags.map((f) => flagCard({ ...f, patient_id: f.patient_id || pid }, { withPatient: false, interactive })),
+        brief.flags.map((f) =>
+          flagCard({ ...f, patient_id: f.patient_id || pid }, { withPatient: false, interactive }),
+        ),
       ),
-    (brief.bring_to_session.length ? (el) => el : quiet)(section(
-      'bring-title',
-      'Bring to session',
-      brief.bring_to_session.length
-        ? h(
-            'ul',
-            { class: 'plain' },
-            brief.bring_to_session.map((b) =>
-              h('li', { class: 'user-text' }, interactive ? h('button', { type: 'button', class: 'link', onclick: () => jump(b.id) }, b.title || 'Untitled entry') : h('strong', {}, b.title || 'Untitled entry'), ` · ${fmtDate(b.written_at)}`),
-            ),
-          )
-        : h('p', { class: 'muted' }, 'Nothing marked for the session.'),
-    )),
+    (brief.bring_to_session.length ? (el) => el : quiet)(
+      section(
+        'bring-title',
+        'Bring to session',
+        brief.bring_to_session.length
+          ? h(
+              'ul',
+              { class: 'plain' },
+              brief.bring_to_session.map((b) =>
+                h(
+                  'li',
+                  { class: 'user-text' },
+                  interactive
+                    ? h(
+                        'button',
+                        { type: 'button', class: 'link', onclick: () => jump(b.id) },
+                        b.title || 'Untitled entry',
+                      )
+                    : h('strong', {}, b.title || 'Untitled entry'),
+                  ` · ${fmtDate(b.written_at)}`,
+                ),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'Nothing marked for the session.'),
+      ),
+    ),
     scoresSection(brief, trends),
     dailyNotesSection(brief.daily_notes),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'entries-title' },
       h('h2', { id: 'entries-title' }, `Shared entries (${entries.length})`, unread),
-      entries.length ? entries.map((e) => entryCard(pid, e, { interactive, onRead })) : h('p', { class: 'muted' }, 'No shared entries in this window.'),
+      entries.length
+        ? entries.map((e) => entryCard(pid, e, { interactive, onRead }))
+        : h('p', { class: 'muted' }, 'No shared entries in this window.'),
     ),
     planSection(pid, brief.plan),
     partsSection(brief.parts, map),
@@ -388,7 +557,11 @@ function endLinkButton(pid, name) {
 export async function render(root, [pid]) {
   const since = new URLSearchParams(location.hash.split('?')[1] || '').get('since');
   const title = pageTitle('Brief');
-  mount(root, h('div', { class: 'page-head' }, title), h('p', { role: 'status', class: 'muted', id: 'brief-loading' }, 'Loading the brief…'));
+  mount(
+    root,
+    h('div', { class: 'page-head' }, title),
+    h('p', { role: 'status', class: 'muted', id: 'brief-loading' }, 'Loading the brief…'),
+  );
   let data;
   try {
     data = await load(pid, since);
@@ -402,10 +575,31 @@ export async function render(root, [pid]) {
   document.title = `Brief: ${name} · Between`;
   swap(
     root,
-    h('div', { class: 'page-head' }, title, h('div', { class: 'actions no-print' }, h('button', { type: 'button', onclick: () => window.print() }, 'Print brief'), endLinkButton(pid, name))),
+    h(
+      'div',
+      { class: 'page-head' },
+      title,
+      h(
+        'div',
+        { class: 'actions no-print' },
+        h('button', { type: 'button', onclick: () => window.print() }, 'Print brief'),
+        endLinkButton(pid, name),
+      ),
+    ),
     patientNav(pid, 'brief', name),
-    since && h('p', { class: 'notice small no-print' }, `Showing the brief from ${fmtDateTime(data.brief.since)}. `, h('a', { href: `#/patient/${pid}` }, 'Back to since the last session')),
-    h('div', { class: 'brief brief-page single' }, printHead(name), h('div', { class: 'print-body' }, briefView(pid, data, { interactive: true }))),
+    since &&
+      h(
+        'p',
+        { class: 'notice small no-print' },
+        `Showing the brief from ${fmtDateTime(data.brief.since)}. `,
+        h('a', { href: `#/patient/${pid}` }, 'Back to since the last session'),
+      ),
+    h(
+      'div',
+      { class: 'brief brief-page single' },
+      printHead(name),
+      h('div', { class: 'print-body' }, briefView(pid, data, { interactive: true })),
+    ),
   );
   return null;
 }
@@ -415,7 +609,16 @@ export async function render(root, [pid]) {
 // to print what the patient shared; no read receipt is sent, since nothing was opened.
 export async function renderPrint(root) {
   const status = h('p', { role: 'status', class: 'muted no-print', id: 'print-status' }, 'Loading every brief…');
-  mount(root, h('div', { class: 'page-head no-print' }, pageTitle('Print all briefs'), h('button', { type: 'button', onclick: () => window.print() }, 'Print')), status);
+  mount(
+    root,
+    h(
+      'div',
+      { class: 'page-head no-print' },
+      pageTitle('Print all briefs'),
+      h('button', { type: 'button', onclick: () => window.print() }, 'Print'),
+    ),
+    status,
+  );
   try {
     const rows = await get('/caseload?sort=name');
     for (const row of rows) {
@@ -425,11 +628,17 @@ export async function renderPrint(root) {
         'div',
         { class: 'brief brief-page' },
         printHead(name),
-        h('div', { class: 'print-body' }, h('h2', { class: 'print-title' }, 'Brief: ', bdi(name)), briefView(row.patient_id, data, { interactive: false })),
+        h(
+          'div',
+          { class: 'print-body' },
+          h('h2', { class: 'print-title' }, 'Brief: ', bdi(name)),
+          briefView(row.patient_id, data, { interactive: false }),
+        ),
       );
       // one page per patient: keep every id unique on the sheet
       for (const el of page.querySelectorAll('[id]')) el.id = `p${row.patient_id}-${el.id}`;
-      for (const el of page.querySelectorAll('[aria-labelledby]')) el.setAttribute('aria-labelledby', `p${row.patient_id}-${el.getAttribute('aria-labelledby')}`);
+      for (const el of page.querySelectorAll('[aria-labelledby]'))
+        el.setAttribute('aria-labelledby', `p${row.patient_id}-${el.getAttribute('aria-labelledby')}`);
       mount(root, page);
     }
     status.textContent = `${rows.length} briefs ready to print, one patient per page.`;

@@ -19,7 +19,13 @@ function phq9Cell(row) {
     'td',
     { class: 'num' },
     h('span', { class: 'score' }, String(row.latest_phq9)),
-    moved && h('span', { class: `delta ${moved.tone}`, title: `${moved.words} since the answer before` }, ` ${moved.arrow}`, h('span', { class: 'visually-hidden' }, ` ${moved.words}`)),
+    moved &&
+      h(
+        'span',
+        { class: `delta ${moved.tone}`, title: `${moved.words} since the answer before` },
+        ` ${moved.arrow}`,
+        h('span', { class: 'visually-hidden' }, ` ${moved.words}`),
+      ),
   );
 }
 
@@ -37,10 +43,23 @@ function attentionCell(r) {
       h(
         'p',
         { class: 'why' },
-        h('a', { class: 'badge alert', href: flag ? `#/flags/${flag.id}` : `#/patient/${r.patient_id}`, 'aria-label': `${open} open flag${open === 1 ? '' : 's'}: ${r.display_name}` }, `${open} open`),
+        h(
+          'a',
+          {
+            class: 'badge alert',
+            href: flag ? `#/flags/${flag.id}` : `#/patient/${r.patient_id}`,
+            'aria-label': `${open} open flag${open === 1 ? '' : 's'}: ${r.display_name}`,
+          },
+          `${open} open`,
+        ),
         ' ',
         flag
-          ? h('span', { class: 'reason' }, reasonShort(flag), flag.answered_at && ` · answered ${fmtShortWhen(flag.answered_at)}`)
+          ? h(
+              'span',
+              { class: 'reason' },
+              reasonShort(flag),
+              flag.answered_at && ` · answered ${fmtShortWhen(flag.answered_at)}`,
+            )
           : h('span', { class: 'reason' }, 'A check-in answer needs your review'),
       ),
     track &&
@@ -62,10 +81,29 @@ function rowOf(r) {
     h('th', { scope: 'row' }, h('a', { href: `#/patient/${r.patient_id}` }, bdi(r.display_name))),
     attentionCell(r),
     h('td', {}, r.last_activity_at ? fmtDate(r.last_activity_at) : h('span', { class: 'muted' }, 'None yet')),
-    h('td', {}, r.next_session_at ? fmtDateTime(r.next_session_at) : h('a', { href: `#/patient/${r.patient_id}/sessions` }, 'Schedule', h('span', { class: 'visually-hidden' }, ' a session for ', bdi(r.display_name)))),
-    h('td', { class: 'num' }, r.unread_shared_entries ? h('strong', {}, String(r.unread_shared_entries)) : h('span', { class: 'muted' }, '0')),
+    h(
+      'td',
+      {},
+      r.next_session_at
+        ? fmtDateTime(r.next_session_at)
+        : h(
+            'a',
+            { href: `#/patient/${r.patient_id}/sessions` },
+            'Schedule',
+            h('span', { class: 'visually-hidden' }, ' a session for ', bdi(r.display_name)),
+          ),
+    ),
+    h(
+      'td',
+      { class: 'num' },
+      r.unread_shared_entries ? h('strong', {}, String(r.unread_shared_entries)) : h('span', { class: 'muted' }, '0'),
+    ),
     phq9Cell(r),
-    h('td', {}, r.plan_review_due ? h('span', { class: 'badge warn' }, 'Review due') : h('span', { class: 'muted' }, '—')),
+    h(
+      'td',
+      {},
+      r.plan_review_due ? h('span', { class: 'badge warn' }, 'Review due') : h('span', { class: 'muted' }, '—'),
+    ),
   );
 }
 
@@ -85,28 +123,57 @@ function inviteCard() {
           'div',
           { class: 'invite' },
           invite.qr_svg_data_uri &&
-            h('img', { class: 'qr', id: 'invite-qr', src: invite.qr_svg_data_uri, width: 160, height: 160, alt: `QR code that opens the invitation link with the code ${invite.code}` }),
+            h('img', {
+              class: 'qr',
+              id: 'invite-qr',
+              src: invite.qr_svg_data_uri,
+              width: 160,
+              height: 160,
+              alt: `QR code that opens the invitation link with the code ${invite.code}`,
+            }),
           h(
             'div',
             {},
-            h('p', {}, 'Code: ', h('strong', { class: 'code', id: 'invite-code' }, invite.code), ` · valid until ${fmtDateTime(invite.expires_at)}, once`),
+            h(
+              'p',
+              {},
+              'Code: ',
+              h('strong', { class: 'code', id: 'invite-code' }, invite.code),
+              ` · valid until ${fmtDateTime(invite.expires_at)}, once`,
+            ),
             h('p', { class: 'wrap' }, 'Link to share: ', h('a', { href: link, id: 'invite-link' }, link)),
-            invite.qr_svg_data_uri && h('p', { class: 'muted small' }, 'The patient can scan the code with their phone camera: it opens the link.'),
+            invite.qr_svg_data_uri &&
+              h(
+                'p',
+                { class: 'muted small' },
+                'The patient can scan the code with their phone camera: it opens the link.',
+              ),
             h(
               'div',
               { class: 'actions' },
-              h('button', {
-                type: 'button',
-                onclick: async () => {
-                  try {
-                    await navigator.clipboard.writeText(message);
-                    toast('Invitation copied');
-                  } catch {
-                    toast('Copy did not work here: select the code instead');
-                  }
+              h(
+                'button',
+                {
+                  type: 'button',
+                  onclick: async () => {
+                    try {
+                      await navigator.clipboard.writeText(message);
+                      toast('Invitation copied');
+                    } catch {
+                      toast('Copy did not work here: select the code instead');
+                    }
+                  },
                 },
-              }, 'Copy invitation'),
-              h('a', { class: 'button', href: `mailto:?subject=${encodeURIComponent('Your invitation to Between')}&body=${encodeURIComponent(message)}` }, 'Email invitation'),
+                'Copy invitation',
+              ),
+              h(
+                'a',
+                {
+                  class: 'button',
+                  href: `mailto:?subject=${encodeURIComponent('Your invitation to Between')}&body=${encodeURIComponent(message)}`,
+                },
+                'Email invitation',
+              ),
             ),
           ),
         ),
@@ -121,7 +188,11 @@ function inviteCard() {
     'section',
     { class: 'card no-print', 'aria-labelledby': 'invite-title' },
     h('h2', { id: 'invite-title' }, 'Invite a patient'),
-    h('p', { class: 'muted' }, 'A single-use code links a patient to you. They see only that you can read what they choose to share.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'A single-use code links a patient to you. They see only that you can read what they choose to share.',
+    ),
     button,
     result,
   );
@@ -131,7 +202,11 @@ export async function render(root) {
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
   const sort = SORTS[params.get('sort')] ? params.get('sort') : 'flags';
   const search = h('input', { type: 'search', id: 'caseload-search', autocomplete: 'off', placeholder: 'Name' });
-  const sorter = h('select', { id: 'caseload-sort' }, Object.entries(SORTS).map(([v, l]) => h('option', { value: v, selected: v === sort }, l)));
+  const sorter = h(
+    'select',
+    { id: 'caseload-sort' },
+    Object.entries(SORTS).map(([v, l]) => h('option', { value: v, selected: v === sort }, l)),
+  );
   const body = h('tbody', {});
   const count = h('p', { class: 'muted small', id: 'caseload-count', role: 'status' });
   const table = h(
@@ -144,14 +219,21 @@ export async function render(root) {
       h(
         'tr',
         {},
-        ['Patient', 'Needs attention', 'Last activity', 'Next session', 'Unread shared', 'PHQ-9', 'Plan review'].map((t) => h('th', { scope: 'col' }, t)),
+        ['Patient', 'Needs attention', 'Last activity', 'Next session', 'Unread shared', 'PHQ-9', 'Plan review'].map(
+          (t) => h('th', { scope: 'col' }, t),
+        ),
       ),
     ),
     body,
   );
   mount(
     root,
-    h('div', { class: 'page-head' }, pageTitle('Caseload'), h('a', { class: 'button no-print', href: '#/print' }, 'Print all briefs')),
+    h(
+      'div',
+      { class: 'page-head' },
+      pageTitle('Caseload'),
+      h('a', { class: 'button no-print', href: '#/print' }, 'Print all briefs'),
+    ),
     h(
       'div',
       { class: 'toolbar no-print' },
@@ -166,7 +248,20 @@ export async function render(root) {
   const show = () => {
     const words = search.value.trim().toLowerCase();
     const visible = rows.filter((r) => !words || r.display_name.toLowerCase().includes(words));
-    swap(body, visible.length ? visible.map(rowOf) : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, rows.length ? 'No patient matches.' : 'No patients yet. Invite one below.')));
+    swap(
+      body,
+      visible.length
+        ? visible.map(rowOf)
+        : h(
+            'tr',
+            {},
+            h(
+              'td',
+              { colspan: 7, class: 'muted' },
+              rows.length ? 'No patient matches.' : 'No patients yet. Invite one below.',
+            ),
+          ),
+    );
     count.textContent = words ? `${visible.length} of ${rows.length} patients` : `${rows.length} patients`;
   };
   // sorting reloads in place (the server sorts), keeping focus on the control

@@ -67,7 +67,12 @@ export function fmtWhen(iso, { date = true } = {}) {
   const time = new Intl.DateTimeFormat(undefined, options).format(d);
   if (!date) return time;
   const sameYear = d.getFullYear() === new Date().getFullYear();
-  const day = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }) }).format(d);
+  const day = new Intl.DateTimeFormat(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    ...(sameYear ? {} : { year: 'numeric' }),
+  }).format(d);
   return `${day}, ${time}`;
 }
 
@@ -77,9 +82,10 @@ export function fmtShortWhen(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   const weekAgo = Date.now() - 6 * 86_400_000;
-  const day = d.getTime() > weekAgo
-    ? new Intl.DateTimeFormat(undefined, { weekday: 'short' }).format(d)
-    : new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' }).format(d);
+  const day =
+    d.getTime() > weekAgo
+      ? new Intl.DateTimeFormat(undefined, { weekday: 'short' }).format(d)
+      : new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' }).format(d);
   return `${day} ${fmtWhen(iso, { date: false })}`;
 }
 
@@ -114,7 +120,15 @@ export function change(delta, { higherIsWorse = true } = {}) {
 
 export function patientNav(pid, current, name) {
   const link = (path, label, key) =>
-    h('a', { class: `button${key === current ? ' primary' : ''}`, href: `#/patient/${pid}${path}`, 'aria-current': key === current ? 'page' : null }, label);
+    h(
+      'a',
+      {
+        class: `button${key === current ? ' primary' : ''}`,
+        href: `#/patient/${pid}${path}`,
+        'aria-current': key === current ? 'page' : null,
+      },
+      label,
+    );
   return h(
     'nav',
     { class: 'segmented no-print', 'aria-label': `${name}: pages` },
@@ -143,13 +157,23 @@ export function scoreChart(instrument, trend, since, extra = {}) {
   const spec = SERIES[instrument];
   const risky = extra.risky || new Set();
   const points = trend.series
-    .map((p) => ({ t: new Date(p.answered_at).getTime(), v: spec.value(p), iso: p.answered_at, risk: risky.has(String(p.id)) }))
+    .map((p) => ({
+      t: new Date(p.answered_at).getTime(),
+      v: spec.value(p),
+      iso: p.answered_at,
+      risk: risky.has(String(p.id)),
+    }))
     .filter((p) => p.v != null);
   if (!points.length) return h('p', { class: 'muted' }, `No ${spec.label} answers yet.`);
   const now = Date.now();
   const seen = new Set(trend.markers.map((m) => m.id));
   const upcoming = (extra.sessions || [])
-    .filter((s) => !seen.has(s.id) && new Date(s.starts_at).getTime() > now && new Date(s.starts_at).getTime() < now + UPCOMING_DAYS * DAY_MS)
+    .filter(
+      (s) =>
+        !seen.has(s.id) &&
+        new Date(s.starts_at).getTime() > now &&
+        new Date(s.starts_at).getTime() < now + UPCOMING_DAYS * DAY_MS,
+    )
     .map((s) => ({ id: s.id, kind: s.kind, starts_at: s.starts_at }));
   const markers = [...trend.markers, ...upcoming].map((m) => ({ ...m, t: new Date(m.starts_at).getTime() }));
   const start = since ? new Date(since).getTime() : null;
@@ -177,38 +201,68 @@ export function scoreChart(instrument, trend, since, extra = {}) {
     const mid = (y(top) + y(bottom)) / 2;
     return [
       n < bands.length - 1 && h('line', { class: 'axis band', x1: PAD.l, x2: right, y1: y(top), y2: y(top) }),
-      n < bands.length - 1 && h('text', { class: 'tick', x: PAD.l - 5, y: y(top) + 3.5, 'text-anchor': 'end' }, String(upper)),
+      n < bands.length - 1 &&
+        h('text', { class: 'tick', x: PAD.l - 5, y: y(top) + 3.5, 'text-anchor': 'end' }, String(upper)),
       h('text', { class: 'band-label', x: right + 4, y: mid + 3.5 }, name),
     ];
   });
   // the window's label stays inside the chart: to the right of its start, or to the
   // left when the start is in the right half
   const startX = start != null ? x(start) : null;
-  const startLabel = startX != null && (startX > (PAD.l + right) / 2
-    ? h('text', { class: 'tick window-label', x: startX - 3, y: PAD.t + 10, 'text-anchor': 'end' }, 'since last session →')
-    : h('text', { class: 'tick window-label', x: startX + 3, y: PAD.t + 10 }, 'since last session'));
+  const startLabel =
+    startX != null &&
+    (startX > (PAD.l + right) / 2
+      ? h(
+          'text',
+          { class: 'tick window-label', x: startX - 3, y: PAD.t + 10, 'text-anchor': 'end' },
+          'since last session →',
+        )
+      : h('text', { class: 'tick window-label', x: startX + 3, y: PAD.t + 10 }, 'since last session'));
   return h(
     'svg',
     { class: 'chart tchart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label },
-    start != null && h('rect', { class: 'window', x: startX, y: PAD.t, width: Math.max(0, right - startX), height: H - PAD.t - PAD.b }),
+    start != null &&
+      h('rect', {
+        class: 'window',
+        x: startX,
+        y: PAD.t,
+        width: Math.max(0, right - startX),
+        height: H - PAD.t - PAD.b,
+      }),
     h('line', { class: 'axis', x1: PAD.l, y1: H - PAD.b, x2: right, y2: H - PAD.b }),
     h('line', { class: 'axis', x1: PAD.l, y1: PAD.t, x2: PAD.l, y2: H - PAD.b }),
-    [0, spec.max].map((v) => h('text', { class: 'tick', x: PAD.l - 5, y: y(v) + 3.5, 'text-anchor': 'end' }, String(v))),
+    [0, spec.max].map((v) =>
+      h('text', { class: 'tick', x: PAD.l - 5, y: y(v) + 3.5, 'text-anchor': 'end' }, String(v)),
+    ),
     bandShapes,
     startLabel,
     shown.map((m) => [
-      h('line', { class: `marker marker-${m.kind}${m.t > now ? ' upcoming' : ''}`, x1: x(m.t), x2: x(m.t), y1: PAD.t, y2: H - PAD.b }),
+      h('line', {
+        class: `marker marker-${m.kind}${m.t > now ? ' upcoming' : ''}`,
+        x1: x(m.t),
+        x2: x(m.t),
+        y1: PAD.t,
+        y2: H - PAD.b,
+      }),
       m.t > now
         ? h('text', { class: 'marker-label upcoming', x: x(m.t), y: PAD.t - 5, 'text-anchor': 'middle' }, 'next')
         : m.kind === 'dosing' && h('text', { class: 'marker-label', x: x(m.t) + 2, y: PAD.t - 5 }, 'D'),
     ]),
     h('text', { class: 'tick', x: PAD.l, y: H - 8 }, fmtDate(new Date(t0).toISOString())),
     h('text', { class: 'tick', x: right, y: H - 8, 'text-anchor': 'end' }, fmtDate(new Date(t1).toISOString())),
-    points.length > 1 && h('polyline', { class: 'line', points: points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ') }),
+    points.length > 1 &&
+      h('polyline', {
+        class: 'line',
+        points: points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' '),
+      }),
     points.map((p) => h('circle', { class: 'dot', cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 3 })),
     risks.map((p) => [
       h('circle', { class: 'risk-mark', cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 7 }),
-      h('text', { class: 'risk-label', x: x(p.t).toFixed(1), y: (y(p.v) - 10).toFixed(1), 'text-anchor': 'middle' }, 'risk'),
+      h(
+        'text',
+        { class: 'risk-label', x: x(p.t).toFixed(1), y: (y(p.v) - 10).toFixed(1), 'text-anchor': 'middle' },
+        'risk',
+      ),
     ]),
   );
 }
@@ -230,7 +284,12 @@ export function scoreFacts(instrument, trend) {
     { class: 'facts' },
     h('span', {}, `Latest ${spec.value(latest)}${latest.severity ? ` (${latest.severity})` : ''}`),
     baseline && h('span', {}, `Baseline ${spec.value(baseline)}`),
-    moved && h('span', { class: `delta ${moved.tone}` }, `${moved.arrow} ${moved.words} from baseline${trend.percent_change != null && instrument !== 'daily' ? `, ${trend.percent_change}%` : ''}`),
+    moved &&
+      h(
+        'span',
+        { class: `delta ${moved.tone}` },
+        `${moved.arrow} ${moved.words} from baseline${trend.percent_change != null && instrument !== 'daily' ? `, ${trend.percent_change}%` : ''}`,
+      ),
     labels,
   );
 }

@@ -24,9 +24,30 @@ export function ackForm(flag, done, { mode = 'ack', cancel = null } = {}) {
   const button = h('button', { type: 'submit', class: 'primary' }, ack ? 'Acknowledge flag' : 'Save note');
   const form = h(
     'form',
-    { class: ack ? 'ack' : 'ack add-note', 'data-flag-id': flag.id, 'aria-label': ack ? 'Acknowledge the flag' : 'Add a note to the flag', novalidate: true },
-    h('fieldset', { class: 'actions-choice' }, h('legend', {}, ack ? 'What did you do?' : 'What did you do? (optional)'), radios),
-    h('label', { for: noteId }, 'Note', h('span', { class: 'hint' }, ack ? 'What you did or will do: kept with the flag in the audit log. Needed for “Other”.' : 'Kept with the flag in the audit log.')),
+    {
+      class: ack ? 'ack' : 'ack add-note',
+      'data-flag-id': flag.id,
+      'aria-label': ack ? 'Acknowledge the flag' : 'Add a note to the flag',
+      novalidate: true,
+    },
+    h(
+      'fieldset',
+      { class: 'actions-choice' },
+      h('legend', {}, ack ? 'What did you do?' : 'What did you do? (optional)'),
+      radios,
+    ),
+    h(
+      'label',
+      { for: noteId },
+      'Note',
+      h(
+        'span',
+        { class: 'hint' },
+        ack
+          ? 'What you did or will do: kept with the flag in the audit log. Needed for “Other”.'
+          : 'Kept with the flag in the audit log.',
+      ),
+    ),
     note,
     error,
     h('div', { class: 'actions' }, button, cancel && h('button', { type: 'button', onclick: cancel }, 'Cancel')),
@@ -39,7 +60,8 @@ export function ackForm(flag, done, { mode = 'ack', cancel = null } = {}) {
     event.preventDefault();
     const action = form.querySelector('input[type=radio]:checked')?.value || null;
     const text = note.value.trim();
-    if (ack && !action && !text) return refuse('Choose what you did or write a note: a flag is not closed without one.');
+    if (ack && !action && !text)
+      return refuse('Choose what you did or write a note: a flag is not closed without one.');
     if (!ack && !text) return refuse('Write the note first.');
     if (action === 'other' && !text) return refuse('“Other” needs a note saying what you did.');
     error.hidden = true;
@@ -50,7 +72,8 @@ export function ackForm(flag, done, { mode = 'ack', cancel = null } = {}) {
       toast(ack ? 'Flag acknowledged' : 'Note added');
       done(answer);
     } catch (err) {
-      if (err?.status === 409) refuse('This flag was acknowledged meanwhile. Reload to see by whom; you can add a note.');
+      if (err?.status === 409)
+        refuse('This flag was acknowledged meanwhile. Reload to see by whom; you can add a note.');
       else refuse([problem(err), ...fieldErrors(err?.errors || {})].join(' '));
       button.disabled = false;
     }
@@ -74,7 +97,13 @@ function notesList(f) {
       h(
         'li',
         { class: 'flag-note', 'data-note-id': n.id },
-        h('p', { class: 'meta' }, n.action && h('strong', {}, ACTIONS[n.action] || n.action), h('span', {}, bdi(n.author || 'A therapist')), h('span', {}, fmtWhen(n.created_at))),
+        h(
+          'p',
+          { class: 'meta' },
+          n.action && h('strong', {}, ACTIONS[n.action] || n.action),
+          h('span', {}, bdi(n.author || 'A therapist')),
+          h('span', {}, fmtWhen(n.created_at)),
+        ),
         n.note && h('p', { class: 'ack-note' }, n.note),
       ),
     ),
@@ -94,11 +123,20 @@ function checkinLink(f) {
   if (!f.patient_id) return null;
   const at = f.answered_at || f.created_at;
   const since = new Date(new Date(at).getTime() - 86_400_000).toISOString();
-  return h('a', { class: 'no-print', href: `#/patient/${f.patient_id}?since=${encodeURIComponent(since)}` }, 'Open the brief at this check-in');
+  return h(
+    'a',
+    { class: 'no-print', href: `#/patient/${f.patient_id}?since=${encodeURIComponent(since)}` },
+    'Open the brief at this check-in',
+  );
 }
 
 export function flagCard(flag, { withPatient = true, interactive = true, onChange = () => {} } = {}) {
-  const card = h('article', { class: `card flag flag-${flag.status}`, id: `flag-${flag.id}`, 'data-flag-id': flag.id, tabindex: '-1' });
+  const card = h('article', {
+    class: `card flag flag-${flag.status}`,
+    id: `flag-${flag.id}`,
+    'data-flag-id': flag.id,
+    tabindex: '-1',
+  });
   const fill = (f, { focus = false } = {}) => {
     card.className = `card flag flag-${f.status}`;
     const answered = f.answered_at || null;
@@ -106,7 +144,11 @@ export function flagCard(flag, { withPatient = true, interactive = true, onChang
     let opener = null;
     if (interactive) {
       const open = f.status === 'open';
-      opener = h('button', { type: 'button', class: open ? 'primary' : '', 'aria-expanded': 'false' }, open ? 'Acknowledge' : 'Add a note');
+      opener = h(
+        'button',
+        { type: 'button', class: open ? 'primary' : '', 'aria-expanded': 'false' },
+        open ? 'Acknowledge' : 'Add a note',
+      );
       opener.addEventListener('click', () => {
         opener.hidden = true;
         opener.setAttribute('aria-expanded', 'true');
@@ -136,7 +178,9 @@ export function flagCard(flag, { withPatient = true, interactive = true, onChang
       h(
         'h3',
         {},
-        f.status === 'open' ? h('span', { class: 'badge alert' }, 'Open') : h('span', { class: 'badge' }, 'Acknowledged'),
+        f.status === 'open'
+          ? h('span', { class: 'badge alert' }, 'Open')
+          : h('span', { class: 'badge' }, 'Acknowledged'),
         ' ',
         withPatient ? h('a', { href: `#/patient/${f.patient_id}` }, bdi(f.patient_name)) : reasonShort(f),
       ),
@@ -145,9 +189,14 @@ export function flagCard(flag, { withPatient = true, interactive = true, onChang
       h(
         'p',
         { class: 'meta' },
-        answered ? h('span', { class: 'answered' }, `Answered ${fmtWhen(answered)}`) : h('span', {}, `Raised ${fmtWhen(f.created_at)}`),
-        answered && Math.abs(new Date(f.created_at) - new Date(answered)) > 3_600_000 && h('span', { class: 'muted' }, `reached us ${fmtWhen(f.created_at)}`),
-        f.acknowledged_at && h('span', {}, 'Acknowledged ', fmtWhen(f.acknowledged_at), ' by ', bdi(f.acknowledged_by || 'you')),
+        answered
+          ? h('span', { class: 'answered' }, `Answered ${fmtWhen(answered)}`)
+          : h('span', {}, `Raised ${fmtWhen(f.created_at)}`),
+        answered &&
+          Math.abs(new Date(f.created_at) - new Date(answered)) > 3_600_000 &&
+          h('span', { class: 'muted' }, `reached us ${fmtWhen(f.created_at)}`),
+        f.acknowledged_at &&
+          h('span', {}, 'Acknowledged ', fmtWhen(f.acknowledged_at), ' by ', bdi(f.acknowledged_by || 'you')),
       ),
       notesList(f),
       interactive && h('div', { class: 'actions no-print' }, opener, checkinLink(f)),
@@ -160,10 +209,15 @@ export function flagCard(flag, { withPatient = true, interactive = true, onChang
 }
 
 async function alertsCard() {
-  const card = h('section', { class: 'card no-print', 'aria-labelledby': 'alerts-title' }, h('h2', { id: 'alerts-title' }, 'Flag alerts on this device'));
+  const card = h(
+    'section',
+    { class: 'card no-print', 'aria-labelledby': 'alerts-title' },
+    h('h2', { id: 'alerts-title' }, 'Flag alerts on this device'),
+  );
   const state = await notificationState().catch(() => ({ supported: false }));
   if (!state.supported) return mount(card, h('p', { class: 'muted' }, 'This browser cannot show notifications.'));
-  if (state.permission === 'granted' && state.subscribed) return mount(card, h('p', {}, 'On: a new flag shows a notification (no name, no score) that opens this inbox.'));
+  if (state.permission === 'granted' && state.subscribed)
+    return mount(card, h('p', {}, 'On: a new flag shows a notification (no name, no score) that opens this inbox.'));
   const button = h('button', { type: 'button' }, 'Turn on flag alerts');
   button.addEventListener('click', async () => {
     try {
@@ -173,7 +227,11 @@ async function alertsCard() {
       toast(problem(err));
     }
   });
-  return mount(card, h('p', { class: 'muted' }, 'Get a notification when a check-in raises a flag. It carries no name and no score.'), button);
+  return mount(
+    card,
+    h('p', { class: 'muted' }, 'Get a notification when a check-in raises a flag. It carries no name and no score.'),
+    button,
+  );
 }
 
 export async function render(root, [focusId]) {
@@ -182,7 +240,11 @@ export async function render(root, [focusId]) {
   mount(
     root,
     pageTitle('Flags'),
-    h('p', { class: 'notice small' }, 'Flags come from check-in answers (PHQ-9 item 9 above 0, or “yes” to the daily safety question). The patient was shown their crisis card at once.'),
+    h(
+      'p',
+      { class: 'notice small' },
+      'Flags come from check-in answers (PHQ-9 item 9 above 0, or “yes” to the daily safety question). The patient was shown their crisis card at once.',
+    ),
     summary,
     list,
   );
@@ -199,8 +261,21 @@ export async function render(root, [focusId]) {
     summary.textContent = left ? `${left} open` : 'No open flags.';
   };
   const section = (title, items, id) =>
-    h('section', { 'aria-labelledby': id }, h('h2', { id }, title), items.length ? items.map((f) => flagCard(f, { onChange: count })) : h('p', { class: 'muted' }, 'None.'));
-  mount(list, section('Open', open, 'open-title'), section('Acknowledged', flags.filter((f) => f.status !== 'open'), 'done-title'));
+    h(
+      'section',
+      { 'aria-labelledby': id },
+      h('h2', { id }, title),
+      items.length ? items.map((f) => flagCard(f, { onChange: count })) : h('p', { class: 'muted' }, 'None.'),
+    );
+  mount(
+    list,
+    section('Open', open, 'open-title'),
+    section(
+      'Acknowledged',
+      flags.filter((f) => f.status !== 'open'),
+      'done-title',
+    ),
+  );
   count();
   mount(root, await alertsCard());
   if (focusId) {

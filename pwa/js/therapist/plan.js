@@ -30,7 +30,13 @@ function readView(plan) {
       'section',
       { class: 'card plan-section', 'aria-labelledby': `plan-${key}` },
       h('h2', { id: `plan-${key}` }, TITLES[key]),
-      plan[key]?.length ? h('ul', {}, plan[key].map((i) => h('li', { class: 'user-text' }, itemText(i)))) : h('p', { class: 'muted' }, 'Nothing yet.'),
+      plan[key]?.length
+        ? h(
+            'ul',
+            {},
+            plan[key].map((i) => h('li', { class: 'user-text' }, itemText(i))),
+          )
+        : h('p', { class: 'muted' }, 'Nothing yet.'),
     ),
   );
 }
@@ -53,7 +59,12 @@ function editor(pid, plan, done) {
   const areas = {};
   const fields = EDITABLE.map((key) => {
     areas[key] = h('textarea', { id: `edit-${key}`, class: 'short' }, (plan[key] || []).map((i) => i.text).join('\n'));
-    return h('div', { class: 'field' }, h('label', { for: `edit-${key}` }, TITLES[key], h('span', { class: 'hint' }, 'One item per line')), areas[key]);
+    return h(
+      'div',
+      { class: 'field' },
+      h('label', { for: `edit-${key}` }, TITLES[key], h('span', { class: 'hint' }, 'One item per line')),
+      areas[key],
+    );
   });
   const summary = h('input', { type: 'text', id: 'edit-summary', maxlength: 500 });
   const preview = h('div', { id: 'plan-diff', 'aria-live': 'polite' });
@@ -62,7 +73,10 @@ function editor(pid, plan, done) {
     const out = {};
     for (const key of EDITABLE) {
       const kept = new Map((plan[key] || []).map((i) => [i.text, i]));
-      const lines = areas[key].value.split('\n').map((l) => l.trim()).filter(Boolean);
+      const lines = areas[key].value
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       const items = lines.map((text) => kept.get(text) || { text }); // a line kept keeps its part link
       if (items.map((i) => i.text).join('\n') !== (plan[key] || []).map((i) => i.text).join('\n')) out[key] = items;
     }
@@ -74,12 +88,31 @@ function editor(pid, plan, done) {
     'form',
     { class: 'card plan-editor', 'aria-labelledby': 'edit-title' },
     h('h2', { id: 'edit-title' }, 'Revise the plan'),
-    h('p', { class: 'muted' }, 'The patient sees this revision as yours. Contacts and crisis lines stay as the patient set them.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'The patient sees this revision as yours. Contacts and crisis lines stay as the patient set them.',
+    ),
     fields,
-    h('div', { class: 'field' }, h('label', { for: 'edit-summary' }, 'What changed and why', h('span', { class: 'hint' }, 'Optional; shown to the patient with the revision')), summary),
+    h(
+      'div',
+      { class: 'field' },
+      h(
+        'label',
+        { for: 'edit-summary' },
+        'What changed and why',
+        h('span', { class: 'hint' }, 'Optional; shown to the patient with the revision'),
+      ),
+      summary,
+    ),
     preview,
     error,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save revision'), h('button', { type: 'button', onclick: () => done(null) }, 'Cancel')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, 'Save revision'),
+      h('button', { type: 'button', onclick: () => done(null) }, 'Cancel'),
+    ),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -90,7 +123,11 @@ function editor(pid, plan, done) {
       return;
     }
     try {
-      const saved = await put(`/patients/${pid}/plan`, { ...data, version: plan.version, ...(summary.value.trim() ? { summary: summary.value.trim() } : {}) });
+      const saved = await put(`/patients/${pid}/plan`, {
+        ...data,
+        version: plan.version,
+        ...(summary.value.trim() ? { summary: summary.value.trim() } : {}),
+      });
       toast('Plan revised');
       done(saved);
     } catch (err) {
@@ -116,7 +153,8 @@ export async function render(root, [pid]) {
   try {
     plan = await get(`/patients/${pid}/plan`);
   } catch (err) {
-    if (err?.status === 404) swap(body, h('p', { class: 'card' }, `${name} keeps their plan private. It appears here once they share it.`));
+    if (err?.status === 404)
+      swap(body, h('p', { class: 'card' }, `${name} keeps their plan private. It appears here once they share it.`));
     else swap(body, errorLine(err));
     return null;
   }
@@ -124,7 +162,9 @@ export async function render(root, [pid]) {
     plan = current;
     const edit = h('button', { type: 'button', class: 'primary' }, 'Revise the plan');
     edit.addEventListener('click', () => {
-      const form = editor(pid, plan, (saved, message) => show(saved || plan, message && h('p', { class: 'banner attention', role: 'alert' }, message)));
+      const form = editor(pid, plan, (saved, message) =>
+        show(saved || plan, message && h('p', { class: 'banner attention', role: 'alert' }, message)),
+      );
       swap(body, form);
       form.querySelector('textarea').focus();
     });
@@ -135,7 +175,12 @@ export async function render(root, [pid]) {
         'p',
         { class: 'meta' },
         h('span', {}, `Version ${plan.version}`),
-        plan.updated_at && h('span', {}, `Last changed ${fmtDateTime(plan.updated_at)} by ${plan.updated_by_role === 'therapist' ? 'a therapist' : 'the patient'}`),
+        plan.updated_at &&
+          h(
+            'span',
+            {},
+            `Last changed ${fmtDateTime(plan.updated_at)} by ${plan.updated_by_role === 'therapist' ? 'a therapist' : 'the patient'}`,
+          ),
         plan.review_due && h('span', { class: 'badge warn' }, 'Review due'),
       ),
       h('div', { class: 'actions no-print' }, edit),

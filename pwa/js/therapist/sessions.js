@@ -14,7 +14,10 @@ const pad = (n) => String(n).padStart(2, '0');
 // date and time inputs speak this browser's local time, like every time on screen
 function localParts(iso) {
   const d = new Date(iso);
-  return { date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`, time: `${pad(d.getHours())}:${pad(d.getMinutes())}` };
+  return {
+    date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
+    time: `${pad(d.getHours())}:${pad(d.getMinutes())}`,
+  };
 }
 
 function defaults() {
@@ -26,15 +29,33 @@ function defaults() {
 function sessionForm(pid, session, done, cancel) {
   const start = session ? { ...session, ...localParts(session.starts_at) } : defaults();
   const p = session ? `edit-${session.id}` : 'new';
-  const kind = h('select', { id: `${p}-kind`, name: 'kind' }, Object.entries(KINDS).map(([v, l]) => h('option', { value: v, selected: v === start.kind }, l)));
+  const kind = h(
+    'select',
+    { id: `${p}-kind`, name: 'kind' },
+    Object.entries(KINDS).map(([v, l]) => h('option', { value: v, selected: v === start.kind }, l)),
+  );
   const date = h('input', { type: 'date', id: `${p}-date`, name: 'date', required: true, value: start.date });
   const time = h('input', { type: 'time', id: `${p}-time`, name: 'time', required: true, value: start.time });
-  const minutes = h('input', { type: 'number', id: `${p}-minutes`, name: 'duration', min: 5, max: 1440, step: 5, required: true, value: String(start.duration_minutes) });
-  const route = h('select', { id: `${p}-route`, name: 'route' }, Object.entries(ROUTES).map(([v, l]) => h('option', { value: v, selected: (start.route || '') === v }, l)));
+  const minutes = h('input', {
+    type: 'number',
+    id: `${p}-minutes`,
+    name: 'duration',
+    min: 5,
+    max: 1440,
+    step: 5,
+    required: true,
+    value: String(start.duration_minutes),
+  });
+  const route = h(
+    'select',
+    { id: `${p}-route`, name: 'route' },
+    Object.entries(ROUTES).map(([v, l]) => h('option', { value: v, selected: (start.route || '') === v }, l)),
+  );
   const title = h('input', { type: 'text', id: `${p}-title`, name: 'title', maxlength: 200, value: start.title || '' });
   const note = h('textarea', { id: `${p}-note`, name: 'note', class: 'short', maxlength: 5000 }, start.note || '');
   const error = h('p', { class: 'error', role: 'alert', hidden: true });
-  const field = (el, label, hint) => h('div', { class: 'field' }, h('label', { for: el.id }, label, hint && h('span', { class: 'hint' }, hint)), el);
+  const field = (el, label, hint) =>
+    h('div', { class: 'field' }, h('label', { for: el.id }, label, hint && h('span', { class: 'hint' }, hint)), el);
   const form = h(
     'form',
     { class: 'session-form', 'aria-label': session ? 'Change session' : 'Schedule a session' },
@@ -50,7 +71,12 @@ function sessionForm(pid, session, done, cancel) {
     ),
     field(note, 'Note for the patient', 'They see it on their timeline'),
     error,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, session ? 'Save changes' : 'Schedule session'), cancel && h('button', { type: 'button', onclick: cancel }, 'Cancel')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, session ? 'Save changes' : 'Schedule session'),
+      cancel && h('button', { type: 'button', onclick: cancel }, 'Cancel'),
+    ),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -65,13 +91,16 @@ function sessionForm(pid, session, done, cancel) {
       note: note.value.trim(),
     };
     try {
-      const saved = session ? await put(`/patients/${pid}/sessions/${session.id}`, { ...data, version: session.version }) : await post(`/patients/${pid}/sessions`, data);
+      const saved = session
+        ? await put(`/patients/${pid}/sessions/${session.id}`, { ...data, version: session.version })
+        : await post(`/patients/${pid}/sessions`, data);
       toast(session ? 'Session changed' : 'Session scheduled');
       done(saved);
     } catch (err) {
       error.hidden = false;
       if (err instanceof ApiError && err.status === 409) {
-        error.textContent = 'This session was changed meanwhile. The list now shows the current version: make your change again.';
+        error.textContent =
+          'This session was changed meanwhile. The list now shows the current version: make your change again.';
         done(null);
       } else error.textContent = [problem(err), ...fieldErrors(err.errors || {})].join(' ');
     }
@@ -87,19 +116,33 @@ function noteForm(pid, session, done, cancel) {
   const form = h(
     'form',
     { class: 'session-form', 'aria-label': 'Amend note' },
-    h('div', { class: 'field' }, h('label', { for: id }, 'Note for the patient', h('span', { class: 'hint' }, 'They see it on their timeline')), note),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, 'Note for the patient', h('span', { class: 'hint' }, 'They see it on their timeline')),
+      note,
+    ),
     error,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save note'), h('button', { type: 'button', onclick: cancel }, 'Cancel')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, 'Save note'),
+      h('button', { type: 'button', onclick: cancel }, 'Cancel'),
+    ),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      const saved = await put(`/patients/${pid}/sessions/${session.id}`, { note: note.value.trim(), version: session.version });
+      const saved = await put(`/patients/${pid}/sessions/${session.id}`, {
+        note: note.value.trim(),
+        version: session.version,
+      });
       toast('Note amended');
       done(saved);
     } catch (err) {
       error.hidden = false;
-      if (err instanceof ApiError && err.status === 409) error.textContent = 'This session was changed meanwhile. Reload the list and amend the note again.';
+      if (err instanceof ApiError && err.status === 409)
+        error.textContent = 'This session was changed meanwhile. Reload the list and amend the note again.';
       else error.textContent = [problem(err), ...fieldErrors(err.errors || {})].join(' ');
     }
   });
@@ -131,53 +174,102 @@ export async function render(root, [pid]) {
     };
     // upcoming: change or cancel
     const upcomingActions = (s, tr) => [
-      h('button', {
-        type: 'button',
-        class: 'link',
-        'aria-label': `Change ${label(s)}`,
-        onclick: () => editRowAfter(tr, sessionForm(pid, s, () => refresh(), () => refresh())),
-      }, 'Change'),
-      h('button', {
-        type: 'button',
-        class: 'link danger',
-        'aria-label': `Cancel ${label(s)}`,
-        onclick: async () => {
-          if (!(await confirmSheet('Cancel this session?', `${label(s)}. The patient's timeline and reminders change at once.`, 'Cancel session', { danger: true }))) return;
-          try {
-            await del(`/patients/${pid}/sessions/${s.id}`);
-            toast('Session cancelled');
-          } catch (err) {
-            toast(problem(err));
-          }
-          refresh();
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          'aria-label': `Change ${label(s)}`,
+          onclick: () =>
+            editRowAfter(
+              tr,
+              sessionForm(
+                pid,
+                s,
+                () => refresh(),
+                () => refresh(),
+              ),
+            ),
         },
-      }, 'Cancel'),
-    ];
-    // past: what happened is history; only its note can be amended, and a session
-    // that did not take place can say so
-    const pastActions = (s, tr) => [
-      h('button', {
-        type: 'button',
-        class: 'link',
-        'aria-label': `Amend the note of ${label(s)}`,
-        onclick: () => editRowAfter(tr, noteForm(pid, s, () => refresh(), () => refresh())),
-      }, 'Amend note'),
-      s.status !== 'did_not_happen' &&
-        h('button', {
+        'Change',
+      ),
+      h(
+        'button',
+        {
           type: 'button',
           class: 'link danger',
-          'aria-label': `Mark ${label(s)} as did not happen`,
+          'aria-label': `Cancel ${label(s)}`,
           onclick: async () => {
-            if (!(await confirmSheet('Mark as did not happen?', `${label(s)}. It stays on the timeline, marked as not held.`, 'Did not happen'))) return;
+            if (
+              !(await confirmSheet(
+                'Cancel this session?',
+                `${label(s)}. The patient's timeline and reminders change at once.`,
+                'Cancel session',
+                { danger: true },
+              ))
+            )
+              return;
             try {
-              await put(`/patients/${pid}/sessions/${s.id}`, { status: 'did_not_happen', version: s.version });
-              toast('Marked as did not happen');
+              await del(`/patients/${pid}/sessions/${s.id}`);
+              toast('Session cancelled');
             } catch (err) {
               toast(problem(err));
             }
             refresh();
           },
-        }, 'Did not happen'),
+        },
+        'Cancel',
+      ),
+    ];
+    // past: what happened is history; only its note can be amended, and a session
+    // that did not take place can say so
+    const pastActions = (s, tr) => [
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          'aria-label': `Amend the note of ${label(s)}`,
+          onclick: () =>
+            editRowAfter(
+              tr,
+              noteForm(
+                pid,
+                s,
+                () => refresh(),
+                () => refresh(),
+              ),
+            ),
+        },
+        'Amend note',
+      ),
+      s.status !== 'did_not_happen' &&
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link danger',
+            'aria-label': `Mark ${label(s)} as did not happen`,
+            onclick: async () => {
+              if (
+                !(await confirmSheet(
+                  'Mark as did not happen?',
+                  `${label(s)}. It stays on the timeline, marked as not held.`,
+                  'Did not happen',
+                ))
+              )
+                return;
+              try {
+                await put(`/patients/${pid}/sessions/${s.id}`, { status: 'did_not_happen', version: s.version });
+                toast('Marked as did not happen');
+              } catch (err) {
+                toast(problem(err));
+              }
+              refresh();
+            },
+          },
+          'Did not happen',
+        ),
     ];
     const row = (s, past) => {
       const cell = h('td', { class: 'row-actions' });
@@ -204,8 +296,22 @@ export async function render(root, [pid]) {
           ? h(
               'table',
               { class: 'sessions' },
-              h('thead', {}, h('tr', {}, ['When', 'Kind', 'Length', 'Route', 'Title or note', 'Status', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
-              h('tbody', {}, items.map((s) => row(s, items === past))),
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ['When', 'Kind', 'Length', 'Route', 'Title or note', 'Status', 'Actions'].map((t) =>
+                    h('th', { scope: 'col' }, t),
+                  ),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                items.map((s) => row(s, items === past)),
+              ),
             )
           : h('p', { class: 'muted' }, 'None.'),
       );
@@ -225,10 +331,14 @@ export async function render(root, [pid]) {
       formArea,
     ),
   );
-  const resetForm = () => swap(formArea, sessionForm(pid, null, () => {
-    resetForm();
-    refresh();
-  }));
+  const resetForm = () =>
+    swap(
+      formArea,
+      sessionForm(pid, null, () => {
+        resetForm();
+        refresh();
+      }),
+    );
   resetForm();
   return null;
 }

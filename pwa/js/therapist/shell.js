@@ -105,7 +105,13 @@ function setUp() {
   document.querySelector('.topbar').append(nav);
   const warning = h(
     'div',
-    { class: 'banner attention idle-warning no-print', id: 'idle-warning', role: 'status', 'aria-live': 'polite', hidden: true },
+    {
+      class: 'banner attention idle-warning no-print',
+      id: 'idle-warning',
+      role: 'status',
+      'aria-live': 'polite',
+      hidden: true,
+    },
     h('p', {}),
     h('button', { type: 'button', class: 'primary', onclick: onActivity }, 'Stay signed in'),
   );

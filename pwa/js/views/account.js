@@ -62,7 +62,14 @@ export function createForm(root) {
     root,
     pageTitle('Create account'),
     h('p', { class: 'muted' }, 'Your entries are private unless you choose to share one.'),
-    code && h('p', { class: 'banner', id: 'invite-code-note' }, 'Your therapist’s invitation code ', h('strong', {}, code), ' is kept: you join their care team right after.'),
+    code &&
+      h(
+        'p',
+        { class: 'banner', id: 'invite-code-note' },
+        'Your therapist’s invitation code ',
+        h('strong', {}, code),
+        ' is kept: you join their care team right after.',
+      ),
     form,
     h('p', {}, 'Already have an account? ', h('a', { href: '#/signin' }, 'Sign in')),
   );
@@ -85,7 +92,8 @@ export function forgotForm(root) {
       const answer = await api.post('/auth/password/forgot', { email: form.email.value.trim() });
       err.hidden = true;
       form.hidden = true;
-      sent.textContent = answer?.message || 'If an account exists for that address, we have sent a link to reset its password.';
+      sent.textContent =
+        answer?.message || 'If an account exists for that address, we have sent a link to reset its password.';
       sent.hidden = false;
     } catch (e) {
       showError(err, e);
@@ -104,7 +112,13 @@ export function forgotForm(root) {
 // #/reset/<token>: the link from the password-reset mail.
 export function render(root, [token]) {
   const err = errorBox();
-  const form = h('form', {}, field('password', 'New password', NEW_PASSWORD, AT_LEAST), err, submitRow('Change password'));
+  const form = h(
+    'form',
+    {},
+    field('password', 'New password', NEW_PASSWORD, AT_LEAST),
+    err,
+    submitRow('Change password'),
+  );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
@@ -141,8 +155,18 @@ export async function therapistForm(root, token) {
   const form = h(
     'form',
     {},
-    field('display_name', 'Your name', { type: 'text', autocomplete: 'name', value: invite.display_name || '' }, 'As your patients will see it.'),
-    field('email', 'Email', { type: 'email', autocomplete: 'username', value: invite.email, readonly: true }, 'The address your invitation was sent to.'),
+    field(
+      'display_name',
+      'Your name',
+      { type: 'text', autocomplete: 'name', value: invite.display_name || '' },
+      'As your patients will see it.',
+    ),
+    field(
+      'email',
+      'Email',
+      { type: 'email', autocomplete: 'username', value: invite.email, readonly: true },
+      'The address your invitation was sent to.',
+    ),
     field('password', 'Password', NEW_PASSWORD, AT_LEAST),
     err,
     submitRow('Create my account'),
@@ -165,5 +189,11 @@ export async function therapistForm(root, token) {
       err.hidden = false;
     }
   });
-  mount(root, title, h('p', { class: 'muted' }, 'Your clinic invited you to see what your patients choose to share between sessions.'), form, backToSignIn());
+  mount(
+    root,
+    title,
+    h('p', { class: 'muted' }, 'Your clinic invited you to see what your patients choose to share between sessions.'),
+    form,
+    backToSignIn(),
+  );
 }

@@ -41,16 +41,26 @@ const rememberCareTeam = () => navigator.onLine && careTeamNames().catch(() => {
 async function chooser(root) {
   rememberCareTeam();
   const [instruments, checkins] = await Promise.all([getMeta('instruments', []), getAll(STORES.checkin)]);
-  const recent = checkins.filter((c) => !c.deleted).sort((a, b) => b.answered_at.localeCompare(a.answered_at)).slice(0, 5);
+  const recent = checkins
+    .filter((c) => !c.deleted)
+    .sort((a, b) => b.answered_at.localeCompare(a.answered_at))
+    .slice(0, 5);
   const names = Object.fromEntries(instruments.map((i) => [i.id, i.title]));
-  mount(root, 
+  mount(
+    root,
     pageTitle('Check in'),
     instruments.length
       ? h(
           'ul',
           { class: 'list' },
           instruments.map((i) =>
-            h('li', { class: 'card' }, h('h2', {}, i.title), h('p', { class: 'muted' }, ABOUT[i.id] || ''), h('a', { class: 'button primary', href: `#/checkin/${i.id}` }, `Start ${i.title}`)),
+            h(
+              'li',
+              { class: 'card' },
+              h('h2', {}, i.title),
+              h('p', { class: 'muted' }, ABOUT[i.id] || ''),
+              h('a', { class: 'button primary', href: `#/checkin/${i.id}` }, `Start ${i.title}`),
+            ),
           ),
         )
       : h('p', { class: 'banner' }, 'Connect to the internet once to load the questionnaires onto this device.'),
@@ -72,7 +82,13 @@ async function chooser(root) {
                 'a',
                 { class: 'entry-link', href: `#/checkin/result/${c.id}` },
                 h('span', { class: 'title' }, names[c.instrument] || c.instrument),
-                h('span', { class: 'meta' }, fmtDateTime(c.answered_at), c.score != null && h('span', {}, `Score ${c.score}`), stateBadge(c._state)),
+                h(
+                  'span',
+                  { class: 'meta' },
+                  fmtDateTime(c.answered_at),
+                  c.score != null && h('span', {}, `Score ${c.score}`),
+                  stateBadge(c._state),
+                ),
               ),
             ),
           ),
@@ -82,14 +98,22 @@ async function chooser(root) {
 }
 
 function optionButton(label, pressed, onPick, extra = {}) {
-  return h('button', { type: 'button', class: 'option', 'aria-pressed': String(pressed), onclick: onPick, ...extra }, label);
+  return h(
+    'button',
+    { type: 'button', class: 'option', 'aria-pressed': String(pressed), onclick: onPick, ...extra },
+    label,
+  );
 }
 
 async function form(root, instrumentId) {
   const instruments = await getMeta('instruments', []);
   const instrument = instruments.find((i) => i.id === instrumentId);
   if (!instrument) {
-    mount(root, pageTitle('Check in'), h('p', { class: 'banner' }, 'This questionnaire is not on this device yet. Connect once and try again.'));
+    mount(
+      root,
+      pageTitle('Check in'),
+      h('p', { class: 'banner' }, 'This questionnaire is not on this device yet. Connect once and try again.'),
+    );
     return;
   }
   rememberCareTeam();
@@ -143,22 +167,70 @@ async function form(root, instrumentId) {
   function control(item) {
     const value = answers[item.id];
     if (item.type === 'choice') {
-      return h('ul', { class: 'options' }, item.options.map((o) => h('li', {}, optionButton(o.label, value === o.value, () => answer(item, o.value)))));
+      return h(
+        'ul',
+        { class: 'options' },
+        item.options.map((o) =>
+          h(
+            'li',
+            {},
+            optionButton(o.label, value === o.value, () => answer(item, o.value)),
+          ),
+        ),
+      );
     }
     if (item.type === 'yes_no') {
-      return h('ul', { class: 'options' }, [['Yes', true], ['No', false]].map(([label, v]) => h('li', {}, optionButton(label, value === v, () => answer(item, v)))));
+      return h(
+        'ul',
+        { class: 'options' },
+        [
+          ['Yes', true],
+          ['No', false],
+        ].map(([label, v]) =>
+          h(
+            'li',
+            {},
+            optionButton(label, value === v, () => answer(item, v)),
+          ),
+        ),
+      );
     }
     if (item.type === 'scale') {
       return h(
         'div',
         {},
-        h('ul', { class: 'options scale' }, [...Array(item.max - item.min + 1)].map((_, n) => h('li', {}, optionButton(String(item.min + n), value === item.min + n, () => answer(item, item.min + n), { 'aria-label': `${item.min + n}${item.labels?.[String(item.min + n)] ? `, ${item.labels[String(item.min + n)]}` : ''}` })))),
-        h('p', { class: 'scale-labels', 'aria-hidden': 'true' }, h('span', {}, `${item.min}: ${item.labels?.[String(item.min)] || ''}`), h('span', {}, `${item.max}: ${item.labels?.[String(item.max)] || ''}`)),
+        h(
+          'ul',
+          { class: 'options scale' },
+          [...Array(item.max - item.min + 1)].map((_, n) =>
+            h(
+              'li',
+              {},
+              optionButton(String(item.min + n), value === item.min + n, () => answer(item, item.min + n), {
+                'aria-label': `${item.min + n}${item.labels?.[String(item.min + n)] ? `, ${item.labels[String(item.min + n)]}` : ''}`,
+              }),
+            ),
+          ),
+        ),
+        h(
+          'p',
+          { class: 'scale-labels', 'aria-hidden': 'true' },
+          h('span', {}, `${item.min}: ${item.labels?.[String(item.min)] || ''}`),
+          h('span', {}, `${item.max}: ${item.labels?.[String(item.max)] || ''}`),
+        ),
       );
     }
     const id = `answer-${item.id}`;
     if (item.type === 'number') {
-      const input = h('input', { type: 'number', id, min: item.min, max: item.max, step: '0.5', inputmode: 'decimal', value: value ?? '' });
+      const input = h('input', {
+        type: 'number',
+        id,
+        min: item.min,
+        max: item.max,
+        step: '0.5',
+        inputmode: 'decimal',
+        value: value ?? '',
+      });
       input.addEventListener('input', () => {
         answers[item.id] = input.value === '' ? undefined : Number(input.value);
       });
@@ -172,7 +244,18 @@ async function form(root, instrumentId) {
     priv.addEventListener('change', () => {
       notePrivate = priv.checked;
     });
-    return h('div', {}, h('label', { for: id }, 'Your note'), area, h('label', { class: 'check', for: 'note-private' }, priv, 'Keep this note private (your care team sees the scores only)'));
+    return h(
+      'div',
+      {},
+      h('label', { for: id }, 'Your note'),
+      area,
+      h(
+        'label',
+        { class: 'check', for: 'note-private' },
+        priv,
+        'Keep this note private (your care team sees the scores only)',
+      ),
+    );
   }
 
   function draw() {
@@ -180,17 +263,27 @@ async function form(root, instrumentId) {
     const answered = answers[item.id] != null;
     const typed = item.type === 'number' || item.type === 'text';
     const qid = `q-${item.id}`;
-    swap(stage, 
+    swap(
+      stage,
       h('p', { class: 'muted small' }, `Question ${index + 1} of ${items.length}`),
       h('progress', { max: items.length, value: index + 1, 'aria-label': 'Progress' }),
       instrument.time_frame && index === 0 && h('p', { class: 'muted' }, instrument.time_frame),
-      h('div', { role: 'group', 'aria-labelledby': qid }, h('p', { class: 'question', id: qid }, item.text), control(item)),
+      h(
+        'div',
+        { role: 'group', 'aria-labelledby': qid },
+        h('p', { class: 'question', id: qid }, item.text),
+        control(item),
+      ),
       h(
         'div',
         { class: 'actions' },
         index > 0 && h('button', { type: 'button', onclick: back }, 'Back'),
         (typed || answered || !item.required) &&
-          h('button', { type: 'button', class: 'primary', onclick: next }, index === items.length - 1 ? 'Finish' : answered || typed ? 'Next' : 'Skip'),
+          h(
+            'button',
+            { type: 'button', class: 'primary', onclick: next },
+            index === items.length - 1 ? 'Finish' : answered || typed ? 'Next' : 'Skip',
+          ),
       ),
     );
     const focusable = stage.querySelector('.option[aria-pressed="true"], .option, input, textarea');
@@ -216,8 +309,13 @@ async function result(root, id) {
     const saved =
       c._state === ATTENTION
         ? stateBadge(c._state)
-        : h('span', { id: 'saved', class: `state state-${c._state || LOCAL}` }, c._state === SYNCED ? 'Saved' : STATE_WORDS[LOCAL]);
-    swap(root,
+        : h(
+            'span',
+            { id: 'saved', class: `state state-${c._state || LOCAL}` },
+            c._state === SYNCED ? 'Saved' : STATE_WORDS[LOCAL],
+          );
+    swap(
+      root,
       pageTitle(`${title}: done`),
       h('p', { class: 'saved-line', role: 'status' }, saved),
       c.score != null
@@ -226,17 +324,38 @@ async function result(root, id) {
             { class: 'card', 'aria-labelledby': 'score' },
             h('p', { class: 'result-score', id: 'score' }, `Score ${c.score} of ${MAX_SCORE[c.instrument]}`),
             h('p', { id: 'severity' }, words),
-            h('p', { class: 'muted small' }, 'Scored the published way. A score is a snapshot, not a diagnosis: talk it through with your therapist.'),
+            h(
+              'p',
+              { class: 'muted small' },
+              'Scored the published way. A score is a snapshot, not a diagnosis: talk it through with your therapist.',
+            ),
           )
         : c.instrument === 'daily'
           ? h(
               'section',
               { class: 'card' },
-              h('ul', {}, [['Mood', a.mood], ['Anxiety', a.anxiety], ['Sleep quality', a.sleep_quality], ['Hours slept', a.sleep_hours], ['Repetitive thoughts', a.rumination]].filter(([, v]) => v != null).map(([k, v]) => h('li', {}, `${k}: ${v}`))),
+              h(
+                'ul',
+                {},
+                [
+                  ['Mood', a.mood],
+                  ['Anxiety', a.anxiety],
+                  ['Sleep quality', a.sleep_quality],
+                  ['Hours slept', a.sleep_hours],
+                  ['Repetitive thoughts', a.rumination],
+                ]
+                  .filter(([, v]) => v != null)
+                  .map(([k, v]) => h('li', {}, `${k}: ${v}`)),
+              ),
             )
           : h('p', { class: 'card' }, 'Some questions were skipped, so there is no total this time.'),
       h('p', { class: 'muted' }, 'Thank you for checking in.'),
-      h('div', { class: 'actions' }, h('a', { class: 'button primary', href: `#/trends/${c.instrument}` }, 'See the trend'), h('a', { class: 'button', href: '#/today' }, 'Back to Today')),
+      h(
+        'div',
+        { class: 'actions' },
+        h('a', { class: 'button primary', href: `#/trends/${c.instrument}` }, 'See the trend'),
+        h('a', { class: 'button', href: '#/today' }, 'Back to Today'),
+      ),
     );
   };
   await draw();

@@ -33,7 +33,12 @@ export async function render(root, [id]) {
   const original = start?.conflict_of ? all.find((e) => e.id === start.conflict_of && !e.deleted) || start : start;
   const copy = original && all.find((e) => e.conflict_of === original.id && !e.deleted);
   if (!original || !copy) {
-    mount(root, pageTitle('Nothing to compare'), h('p', {}, 'This entry has no other version waiting.'), h('a', { class: 'button', href: `#/journal/${id}` }, 'Open the entry'));
+    mount(
+      root,
+      pageTitle('Nothing to compare'),
+      h('p', {}, 'This entry has no other version waiting.'),
+      h('a', { class: 'button', href: `#/journal/${id}` }, 'Open the entry'),
+    );
     return;
   }
   const mineIsCopy = (await getMeta('my_conflict_copies', [])).includes(copy.id);
@@ -43,7 +48,11 @@ export async function render(root, [id]) {
   const keep = async (which) => {
     if (which === 'both') {
       // the copy becomes an entry of its own; conflict_of is not writable, so a new one
-      await saveItem(TYPE, { ...copy, id: crypto.randomUUID(), version: null, conflict_of: null }, { ...strip(copy), written_at: copy.written_at || localIso() });
+      await saveItem(
+        TYPE,
+        { ...copy, id: crypto.randomUUID(), version: null, conflict_of: null },
+        { ...strip(copy), written_at: copy.written_at || localIso() },
+      );
     } else {
       const chosen = which === 'mine' ? mine : theirs;
       if (chosen === copy) await saveItem(TYPE, { ...original, ...strip(copy) }, strip(copy));
@@ -53,10 +62,20 @@ export async function render(root, [id]) {
     navigate('journal');
   };
 
-  mount(root, 
+  mount(
+    root,
     pageTitle('Two versions of this entry'),
-    h('p', {}, `“${entryTitle(original)}” was changed on two devices at the same time. Both versions are safe. Choose what to keep.`),
-    h('div', { class: 'compare' }, column('Mine', mine, 'mine-title'), column('Theirs (another device)', theirs, 'theirs-title')),
+    h(
+      'p',
+      {},
+      `“${entryTitle(original)}” was changed on two devices at the same time. Both versions are safe. Choose what to keep.`,
+    ),
+    h(
+      'div',
+      { class: 'compare' },
+      column('Mine', mine, 'mine-title'),
+      column('Theirs (another device)', theirs, 'theirs-title'),
+    ),
     h(
       'div',
       { class: 'actions' },

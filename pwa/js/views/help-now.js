@@ -13,7 +13,9 @@ import { session } from '../session.js';
 import { status, syncEvents } from '../sync.js';
 import { h, mount, pageTitle, swap } from '../ui.js';
 
-const FALLBACK_LINES = [{ name: '988 Suicide & Crisis Lifeline (US)', tel: '988', sms_to: '988', note: 'Call or text, 24/7' }];
+const FALLBACK_LINES = [
+  { name: '988 Suicide & Crisis Lifeline (US)', tel: '988', sms_to: '988', note: 'Call or text, 24/7' },
+];
 // with no card on this device yet, the same US defaults as the fallback line above
 const FALLBACK_EMERGENCY = '911';
 
@@ -34,7 +36,9 @@ export async function crisisCard() {
     merged.coping_steps = (plan.coping_steps || []).map((i) => i.text).slice(0, 5);
     merged.reasons_for_living = (plan.reasons_for_living || []).map((i) => i.text);
     merged.contacts = ['support_contacts', 'professional_contacts'].flatMap((section) =>
-      (plan[section] || []).filter((c) => c.phone).map((c) => ({ ...c, tel: telOf(c.phone), kind: section.split('_')[0] })),
+      (plan[section] || [])
+        .filter((c) => c.phone)
+        .map((c) => ({ ...c, tel: telOf(c.phone), kind: section.split('_')[0] })),
     );
     const lines = [...(plan.crisis_lines || []), ...(card.crisis_lines || [])].map((l) => ({
       ...l,
@@ -76,7 +80,12 @@ function contactRow(c, primary) {
   return h(
     'li',
     { class: 'call-row' },
-    h('p', { class: 'call-who' }, h('strong', {}, who(c.name)), c.relation && h('span', { class: 'muted' }, ' · ', who(c.relation))),
+    h(
+      'p',
+      { class: 'call-who' },
+      h('strong', {}, who(c.name)),
+      c.relation && h('span', { class: 'muted' }, ' · ', who(c.relation)),
+    ),
     callButtons(c.tel, c.tel, c.name, primary),
   );
 }
@@ -95,7 +104,8 @@ async function phaseOf(checkinId) {
   const ops = (await allOps()).filter((op) => op.type === 'checkin' && (!checkinId || op.id === checkinId));
   if (!ops.length) return 'sent';
   if (!navigator.onLine) return 'waiting';
-  if (ops.some((op) => op.status !== 'pending') || status.phase === 'error' || status.phase === 'expired') return 'retry';
+  if (ops.some((op) => op.status !== 'pending') || status.phase === 'error' || status.phase === 'expired')
+    return 'retry';
   return 'sending';
 }
 
@@ -110,14 +120,24 @@ export async function render(root, [reason, checkinId]) {
   mount(
     root,
     pageTitle('Help now'),
-    risk && h('p', { class: 'risk-thanks', role: 'alert' }, 'Thank you for answering honestly. Please reach out now: you do not have to wait.'),
+    risk &&
+      h(
+        'p',
+        { class: 'risk-thanks', role: 'alert' },
+        'Thank you for answering honestly. Please reach out now: you do not have to wait.',
+      ),
     h(
       'ul',
       { class: 'list first-help', id: 'first-help', 'aria-label': 'Call or text now' },
       first && contactRow(first, true),
       line && lineRow(line, true),
       emergency &&
-        h('li', { class: 'call-row' }, h('p', { class: 'call-who' }, h('strong', {}, 'Emergency')), callButtons(emergency, null, null, true)),
+        h(
+          'li',
+          { class: 'call-row' },
+          h('p', { class: 'call-who' }, h('strong', {}, 'Emergency')),
+          callButtons(emergency, null, null, true),
+        ),
     ),
     !emergency && h('p', {}, card.emergency_words || 'In an emergency, call your local emergency number.'),
     told,
@@ -125,18 +145,65 @@ export async function render(root, [reason, checkinId]) {
       h(
         'p',
         { class: 'muted' },
-        session.user ? h('span', {}, 'Add the people you can call to ', h('a', { href: '#/plan' }, 'your plan'), '.') : 'Sign in to see the people in your plan.',
+        session.user
+          ? h('span', {}, 'Add the people you can call to ', h('a', { href: '#/plan' }, 'your plan'), '.')
+          : 'Sign in to see the people in your plan.',
       ),
     others.length > 0 &&
-      h('section', {}, h('h2', {}, 'More of my people'), h('ul', { class: 'list', id: 'my-people' }, others.map((c) => contactRow(c, false)))),
+      h(
+        'section',
+        {},
+        h('h2', {}, 'More of my people'),
+        h(
+          'ul',
+          { class: 'list', id: 'my-people' },
+          others.map((c) => contactRow(c, false)),
+        ),
+      ),
     card.warning_signs?.length > 0 &&
-      h('section', {}, h('h2', {}, 'My warning signs'), h('ul', {}, card.warning_signs.map((s) => h('li', {}, s)))),
+      h(
+        'section',
+        {},
+        h('h2', {}, 'My warning signs'),
+        h(
+          'ul',
+          {},
+          card.warning_signs.map((s) => h('li', {}, s)),
+        ),
+      ),
     card.coping_steps?.length > 0 &&
-      h('section', {}, h('h2', {}, 'My steps'), h('ol', {}, card.coping_steps.map((s) => h('li', {}, s)))),
+      h(
+        'section',
+        {},
+        h('h2', {}, 'My steps'),
+        h(
+          'ol',
+          {},
+          card.coping_steps.map((s) => h('li', {}, s)),
+        ),
+      ),
     card.reasons_for_living?.length > 0 &&
-      h('section', {}, h('h2', {}, 'My reasons'), h('ul', {}, card.reasons_for_living.map((s) => h('li', {}, s)))),
+      h(
+        'section',
+        {},
+        h('h2', {}, 'My reasons'),
+        h(
+          'ul',
+          {},
+          card.reasons_for_living.map((s) => h('li', {}, s)),
+        ),
+      ),
     lines.length > 1 &&
-      h('section', {}, h('h2', {}, 'More crisis lines'), h('ul', { class: 'list', id: 'crisis-lines' }, lines.filter((l) => l !== line).map((l) => lineRow(l, false)))),
+      h(
+        'section',
+        {},
+        h('h2', {}, 'More crisis lines'),
+        h(
+          'ul',
+          { class: 'list', id: 'crisis-lines' },
+          lines.filter((l) => l !== line).map((l) => lineRow(l, false)),
+        ),
+      ),
   );
 
   if (!risk || !session.user) {

@@ -9,7 +9,19 @@ import { STORES, get, getAll, getMeta } from '../db.js';
 import { navigate } from '../nav.js';
 import { allOps, deleteItem, saveItem } from '../outbox.js';
 import { syncEvents } from '../sync.js';
-import {confirmSheet, fieldErrors, fmtDate, fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap, toast } from '../ui.js';
+import {
+  confirmSheet,
+  fieldErrors,
+  fmtDate,
+  fmtDateTime,
+  h,
+  localIso,
+  mount,
+  pageTitle,
+  stateBadge,
+  swap,
+  toast,
+} from '../ui.js';
 
 const TYPE = 'journal_entry';
 const AUTOSAVE_MS = 700;
@@ -26,11 +38,35 @@ export const SESSION_WORDS = {
   maintenance: 'Maintenance session',
 };
 const EMOTIONS = [
-  'calm', 'grateful', 'hopeful', 'tender', 'joyful', 'relieved', 'curious',
-  'sad', 'anxious', 'angry', 'numb', 'ashamed', 'lonely', 'confused', 'tired',
+  'calm',
+  'grateful',
+  'hopeful',
+  'tender',
+  'joyful',
+  'relieved',
+  'curious',
+  'sad',
+  'anxious',
+  'angry',
+  'numb',
+  'ashamed',
+  'lonely',
+  'confused',
+  'tired',
 ];
 const FIELDS = [
-  'title', 'body', 'mood', 'emotions', 'tags', 'part_ids', 'kind', 'prompt_id', 'session_id', 'shared', 'for_session', 'written_at',
+  'title',
+  'body',
+  'mood',
+  'emotions',
+  'tags',
+  'part_ids',
+  'kind',
+  'prompt_id',
+  'session_id',
+  'shared',
+  'for_session',
+  'written_at',
 ];
 
 export const entryData = (rec) => Object.fromEntries(FIELDS.filter((f) => f in rec).map((f) => [f, rec[f]]));
@@ -43,7 +79,8 @@ export async function loadEntries() {
   const ids = new Set(live.map((e) => e.id));
   const copiesOf = new Map();
   for (const e of live) {
-    if (e.conflict_of && ids.has(e.conflict_of)) copiesOf.set(e.conflict_of, [...(copiesOf.get(e.conflict_of) || []), e]);
+    if (e.conflict_of && ids.has(e.conflict_of))
+      copiesOf.set(e.conflict_of, [...(copiesOf.get(e.conflict_of) || []), e]);
   }
   const shown = live
     .filter((e) => !(e.conflict_of && ids.has(e.conflict_of)))
@@ -55,7 +92,8 @@ export async function loadEntries() {
   return shown;
 }
 
-const SEGMENTER = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
+const SEGMENTER =
+  typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
 
 // The first n characters a person sees: an emoji with its joiners and skin tone is one.
 function graphemes(text, n) {
@@ -102,7 +140,15 @@ export function entryItem(e) {
         { class: 'meta' },
         h('span', {}, fmtDate(e.written_at)),
         e.mood != null && h('span', {}, `Mood ${e.mood}/10`),
-        h('span', {}, e.read_by_therapist_at ? `Read by your therapist ${fmtDate(e.read_by_therapist_at)}` : e.shared ? 'Shared' : 'Private'),
+        h(
+          'span',
+          {},
+          e.read_by_therapist_at
+            ? `Read by your therapist ${fmtDate(e.read_by_therapist_at)}`
+            : e.shared
+              ? 'Shared'
+              : 'Private',
+        ),
         e.for_session && h('span', {}, 'For next session'),
         stateBadge(e._state),
       ),
@@ -128,7 +174,12 @@ async function renderList(root) {
   const list = h('ul', { class: 'list', id: 'entry-list', 'aria-label': 'Entries' });
   const count = h('p', { class: 'muted small', role: 'status' });
   const search = h('input', { type: 'search', id: 'search', placeholder: 'A word from an entry', autocomplete: 'off' });
-  const kind = h('select', { id: 'kind' }, h('option', { value: '' }, 'All kinds'), Object.entries(KINDS).map(([v, l]) => h('option', { value: v }, l)));
+  const kind = h(
+    'select',
+    { id: 'kind' },
+    h('option', { value: '' }, 'All kinds'),
+    Object.entries(KINDS).map(([v, l]) => h('option', { value: v }, l)),
+  );
   const only = h(
     'select',
     { id: 'only' },
@@ -160,7 +211,8 @@ async function renderList(root) {
   };
   [search, kind, only, tag].forEach((el) => el.addEventListener('input', draw));
 
-  mount(root, 
+  mount(
+    root,
     pageTitle('Journal'),
     h('div', { class: 'actions' }, h('a', { class: 'button primary', href: '#/journal/new' }, 'New entry')),
     h('label', { for: 'search' }, 'Search on this device'),
@@ -282,11 +334,20 @@ async function renderEditor(root, id, promptId, sessionId) {
   const isNew = id === 'new';
   const stored = isNew ? null : await get(STORES[TYPE], id);
   if (!isNew && (!stored || stored.deleted)) {
-    mount(root, pageTitle('Entry not found'), h('p', {}, 'This entry is not on this device.'), h('a', { href: '#/journal' }, 'Back to the journal'));
+    mount(
+      root,
+      pageTitle('Entry not found'),
+      h('p', {}, 'This entry is not on this device.'),
+      h('a', { href: '#/journal' }, 'Back to the journal'),
+    );
     return null;
   }
   const rec = stored ? { ...stored } : newEntry(promptId, sessionId);
-  const [prompts, parts, sessions] = await Promise.all([getMeta('prompts', []), getAll(STORES.part), getAll(STORES.treatment_session)]);
+  const [prompts, parts, sessions] = await Promise.all([
+    getMeta('prompts', []),
+    getAll(STORES.part),
+    getAll(STORES.treatment_session),
+  ]);
   const liveParts = parts.filter((p) => !p.deleted && !p.conflict_of);
   let dirty = false;
   let timer = null;
@@ -298,13 +359,23 @@ async function renderEditor(root, id, promptId, sessionId) {
     if (fresh.version != null) rec.version = fresh.version;
     const refused = (await allOps()).filter((op) => op.id === rec.id && op.status === 'rejected');
     const hasCopies = (await getAll(STORES[TYPE])).some((e) => e.conflict_of === rec.id && !e.deleted);
-    swap(state, stored || dirty || fresh._state ? stateBadge(refused.length || hasCopies ? ATTENTION : fresh._state) : '');
+    swap(
+      state,
+      stored || dirty || fresh._state ? stateBadge(refused.length || hasCopies ? ATTENTION : fresh._state) : '',
+    );
     errorsBox.hidden = !refused.length && !hasCopies;
-    swap(errorsBox, 
+    swap(
+      errorsBox,
       ...(hasCopies
-        ? [h('p', {}, 'This entry was changed on another device too.'), h('a', { class: 'button primary', href: `#/conflict/${rec.id}` }, 'Compare the two')]
+        ? [
+            h('p', {}, 'This entry was changed on another device too.'),
+            h('a', { class: 'button primary', href: `#/conflict/${rec.id}` }, 'Compare the two'),
+          ]
         : refused.length
-          ? [h('p', {}, 'The server could not take this change: ', fieldErrors(refused[0].errors).join(' ')), h('p', {}, 'Edit the entry to send it again.')]
+          ? [
+              h('p', {}, 'The server could not take this change: ', fieldErrors(refused[0].errors).join(' ')),
+              h('p', {}, 'Edit the entry to send it again.'),
+            ]
           : []),
     );
   };
@@ -347,7 +418,11 @@ async function renderEditor(root, id, promptId, sessionId) {
     { id: 'prompt' },
     h('option', { value: '' }, 'No prompt'),
     Object.entries(byContext).map(([ctx, list]) =>
-      h('optgroup', { label: ctx.replace(/_/g, ' ') }, list.map((p) => h('option', { value: p.id }, p.text.length > 70 ? `${p.text.slice(0, 68)}…` : p.text))),
+      h(
+        'optgroup',
+        { label: ctx.replace(/_/g, ' ') },
+        list.map((p) => h('option', { value: p.id }, p.text.length > 70 ? `${p.text.slice(0, 68)}…` : p.text)),
+      ),
     ),
   );
   promptSelect.value = rec.prompt_id || '';
@@ -362,12 +437,25 @@ async function renderEditor(root, id, promptId, sessionId) {
   });
   showPrompt();
 
-  const title = h('input', { type: 'text', id: 'title', value: rec.title, maxlength: 500, autocomplete: 'off', dir: 'auto' });
+  const title = h('input', {
+    type: 'text',
+    id: 'title',
+    value: rec.title,
+    maxlength: 500,
+    autocomplete: 'off',
+    dir: 'auto',
+  });
   title.addEventListener('input', () => {
     rec.title = title.value;
     changed();
   });
-  const body = h('textarea', { id: 'body', value: rec.body, autofocus: isNew, dir: 'auto', 'aria-describedby': 'not-monitored' });
+  const body = h('textarea', {
+    id: 'body',
+    value: rec.body,
+    autofocus: isNew,
+    dir: 'auto',
+    'aria-describedby': 'not-monitored',
+  });
   body.addEventListener('input', () => {
     rec.body = body.value;
     changed();
@@ -396,14 +484,37 @@ async function renderEditor(root, id, promptId, sessionId) {
           }),
         ),
       )
-    : h('p', { class: 'muted small' }, 'No parts yet. ', h('a', { href: '#/parts' }, 'Add parts on your map'), ' to link them here.');
+    : h(
+        'p',
+        { class: 'muted small' },
+        'No parts yet. ',
+        h('a', { href: '#/parts' }, 'Add parts on your map'),
+        ' to link them here.',
+      );
 
-  const tags = h('input', { type: 'text', id: 'tags', value: (rec.tags || []).join(', '), autocomplete: 'off', dir: 'auto' });
+  const tags = h('input', {
+    type: 'text',
+    id: 'tags',
+    value: (rec.tags || []).join(', '),
+    autocomplete: 'off',
+    dir: 'auto',
+  });
   tags.addEventListener('input', () => {
-    rec.tags = [...new Set(tags.value.split(',').map((t) => t.trim()).filter(Boolean))].slice(0, 30);
+    rec.tags = [
+      ...new Set(
+        tags.value
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
+    ].slice(0, 30);
     changed();
   });
-  const kind = h('select', { id: 'entry-kind' }, Object.entries(KINDS).map(([v, l]) => h('option', { value: v }, l)));
+  const kind = h(
+    'select',
+    { id: 'entry-kind' },
+    Object.entries(KINDS).map(([v, l]) => h('option', { value: v }, l)),
+  );
   kind.value = rec.kind;
   kind.addEventListener('change', () => {
     rec.kind = kind.value;
@@ -420,7 +531,9 @@ async function renderEditor(root, id, promptId, sessionId) {
     { id: 'entry-session' },
     h('option', { value: '' }, 'Not about a session'),
     aboutSessions.map((x) => h('option', { value: x.id }, sessionLabel(x))),
-    rec.session_id && !aboutSessions.some((x) => x.id === rec.session_id) && h('option', { value: rec.session_id }, 'A session not on this device'),
+    rec.session_id &&
+      !aboutSessions.some((x) => x.id === rec.session_id) &&
+      h('option', { value: rec.session_id }, 'A session not on this device'),
   );
   sessionSelect.value = rec.session_id || '';
   sessionSelect.addEventListener('change', () => {
@@ -435,7 +548,13 @@ async function renderEditor(root, id, promptId, sessionId) {
   });
 
   const shareWords = h('span', { id: 'share-words' });
-  const share = h('input', { type: 'checkbox', id: 'share', role: 'switch', checked: rec.shared, 'aria-describedby': 'share-words care-team-sees' });
+  const share = h('input', {
+    type: 'checkbox',
+    id: 'share',
+    role: 'switch',
+    checked: rec.shared,
+    'aria-describedby': 'share-words care-team-sees',
+  });
   const showShare = () => {
     shareWords.textContent = rec.shared
       ? 'Shared: your care team can read this entry.'
@@ -450,7 +569,15 @@ async function renderEditor(root, id, promptId, sessionId) {
 
   const remove = h('button', { type: 'button', class: 'danger' }, 'Delete entry');
   remove.addEventListener('click', async () => {
-    if (!(await confirmSheet('Delete this entry?', 'It will be deleted on this device and, once synced, everywhere.', 'Delete', { danger: true }))) return;
+    if (
+      !(await confirmSheet(
+        'Delete this entry?',
+        'It will be deleted on this device and, once synced, everywhere.',
+        'Delete',
+        { danger: true },
+      ))
+    )
+      return;
     clearTimeout(timer);
     dirty = false;
     await deleteItem(TYPE, rec);
@@ -465,7 +592,8 @@ async function renderEditor(root, id, promptId, sessionId) {
 
   // Writing first: the body, then everything else folded under Details, and Done in a
   // bar that stays in reach however long the entry grows.
-  mount(root, 
+  mount(
+    root,
     pageTitle(isNew ? 'New entry' : 'Entry'),
     h('p', { class: 'muted small' }, fmtDateTime(rec.written_at)),
     errorsBox,
@@ -490,10 +618,20 @@ async function renderEditor(root, id, promptId, sessionId) {
       tags,
       h('label', { for: 'entry-kind' }, 'Kind of entry'),
       kind,
-      h('label', { for: 'entry-session' }, 'Session', h('span', { class: 'hint' }, 'The session this entry is about, if any.')),
+      h(
+        'label',
+        { for: 'entry-session' },
+        'Session',
+        h('span', { class: 'hint' }, 'The session this entry is about, if any.'),
+      ),
       sessionSelect,
       h('label', { class: 'check', for: 'for-session' }, forSession, 'Bring to my next session'),
-      h('div', { class: 'privacy-toggle' }, share, h('label', { for: 'share' }, h('strong', {}, 'Share with my therapist'), shareWords)),
+      h(
+        'div',
+        { class: 'privacy-toggle' },
+        share,
+        h('label', { for: 'share' }, h('strong', {}, 'Share with my therapist'), shareWords),
+      ),
       h('p', { class: 'hint', id: 'care-team-sees' }, CARE_TEAM_SEES),
     ),
     !isNew && h('div', { class: 'actions' }, remove),

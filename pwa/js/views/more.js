@@ -6,17 +6,26 @@ import { confirmSheet, h, mount, pageTitle, toast } from '../ui.js';
 import { joinForm } from './sign-in.js';
 
 async function careTeam() {
-  const card = h('section', { class: 'card', 'aria-labelledby': 'team-title' }, h('h2', { id: 'team-title' }, 'My care team'));
+  const card = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'team-title' },
+    h('h2', { id: 'team-title' }, 'My care team'),
+  );
   if (!navigator.onLine) {
     card.dataset.offline = 'yes';
-    mount(card, h('p', { class: 'muted' }, CARE_TEAM_SEES), h('p', { class: 'muted' }, 'Connect to see your care team.'));
+    mount(
+      card,
+      h('p', { class: 'muted' }, CARE_TEAM_SEES),
+      h('p', { class: 'muted' }, 'Connect to see your care team.'),
+    );
     return card;
   }
   try {
     const links = await api.get('/care-team');
     // remembered, so a safety answer given offline can still say who will be told
     rememberCareTeam(links).catch(() => {});
-    mount(card, 
+    mount(
+      card,
       links.length
         ? h(
             'ul',
@@ -32,7 +41,15 @@ async function careTeam() {
                     type: 'button',
                     class: 'link',
                     onclick: async (e) => {
-                      if (!(await confirmSheet('Leave this care team?', `${l.therapist?.display_name || 'Your therapist'} will no longer see anything you shared, from now on.`, 'Leave', { danger: true }))) return;
+                      if (
+                        !(await confirmSheet(
+                          'Leave this care team?',
+                          `${l.therapist?.display_name || 'Your therapist'} will no longer see anything you shared, from now on.`,
+                          'Leave',
+                          { danger: true },
+                        ))
+                      )
+                        return;
                       await api.del(`/care-team/${l.id}`);
                       e.target.closest('li').remove();
                       toast('You left the care team');
@@ -56,18 +73,59 @@ async function careTeam() {
 
 export async function render(root) {
   let team = await careTeam();
-  mount(root, 
+  mount(
+    root,
     pageTitle('More'),
     h(
       'ul',
       { class: 'list' },
-      h('li', {}, h('a', { class: 'entry-link', href: '#/reminders' }, h('span', { class: 'title' }, 'Reminders and notifications'), h('span', { class: 'excerpt' }, 'Check-in times, weekly questionnaires, quiet hours'))),
-      h('li', {}, h('a', { class: 'entry-link', href: '#/privacy' }, h('span', { class: 'title' }, 'Privacy and my data'), h('span', { class: 'excerpt' }, 'Export, who has seen my entries, devices, sign out'))),
-      h('li', {}, h('a', { class: 'entry-link', href: '#/security' }, h('span', { class: 'title' }, 'Security'), h('span', { class: 'excerpt' }, 'Two-factor sign-in, recovery codes'))),
-      h('li', {}, h('a', { class: 'entry-link', href: '#/trends' }, h('span', { class: 'title' }, 'Trends'), h('span', { class: 'excerpt' }, 'My check-in scores over time'))),
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { class: 'entry-link', href: '#/reminders' },
+          h('span', { class: 'title' }, 'Reminders and notifications'),
+          h('span', { class: 'excerpt' }, 'Check-in times, weekly questionnaires, quiet hours'),
+        ),
+      ),
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { class: 'entry-link', href: '#/privacy' },
+          h('span', { class: 'title' }, 'Privacy and my data'),
+          h('span', { class: 'excerpt' }, 'Export, who has seen my entries, devices, sign out'),
+        ),
+      ),
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { class: 'entry-link', href: '#/security' },
+          h('span', { class: 'title' }, 'Security'),
+          h('span', { class: 'excerpt' }, 'Two-factor sign-in, recovery codes'),
+        ),
+      ),
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { class: 'entry-link', href: '#/trends' },
+          h('span', { class: 'title' }, 'Trends'),
+          h('span', { class: 'excerpt' }, 'My check-in scores over time'),
+        ),
+      ),
     ),
     team,
-    h('p', { class: 'notice small' }, `${NOT_EMERGENCY} Nobody watches it in real time: if you are in danger, tap Help now, at the top of every screen.`),
+    h(
+      'p',
+      { class: 'notice small' },
+      `${NOT_EMERGENCY} Nobody watches it in real time: if you are in danger, tap Help now, at the top of every screen.`,
+    ),
   );
   // the care team loads when the network returns (once: a loaded card is left alone)
   const onOnline = async () => {

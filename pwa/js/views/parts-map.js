@@ -7,7 +7,7 @@ import { ATTENTION, PART_RELATIONS, PART_ROLES } from '../constants.js';
 import { STORES, getAll } from '../db.js';
 import { deleteItem, saveItem } from '../outbox.js';
 import { syncEvents } from '../sync.js';
-import {confirmSheet, h, mount, pageTitle, sheet, stateBadge, swap, toast } from '../ui.js';
+import { confirmSheet, h, mount, pageTitle, sheet, stateBadge, swap, toast } from '../ui.js';
 
 const R = 34;
 // New parts go to the first free cell of a grid whose cells hold a circle, its name and
@@ -83,7 +83,10 @@ function nearestFree(at, others) {
   if (!others.some((o) => clash(o, at))) return at;
   for (let d = 20; d < 4000; d += 20) {
     for (let i = 0; i < 16; i += 1) {
-      const spot = { x: Math.round(at.x + d * Math.cos((i * Math.PI) / 8)), y: Math.round(at.y + d * Math.sin((i * Math.PI) / 8)) };
+      const spot = {
+        x: Math.round(at.x + d * Math.cos((i * Math.PI) / 8)),
+        y: Math.round(at.y + d * Math.sin((i * Math.PI) / 8)),
+      };
       if (!others.some((o) => clash(o, spot))) return spot;
     }
   }
@@ -113,13 +116,22 @@ const partData = (p) => {
 async function partSheet(part, data) {
   const isNew = !part.version && !part._state;
   const name = h('input', { type: 'text', id: 'part-name', value: part.name || '', maxlength: 100, required: true });
-  const role = h('select', { id: 'part-role' }, Object.entries(PART_ROLES).map(([v, l]) => h('option', { value: v }, l)));
+  const role = h(
+    'select',
+    { id: 'part-role' },
+    Object.entries(PART_ROLES).map(([v, l]) => h('option', { value: v }, l)),
+  );
   role.value = part.role || 'unknown';
   const feelings = h('input', { type: 'text', id: 'part-feelings', value: (part.feelings || []).join(', ') });
   const texts = TEXT_FIELDS.map(([f, label, kind]) => ({
     f,
     label,
-    el: h(kind === 'textarea' ? 'textarea' : 'input', { id: `part-${f}`, type: kind === 'text' ? 'text' : null, value: part[f] || '', class: 'short' }),
+    el: h(kind === 'textarea' ? 'textarea' : 'input', {
+      id: `part-${f}`,
+      type: kind === 'text' ? 'text' : null,
+      value: part[f] || '',
+      class: 'short',
+    }),
   }));
   const rels = data.relations.filter((r) => r.source_id === part.id || r.target_id === part.id);
   const nameOf = (id) => data.parts.find((p) => p.id === id)?.name || 'a part';
@@ -128,7 +140,14 @@ async function partSheet(part, data) {
     'form',
     { id: 'part-form' },
     !isNew && h('p', {}, stateBadge(part.conflict_of ? ATTENTION : part._state)),
-    part.conflict_of && h('p', { class: 'banner attention user-text' }, 'This is a copy of “', bdi(part.conflict_of), '”, changed on two devices at once. Keep what you need, then delete the copy.'),
+    part.conflict_of &&
+      h(
+        'p',
+        { class: 'banner attention user-text' },
+        'This is a copy of “',
+        bdi(part.conflict_of),
+        '”, changed on two devices at once. Keep what you need, then delete the copy.',
+      ),
     h('label', { for: 'part-name' }, 'Name'),
     name,
     h('label', { for: 'part-role' }, 'Role'),
@@ -149,7 +168,19 @@ async function partSheet(part, data) {
               'li',
               { class: 'check' },
               h('span', { class: 'user-text' }, bdi(r.source_id), ` ${PART_RELATIONS[r.kind]} `, bdi(r.target_id)),
-              h('button', { type: 'button', class: 'link', onclick: async (e) => { await deleteItem('part_relation', r); e.target.closest('li').remove(); toast('Relation removed'); } }, 'Remove'),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link',
+                  onclick: async (e) => {
+                    await deleteItem('part_relation', r);
+                    e.target.closest('li').remove();
+                    toast('Relation removed');
+                  },
+                },
+                'Remove',
+              ),
             ),
           ),
         ),
@@ -165,13 +196,24 @@ async function partSheet(part, data) {
       ...part,
       name: name.value.trim(),
       role: role.value,
-      feelings: feelings.value.split(',').map((s) => s.trim()).filter(Boolean).slice(0, 30),
+      feelings: feelings.value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .slice(0, 30),
     };
     for (const t of texts) next[t.f] = t.el.value;
     await saveItem('part', next, partData(next));
     toast(isNew ? 'Part added' : 'Part saved');
   } else if (answer === 'delete') {
-    if (await confirmSheet(h('span', { class: 'user-text' }, 'Delete ', h('bdi', {}, part.name), '?'), 'Its relations go too. Entries that name it keep their words.', 'Delete', { danger: true })) {
+    if (
+      await confirmSheet(
+        h('span', { class: 'user-text' }, 'Delete ', h('bdi', {}, part.name), '?'),
+        'Its relations go too. Entries that name it keep their words.',
+        'Delete',
+        { danger: true },
+      )
+    ) {
       await deleteItem('part', part);
       toast('Part deleted');
     }
@@ -181,22 +223,54 @@ async function partSheet(part, data) {
 
 async function relationSheet(data, source, target) {
   const sel = (id, value) => {
-    const s = h('select', { id }, data.parts.map((p) => h('option', { value: p.id }, p.name)));
+    const s = h(
+      'select',
+      { id },
+      data.parts.map((p) => h('option', { value: p.id }, p.name)),
+    );
     if (value) s.value = value;
     return s;
   };
   const from = sel('rel-source', source?.id);
-  const kind = h('select', { id: 'rel-kind' }, Object.entries(PART_RELATIONS).map(([v, l]) => h('option', { value: v }, l)));
+  const kind = h(
+    'select',
+    { id: 'rel-kind' },
+    Object.entries(PART_RELATIONS).map(([v, l]) => h('option', { value: v }, l)),
+  );
   const to = sel('rel-target', target?.id || data.parts.find((p) => p.id !== from.value)?.id);
   const answer = await sheet(
     'New relation',
-    h('div', {}, h('label', { for: 'rel-source' }, 'This part'), from, h('label', { for: 'rel-kind' }, 'Relation'), kind, h('label', { for: 'rel-target' }, 'That part'), to),
-    [{ label: 'Cancel', value: 'cancel' }, { label: 'Add relation', value: 'save', class: 'primary' }],
+    h(
+      'div',
+      {},
+      h('label', { for: 'rel-source' }, 'This part'),
+      from,
+      h('label', { for: 'rel-kind' }, 'Relation'),
+      kind,
+      h('label', { for: 'rel-target' }, 'That part'),
+      to,
+    ),
+    [
+      { label: 'Cancel', value: 'cancel' },
+      { label: 'Add relation', value: 'save', class: 'primary' },
+    ],
   );
   if (answer !== 'save') return;
   if (from.value === to.value) return toast('Choose two different parts');
-  const rel = { id: crypto.randomUUID(), source_id: from.value, target_id: to.value, kind: kind.value, note: '', version: null };
-  await saveItem('part_relation', rel, { source_id: rel.source_id, target_id: rel.target_id, kind: rel.kind, note: '' });
+  const rel = {
+    id: crypto.randomUUID(),
+    source_id: from.value,
+    target_id: to.value,
+    kind: kind.value,
+    note: '',
+    version: null,
+  };
+  await saveItem('part_relation', rel, {
+    source_id: rel.source_id,
+    target_id: rel.target_id,
+    kind: rel.kind,
+    note: '',
+  });
   toast('Relation added');
 }
 
@@ -209,19 +283,33 @@ function legend() {
       'ul',
       { class: 'legend', 'aria-label': 'Relations' },
       Object.entries(PART_RELATIONS).map(([k, label]) =>
-        h('li', {}, h('svg', { viewBox: '0 0 36 12', 'aria-hidden': 'true' }, h('line', { class: `rel rel-${k}`, x1: 2, y1: 6, x2: 34, y2: 6 })), label),
+        h(
+          'li',
+          {},
+          h(
+            'svg',
+            { viewBox: '0 0 36 12', 'aria-hidden': 'true' },
+            h('line', { class: `rel rel-${k}`, x1: 2, y1: 6, x2: 34, y2: 6 }),
+          ),
+          label,
+        ),
       ),
     ),
     h(
       'ul',
       { class: 'legend', 'aria-label': 'Roles' },
-      Object.entries(PART_ROLES).map(([k, label]) => h('li', {}, h('span', { class: `swatch role-${k}`, 'aria-hidden': 'true' }), label)),
+      Object.entries(PART_ROLES).map(([k, label]) =>
+        h('li', {}, h('span', { class: `swatch role-${k}`, 'aria-hidden': 'true' }), label),
+      ),
     ),
   );
 }
 
 const boxesMeet = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
-const bezier = (a, c, b, t) => ({ x: (1 - t) ** 2 * a.x + 2 * (1 - t) * t * c.x + t ** 2 * b.x, y: (1 - t) ** 2 * a.y + 2 * (1 - t) * t * c.y + t ** 2 * b.y });
+const bezier = (a, c, b, t) => ({
+  x: (1 - t) ** 2 * a.x + 2 * (1 - t) * t * c.x + t ** 2 * b.x,
+  y: (1 - t) ** 2 * a.y + 2 * (1 - t) * t * c.y + t ** 2 * b.y,
+});
 const unit = (dx, dy) => {
   const len = Math.hypot(dx, dy) || 1;
   return { x: dx / len, y: dy / len };
@@ -253,7 +341,8 @@ function routeEdges(relations, byId) {
     group.forEach((r, i) => {
       const base = (i - (group.length - 1) / 2) * 44; // the peak's distance from straight
       const tries = [0, 50, -50, 90, -90, 130, -130, 180, -180, 240, -240].map((d) => base + d);
-      const bend = tries.find((b) => !used.includes(b) && clear({ x: mid.x + n.x * 2 * b, y: mid.y + n.y * 2 * b })) ?? base;
+      const bend =
+        tries.find((b) => !used.includes(b) && clear({ x: mid.x + n.x * 2 * b, y: mid.y + n.y * 2 * b })) ?? base;
       used.push(bend);
       const c = { x: mid.x + n.x * 2 * bend, y: mid.y + n.y * 2 * bend };
       const a = byId.get(r.source_id);
@@ -278,7 +367,10 @@ function placeLabels(edges, parts) {
     blocked.push({ x0: p.x - half, y0: p.y + R + 2, x1: p.x + half, y1: p.y + R + 25 });
   }
   const lines = edges.map((e) => Array.from({ length: 21 }, (_, i) => bezier(e.from, e.c, e.to, i / 20)));
-  const onLine = (box, skip) => lines.some((pts, i) => i !== skip && pts.some((pt) => pt.x > box.x0 && pt.x < box.x1 && pt.y > box.y0 && pt.y < box.y1));
+  const onLine = (box, skip) =>
+    lines.some(
+      (pts, i) => i !== skip && pts.some((pt) => pt.x > box.x0 && pt.x < box.x1 && pt.y > box.y0 && pt.y < box.y1),
+    );
   const spots = [];
   for (const extra of [0, 14, 28]) {
     for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) for (const side of [1, -1]) spots.push({ t, side, extra });
@@ -291,7 +383,10 @@ function placeLabels(edges, parts) {
     const out = { x: e.c.x - (e.from.x + e.to.x) / 2, y: e.c.y - (e.from.y + e.to.y) / 2 };
     const boxAt = ({ t, side, extra }) => {
       const at = bezier(e.from, e.c, e.to, t);
-      const d = unit(2 * (1 - t) * (e.c.x - e.from.x) + 2 * t * (e.to.x - e.c.x), 2 * (1 - t) * (e.c.y - e.from.y) + 2 * t * (e.to.y - e.c.y));
+      const d = unit(
+        2 * (1 - t) * (e.c.x - e.from.x) + 2 * t * (e.to.x - e.c.x),
+        2 * (1 - t) * (e.c.y - e.from.y) + 2 * t * (e.to.y - e.c.y),
+      );
       const flip = -d.y * out.x + d.x * out.y < 0 ? -1 : 1;
       const n = { x: -d.y * side * flip, y: d.x * side * flip };
       const off = (Math.abs(n.x) * w) / 2 + (Math.abs(n.y) * hh) / 2 + 3 + extra;
@@ -300,7 +395,8 @@ function placeLabels(edges, parts) {
       return { x0: cx - w / 2, y0: cy - hh / 2, x1: cx + w / 2, y1: cy + hh / 2, cx, cy };
     };
     const free = (box) => !blocked.some((b) => boxesMeet(b, box));
-    const box = spots.map(boxAt).find((b) => free(b) && !onLine(b, i)) || spots.map(boxAt).find(free) || boxAt(spots[0]);
+    const box =
+      spots.map(boxAt).find((b) => free(b) && !onLine(b, i)) || spots.map(boxAt).find(free) || boxAt(spots[0]);
     blocked.push(box);
     return { ...box, w, hh, text };
   });
@@ -309,11 +405,28 @@ function placeLabels(edges, parts) {
 const IDLE_HINT = 'Drag parts to arrange them. Tap a part to open it.';
 
 function mapView(data, redraw) {
-  const svg = h('svg', { class: 'map', id: 'parts-canvas', role: 'group', 'aria-label': `Parts map with ${data.parts.length} parts. The list view shows the same.` });
+  const svg = h('svg', {
+    class: 'map',
+    id: 'parts-canvas',
+    role: 'group',
+    'aria-label': `Parts map with ${data.parts.length} parts. The list view shows the same.`,
+  });
   const defs = h(
     'defs',
     {},
-    h('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' }, h('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' })),
+    h(
+      'marker',
+      {
+        id: 'arrow',
+        viewBox: '0 0 10 10',
+        refX: 8,
+        refY: 5,
+        markerWidth: 6,
+        markerHeight: 6,
+        orient: 'auto-start-reverse',
+      },
+      h('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }),
+    ),
   );
   const edges = h('g', {});
   const edgeLabels = h('g', { 'aria-hidden': 'true' }); // each line's <title> says it already
@@ -335,7 +448,7 @@ function mapView(data, redraw) {
     if (!parts.length) return setBox({ x: -200, y: -200, w: 400, h: 400 }, false);
     const xs = parts.flatMap((p) => [p.x - Math.max(R, p.labelWidth / 2) - 8, p.x + Math.max(R, p.labelWidth / 2) + 8]);
     const ys = parts.flatMap((p) => [p.y - R - 10, p.y + NAME_BOTTOM + 8]);
-    for (const l of placed) xs.push(l.x0 - 4, l.x1 + 4), ys.push(l.y0 - 4, l.y1 + 4);
+    for (const l of placed) (xs.push(l.x0 - 4, l.x1 + 4), ys.push(l.y0 - 4, l.y1 + 4));
     const x0 = Math.min(...xs);
     const y0 = Math.min(...ys);
     const cw = Math.max(...xs) - x0;
@@ -364,7 +477,11 @@ function mapView(data, redraw) {
     if (connecting?.from && !byId.has(connecting.from)) connecting.from = null; // deleted elsewhere
     connect.setAttribute('aria-pressed', String(Boolean(connecting)));
     const from = connecting?.from && byId.get(connecting.from);
-    hint.textContent = !connecting ? IDLE_HINT : from ? `Now tap the part that ${from.name} relates to.` : 'Tap the first part.';
+    hint.textContent = !connecting
+      ? IDLE_HINT
+      : from
+        ? `Now tap the part that ${from.name} relates to.`
+        : 'Tap the first part.';
     for (const n of nodes.querySelectorAll('.part')) n.classList.toggle('selected', n.dataset.id === connecting?.from);
   };
 
@@ -374,11 +491,19 @@ function mapView(data, redraw) {
     swap(
       edges,
       ...routed.map((e) => {
-        const common = { class: `rel rel-${e.r.kind}`, 'data-rel': e.r.id, 'marker-end': e.r.kind === 'protects' ? 'url(#arrow)' : null };
+        const common = {
+          class: `rel rel-${e.r.kind}`,
+          'data-rel': e.r.id,
+          'marker-end': e.r.kind === 'protects' ? 'url(#arrow)' : null,
+        };
         const geometry = e.straight
           ? { x1: e.from.x, y1: e.from.y, x2: e.to.x, y2: e.to.y }
           : { d: `M${e.from.x} ${e.from.y} Q${e.c.x} ${e.c.y} ${e.to.x} ${e.to.y}` };
-        return h(e.straight ? 'line' : 'path', { ...common, ...geometry }, h('title', {}, `${e.a.name} ${PART_RELATIONS[e.r.kind]} ${e.b.name}`));
+        return h(
+          e.straight ? 'line' : 'path',
+          { ...common, ...geometry },
+          h('title', {}, `${e.a.name} ${PART_RELATIONS[e.r.kind]} ${e.b.name}`),
+        );
       }),
     );
     swap(
@@ -412,14 +537,24 @@ function mapView(data, redraw) {
       redraw();
       return;
     }
-    const answer = await partSheet(data.parts.find((x) => x.id === p.id), data);
+    const answer = await partSheet(
+      data.parts.find((x) => x.id === p.id),
+      data,
+    );
     if (answer !== 'cancel') redraw();
   };
 
   for (const p of byId.values()) {
     const g = h(
       'g',
-      { class: `part role-${p.role || 'unknown'}`, transform: `translate(${p.x} ${p.y})`, tabindex: '0', role: 'button', 'data-id': p.id, 'aria-label': `${p.name}, ${PART_ROLES[p.role] || PART_ROLES.unknown}` },
+      {
+        class: `part role-${p.role || 'unknown'}`,
+        transform: `translate(${p.x} ${p.y})`,
+        tabindex: '0',
+        role: 'button',
+        'data-id': p.id,
+        'aria-label': `${p.name}, ${PART_ROLES[p.role] || PART_ROLES.unknown}`,
+      },
       h('circle', { r: R }),
       h('text', { y: R + 18 }, p.label),
     );
@@ -502,7 +637,11 @@ function mapView(data, redraw) {
       box = pinch.box;
       zoom(pinch.d / d, mid.x, mid.y);
     } else if (pan) {
-      setBox({ ...pan.box, x: pan.box.x - (evt.clientX - pan.x) * scale, y: pan.box.y - (evt.clientY - pan.y) * scale });
+      setBox({
+        ...pan.box,
+        x: pan.box.x - (evt.clientX - pan.x) * scale,
+        y: pan.box.y - (evt.clientY - pan.y) * scale,
+      });
     }
   });
   const release = (evt) => {
@@ -565,16 +704,55 @@ function listView(data, redraw) {
             return h(
               'li',
               { class: 'card' },
-              h('h2', { class: 'user-text' }, h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }), ' ', h('bdi', {}, p.name)),
-              h('p', { class: 'meta' }, h('span', {}, PART_ROLES[p.role] || PART_ROLES.unknown), stateBadge(p.conflict_of ? ATTENTION : p._state)),
+              h(
+                'h2',
+                { class: 'user-text' },
+                h('span', { class: `swatch role-${p.role || 'unknown'}`, 'aria-hidden': 'true' }),
+                ' ',
+                h('bdi', {}, p.name),
+              ),
+              h(
+                'p',
+                { class: 'meta' },
+                h('span', {}, PART_ROLES[p.role] || PART_ROLES.unknown),
+                stateBadge(p.conflict_of ? ATTENTION : p._state),
+              ),
               p.description && h('p', { class: 'user-text' }, p.description),
-              rels.length > 0 && h('ul', { class: 'user-text' }, rels.map((r) => h('li', {}, h('bdi', {}, p.name), ` ${PART_RELATIONS[r.kind]} `, h('bdi', {}, nameOf(r.target_id))))),
-              h('button', { type: 'button', class: 'user-text', onclick: async () => { if ((await partSheet(p, data)) !== 'cancel') redraw(); } }, h('span', {}, 'Open ', h('bdi', {}, p.name))),
+              rels.length > 0 &&
+                h(
+                  'ul',
+                  { class: 'user-text' },
+                  rels.map((r) =>
+                    h('li', {}, h('bdi', {}, p.name), ` ${PART_RELATIONS[r.kind]} `, h('bdi', {}, nameOf(r.target_id))),
+                  ),
+                ),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'user-text',
+                  onclick: async () => {
+                    if ((await partSheet(p, data)) !== 'cancel') redraw();
+                  },
+                },
+                h('span', {}, 'Open ', h('bdi', {}, p.name)),
+              ),
             );
           }),
         )
       : h('p', { class: 'muted' }, 'No parts yet.'),
-    data.parts.length > 1 && h('button', { type: 'button', onclick: async () => { await relationSheet(data); redraw(); } }, 'Add a relation'),
+    data.parts.length > 1 &&
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: async () => {
+            await relationSheet(data);
+            redraw();
+          },
+        },
+        'Add a relation',
+      ),
   );
 }
 
@@ -592,8 +770,30 @@ export async function render(root) {
     const switcher = h(
       'div',
       { class: 'segmented', role: 'group', 'aria-label': 'View' },
-      h('button', { type: 'button', 'aria-pressed': String(view === 'map'), onclick: () => { view = 'map'; draw(); } }, 'Map'),
-      h('button', { type: 'button', 'aria-pressed': String(view === 'list'), onclick: () => { view = 'list'; draw(); } }, 'List'),
+      h(
+        'button',
+        {
+          type: 'button',
+          'aria-pressed': String(view === 'map'),
+          onclick: () => {
+            view = 'map';
+            draw();
+          },
+        },
+        'Map',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          'aria-pressed': String(view === 'list'),
+          onclick: () => {
+            view = 'list';
+            draw();
+          },
+        },
+        'List',
+      ),
       h('button', { type: 'button', class: 'primary', onclick: addPart }, 'Add part'),
     );
     // a redraw keeps keyboard focus where it was: on a part, or on a button of the map
@@ -604,11 +804,20 @@ export async function render(root) {
     swap(
       body,
       switcher,
-      !data.parts.length && h('p', { class: 'card' }, 'Parts are the voices and feelings inside you: a worried manager, a firefighter that numbs, a young part that hurts. Add the first one you notice.'),
+      !data.parts.length &&
+        h(
+          'p',
+          { class: 'card' },
+          'Parts are the voices and feelings inside you: a worried manager, a firefighter that numbs, a young part that hurts. Add the first one you notice.',
+        ),
       view === 'map' ? mapView(data, draw) : listView(data, draw),
       legend(),
     );
-    const again = focusId ? body.querySelector(`[data-id="${CSS.escape(focusId)}"]`) : focusEl ? document.getElementById(focusEl) : null;
+    const again = focusId
+      ? body.querySelector(`[data-id="${CSS.escape(focusId)}"]`)
+      : focusEl
+        ? document.getElementById(focusEl)
+        : null;
     again?.focus();
   };
   mount(root, pageTitle('Parts map'), body);

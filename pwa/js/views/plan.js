@@ -8,12 +8,31 @@ import { navigate } from '../nav.js';
 import { allOps, saveItem } from '../outbox.js';
 import { session } from '../session.js';
 import { syncEvents } from '../sync.js';
-import { fieldErrors, fmtDate, fmtDateTime, h, localIso, mount, pageTitle, sheet, stateBadge, swap, toast } from '../ui.js';
+import {
+  fieldErrors,
+  fmtDate,
+  fmtDateTime,
+  h,
+  localIso,
+  mount,
+  pageTitle,
+  sheet,
+  stateBadge,
+  swap,
+  toast,
+} from '../ui.js';
 
 const PHONE_PATTERN = '\\+?[0-9 ()\\-.]{2,31}';
 const SETTINGS = ['review_every_days', 'last_reviewed_at', 'shared'];
 
-const emptyPlan = (id) => ({ id, version: 0, ...Object.fromEntries(PLAN_SECTIONS.map((s) => [s.key, []])), review_every_days: null, last_reviewed_at: null, shared: false });
+const emptyPlan = (id) => ({
+  id,
+  version: 0,
+  ...Object.fromEntries(PLAN_SECTIONS.map((s) => [s.key, []])),
+  review_every_days: null,
+  last_reviewed_at: null,
+  shared: false,
+});
 
 function planData(plan) {
   const data = {};
@@ -31,32 +50,79 @@ function reviewDue(plan) {
 function itemRows(section, items, onChange) {
   const list = h('ul', { class: 'list' });
   const draw = () => {
-    swap(list, 
+    swap(
+      list,
       ...items.map((item, i) => {
         const id = `${section.key}-${i}`;
         const fields = section.contact
-          ? [['name', 'Name', 'text'], ['relation', 'Who they are', 'text'], ['phone', 'Phone', 'tel']]
+          ? [
+              ['name', 'Name', 'text'],
+              ['relation', 'Who they are', 'text'],
+              ['phone', 'Phone', 'tel'],
+            ]
           : section.line
-            ? [['name', 'Name', 'text'], ['phone', 'Phone to call', 'tel'], ['sms', 'Number to text', 'tel']]
+            ? [
+                ['name', 'Name', 'text'],
+                ['phone', 'Phone to call', 'tel'],
+                ['sms', 'Number to text', 'tel'],
+              ]
             : [['text', section.key === 'maintenance_criteria' ? 'Sign' : 'Item', 'text']];
         return h(
           'li',
           { class: section.contact || section.line ? 'card' : 'check' },
           fields.map(([f, label, type]) => {
-            const input = h('input', { type, id: `${id}-${f}`, value: item[f] || '', pattern: type === 'tel' ? PHONE_PATTERN : null, autocomplete: 'off', 'aria-label': fields.length === 1 ? `${section.title}, item ${i + 1}` : null });
+            const input = h('input', {
+              type,
+              id: `${id}-${f}`,
+              value: item[f] || '',
+              pattern: type === 'tel' ? PHONE_PATTERN : null,
+              autocomplete: 'off',
+              'aria-label': fields.length === 1 ? `${section.title}, item ${i + 1}` : null,
+            });
             input.addEventListener('input', () => {
               item[f] = input.value;
               onChange();
             });
             return fields.length === 1 ? input : [h('label', { for: input.id }, label), input];
           }),
-          h('button', { type: 'button', class: 'link', 'aria-label': `Remove item ${i + 1} from ${section.title}`, onclick: () => { items.splice(i, 1); draw(); onChange(); } }, 'Remove'),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              'aria-label': `Remove item ${i + 1} from ${section.title}`,
+              onclick: () => {
+                items.splice(i, 1);
+                draw();
+                onChange();
+              },
+            },
+            'Remove',
+          ),
         );
       }),
     );
   };
   draw();
-  const add = h('button', { type: 'button', onclick: () => { items.push(section.contact ? { name: '', relation: '', phone: '' } : section.line ? { name: '', phone: '', sms: '' } : { text: '' }); draw(); onChange(); list.querySelector('li:last-child input')?.focus(); } }, section.contact || section.line ? 'Add someone' : 'Add');
+  const add = h(
+    'button',
+    {
+      type: 'button',
+      onclick: () => {
+        items.push(
+          section.contact
+            ? { name: '', relation: '', phone: '' }
+            : section.line
+              ? { name: '', phone: '', sms: '' }
+              : { text: '' },
+        );
+        draw();
+        onChange();
+        list.querySelector('li:last-child input')?.focus();
+      },
+    },
+    section.contact || section.line ? 'Add someone' : 'Add',
+  );
   return [list, add];
 }
 
@@ -78,28 +144,39 @@ function clean(plan) {
 }
 
 async function revisionsCard(restore) {
-  const card = h('section', { class: 'card', 'aria-labelledby': 'revisions-title' }, h('h2', { id: 'revisions-title' }, 'Revision history'));
+  const card = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'revisions-title' },
+    h('h2', { id: 'revisions-title' }, 'Revision history'),
+  );
   if (!navigator.onLine) {
     mount(card, h('p', { class: 'muted' }, 'Connect to see earlier versions of your plan.'));
     return card;
   }
   try {
     const revisions = await api.get('/plan/revisions');
-    mount(card, 
+    mount(
+      card,
       revisions.length
         ? h(
             'ul',
             { class: 'list' },
-            revisions.slice(0, 20).map((r) =>
-              h(
-                'li',
-                {},
-                h('button', { type: 'button', class: 'link', onclick: () => showRevision(r.number, restore) }, `Version ${r.number}`),
-                ` · ${fmtDateTime(r.created_at)} · ${r.author_role === 'therapist' ? `by ${r.author_name} (therapist)` : 'by you'}`,
-                r.conflict && h('span', { class: 'state state-attention' }, ' from another device'),
-                r.summary && h('span', { class: 'muted small' }, ` · ${r.summary}`),
+            revisions
+              .slice(0, 20)
+              .map((r) =>
+                h(
+                  'li',
+                  {},
+                  h(
+                    'button',
+                    { type: 'button', class: 'link', onclick: () => showRevision(r.number, restore) },
+                    `Version ${r.number}`,
+                  ),
+                  ` · ${fmtDateTime(r.created_at)} · ${r.author_role === 'therapist' ? `by ${r.author_name} (therapist)` : 'by you'}`,
+                  r.conflict && h('span', { class: 'state state-attention' }, ' from another device'),
+                  r.summary && h('span', { class: 'muted small' }, ` · ${r.summary}`),
+                ),
               ),
-            ),
           )
         : h('p', { class: 'muted' }, 'No saved versions yet.'),
     );
@@ -116,7 +193,16 @@ function revisionBody(rev) {
     'div',
     { class: 'plan-version' },
     PLAN_SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) =>
-      h('section', {}, h('h3', {}, s.title), h('ul', {}, rev[s.key].map((i) => h('li', {}, itemText(i))))),
+      h(
+        'section',
+        {},
+        h('h3', {}, s.title),
+        h(
+          'ul',
+          {},
+          rev[s.key].map((i) => h('li', {}, itemText(i))),
+        ),
+      ),
     ),
   );
 }
@@ -131,7 +217,11 @@ const SETTING_WORDS = {
 // What a version changed from the one before (the server's /plan/diff); the first
 // version added everything in it.
 function changesOf(rev, diff) {
-  const sections = diff?.sections ?? Object.fromEntries(PLAN_SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) => [s.key, { added: rev[s.key], removed: [] }]));
+  const sections =
+    diff?.sections ??
+    Object.fromEntries(
+      PLAN_SECTIONS.filter((s) => (rev[s.key] || []).length).map((s) => [s.key, { added: rev[s.key], removed: [] }]),
+    );
   const settings = Object.entries(diff?.settings || {}).filter(([k]) => SETTING_WORDS[k]);
   const shown = PLAN_SECTIONS.filter((s) => sections[s.key]);
   return h(
@@ -148,13 +238,22 @@ function changesOf(rev, diff) {
         h(
           'ul',
           {},
-          (d.added || []).map((i) => h('li', {}, h('span', { class: 'added' }, 'Added:'), ' ', h('span', {}, itemText(i)))),
-          (d.removed || []).map((i) => h('li', {}, h('span', { class: 'removed' }, 'Removed:'), ' ', h('span', {}, itemText(i)))),
+          (d.added || []).map((i) =>
+            h('li', {}, h('span', { class: 'added' }, 'Added:'), ' ', h('span', {}, itemText(i))),
+          ),
+          (d.removed || []).map((i) =>
+            h('li', {}, h('span', { class: 'removed' }, 'Removed:'), ' ', h('span', {}, itemText(i))),
+          ),
           d.reordered && h('li', {}, 'Put in a new order'),
         ),
       );
     }),
-    settings.length > 0 && h('ul', {}, settings.map(([k, c]) => h('li', {}, SETTING_WORDS[k](c)))),
+    settings.length > 0 &&
+      h(
+        'ul',
+        {},
+        settings.map(([k, c]) => h('li', {}, SETTING_WORDS[k](c))),
+      ),
     !shown.length && !settings.length && h('p', { class: 'muted' }, 'Nothing changed in this version.'),
   );
 }
@@ -164,20 +263,31 @@ async function showRevision(number, restore) {
   try {
     rev = await api.get(`/plan/revisions/${number}`);
   } catch (err) {
-    return toast(err instanceof api.NetworkError ? 'Connect to see earlier versions of your plan' : 'Could not open that version just now');
+    return toast(
+      err instanceof api.NetworkError
+        ? 'Connect to see earlier versions of your plan'
+        : 'Could not open that version just now',
+    );
   }
   let diff = null;
   let compared = true;
-  if (number > 1) diff = await api.get(`/plan/diff?from=${number - 1}&to=${number}`).catch(() => ((compared = false), null));
+  if (number > 1)
+    diff = await api.get(`/plan/diff?from=${number - 1}&to=${number}`).catch(() => ((compared = false), null));
   const answer = await sheet(
     `Version ${number}`,
     h(
       'div',
       { class: 'plan-version' },
-      compared ? changesOf(rev, diff) : h('p', { class: 'muted' }, 'Could not compare this version with the one before just now.'),
+      compared
+        ? changesOf(rev, diff)
+        : h('p', { class: 'muted' }, 'Could not compare this version with the one before just now.'),
       h('h3', {}, 'The whole plan in this version'),
       revisionBody(rev),
-      h('p', { class: 'muted small' }, 'Restoring saves this version’s sections as a new version. Nothing is lost: your current plan stays in the history. Sharing stays as it is now.'),
+      h(
+        'p',
+        { class: 'muted small' },
+        'Restoring saves this version’s sections as a new version. Nothing is lost: your current plan stays in the history. Sharing stays as it is now.',
+      ),
     ),
     [
       { label: 'Close', value: null },
@@ -194,7 +304,11 @@ export async function render(root) {
   const ops = (await allOps()).filter((op) => op.type === 'plan' && op.status === 'rejected');
   const conflictRevision = await getMeta('plan_conflict');
   let timer = null;
-  const state = h('p', { class: 'state-line', role: 'status' }, stored ? stateBadge(ops.length || conflictRevision ? ATTENTION : stored._state) : '');
+  const state = h(
+    'p',
+    { class: 'state-line', role: 'status' },
+    stored ? stateBadge(ops.length || conflictRevision ? ATTENTION : stored._state) : '',
+  );
   const note = h('p', { class: 'muted', role: 'status', id: 'plan-note' });
   // what was last saved: a save that changes nothing would be an empty version
   const snapshot = () => JSON.stringify(planData(clean(plan)));
@@ -234,20 +348,50 @@ export async function render(root) {
       h(
         'div',
         { class: 'banner attention', id: 'review-due' },
-        h('p', {}, 'Your plan is due for a review. Read it through, change what no longer fits, then mark it reviewed.'),
-        h('button', { type: 'button', class: 'primary', onclick: async (e) => { plan.last_reviewed_at = localIso(); await save('Marked as reviewed'); e.target.closest('.banner').remove(); } }, 'Mark as reviewed'),
+        h(
+          'p',
+          {},
+          'Your plan is due for a review. Read it through, change what no longer fits, then mark it reviewed.',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'primary',
+            onclick: async (e) => {
+              plan.last_reviewed_at = localIso();
+              await save('Marked as reviewed');
+              e.target.closest('.banner').remove();
+            },
+          },
+          'Mark as reviewed',
+        ),
       ),
     );
   }
   if (ops.length) {
-    banners.push(h('div', { class: 'banner attention' }, h('p', {}, `The server could not take your last change: ${fieldErrors(ops[0].errors).join(' ')} Fix it below and save again.`)));
+    banners.push(
+      h(
+        'div',
+        { class: 'banner attention' },
+        h(
+          'p',
+          {},
+          `The server could not take your last change: ${fieldErrors(ops[0].errors).join(' ')} Fix it below and save again.`,
+        ),
+      ),
+    );
   }
   if (conflictRevision) {
     banners.push(
       h(
         'div',
         { class: 'banner attention' },
-        h('p', {}, `Your plan was changed on two devices at once. The other version is kept as version ${conflictRevision}.`),
+        h(
+          'p',
+          {},
+          `Your plan was changed on two devices at once. The other version is kept as version ${conflictRevision}.`,
+        ),
         h(
           'button',
           {
@@ -288,7 +432,13 @@ export async function render(root) {
     });
     return h(
       'details',
-      { class: 'card', open: plan[s.key].length === 0 && ['warning_signs', 'coping_steps', 'support_contacts'].includes(s.key) ? true : null },
+      {
+        class: 'card',
+        open:
+          plan[s.key].length === 0 && ['warning_signs', 'coping_steps', 'support_contacts'].includes(s.key)
+            ? true
+            : null,
+      },
       h('summary', {}, h('strong', {}, s.title), count),
       h('p', { class: 'muted' }, s.about),
       s.examples && h('p', { class: 'small muted' }, 'For example: ', s.examples.map((e) => `“${e}”`).join(', ')),
@@ -297,7 +447,12 @@ export async function render(root) {
     );
   });
 
-  const every = h('select', { id: 'review-every' }, h('option', { value: '' }, 'No reminder'), [30, 60, 90, 180].map((d) => h('option', { value: String(d) }, `Every ${d} days`)));
+  const every = h(
+    'select',
+    { id: 'review-every' },
+    h('option', { value: '' }, 'No reminder'),
+    [30, 60, 90, 180].map((d) => h('option', { value: String(d) }, `Every ${d} days`)),
+  );
   every.value = plan.review_every_days ? String(plan.review_every_days) : '';
   every.addEventListener('change', () => {
     plan.review_every_days = every.value ? Number(every.value) : null;
@@ -314,15 +469,34 @@ export async function render(root) {
   mount(
     root,
     pageTitle('My plan'),
-    h('p', { class: 'muted' }, 'A plan for hard times, made while things are calm. Help now shows your warning signs, steps and people from it.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'A plan for hard times, made while things are calm. Help now shows your warning signs, steps and people from it.',
+    ),
     state,
     ...banners,
     ...sections,
     h('label', { for: 'review-every' }, 'Review my plan'),
     every,
     plan.last_reviewed_at && h('p', { class: 'muted small' }, `Last reviewed ${fmtDate(plan.last_reviewed_at)}`),
-    h('div', { class: 'privacy-toggle' }, shared, h('label', { for: 'plan-shared' }, h('strong', {}, 'Share my plan with my therapist'), h('span', {}, plan.shared ? 'Your care team can read and suggest changes.' : 'Private: only you can see it.'))),
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => save() }, 'Save plan'), h('a', { class: 'button', href: '#/help' }, 'See my crisis card')),
+    h(
+      'div',
+      { class: 'privacy-toggle' },
+      shared,
+      h(
+        'label',
+        { for: 'plan-shared' },
+        h('strong', {}, 'Share my plan with my therapist'),
+        h('span', {}, plan.shared ? 'Your care team can read and suggest changes.' : 'Private: only you can see it.'),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', onclick: () => save() }, 'Save plan'),
+      h('a', { class: 'button', href: '#/help' }, 'See my crisis card'),
+    ),
     note,
     revisions,
   );

@@ -30,7 +30,11 @@ const OBJECT_WORDS = {
   parts_map: ['your parts map'],
   brief: ['your pre-session brief'],
   caseload: ['their list of patients, which includes you'],
-  treatment_session: ['a session on your timeline', (n) => `${n} sessions on your timeline`, 'the sessions on your timeline'],
+  treatment_session: [
+    'a session on your timeline',
+    (n) => `${n} sessions on your timeline`,
+    'the sessions on your timeline',
+  ],
   user: ['your account'],
   account: ['your account'],
 };
@@ -200,7 +204,14 @@ async function doSignOut() {
       { danger: true },
     );
     if (!ok) return;
-  } else if (!(await confirmSheet('Sign out?', 'Everything Between keeps on this device will be removed from it. It stays safe on the server.', 'Sign out'))) return;
+  } else if (
+    !(await confirmSheet(
+      'Sign out?',
+      'Everything Between keeps on this device will be removed from it. It stays safe on the server.',
+      'Sign out',
+    ))
+  )
+    return;
   await signOut();
   navigate('signin');
 }
@@ -208,7 +219,13 @@ async function doSignOut() {
 // The password sheet stays open on a wrong password (or no network) so the patient can
 // try again: its own form does the deleting, and closes the sheet only once it is done.
 async function confirmDeletion() {
-  const password = h('input', { type: 'password', id: 'delete-password', autocomplete: 'current-password', required: true, 'aria-describedby': 'delete-error' });
+  const password = h('input', {
+    type: 'password',
+    id: 'delete-password',
+    autocomplete: 'current-password',
+    required: true,
+    'aria-describedby': 'delete-error',
+  });
   const error = h('p', { class: 'field-error', id: 'delete-error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'danger primary' }, 'Delete everything');
   const form = h(
@@ -221,7 +238,10 @@ async function confirmDeletion() {
           await api.del('/me', { password: password.value });
           form.closest('dialog').close('deleted');
         } catch (err) {
-          error.textContent = err instanceof api.NetworkError ? 'Connect to delete your account.' : err.errors?.password?.join(' ') || err.message;
+          error.textContent =
+            err instanceof api.NetworkError
+              ? 'Connect to delete your account.'
+              : err.errors?.password?.join(' ') || err.message;
           error.hidden = false;
           password.setAttribute('aria-invalid', 'true');
           password.select();
@@ -231,11 +251,20 @@ async function confirmDeletion() {
         }
       },
     },
-    h('p', {}, 'This deletes your account and everything in it: entries, check-ins, parts, plan. It cannot be undone. Export your data first if you want a copy.'),
+    h(
+      'p',
+      {},
+      'This deletes your account and everything in it: entries, check-ins, parts, plan. It cannot be undone. Export your data first if you want a copy.',
+    ),
     h('label', { for: 'delete-password' }, 'Your password'),
     password,
     error,
-    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => form.closest('dialog').close() }, 'Cancel'), submit),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', onclick: () => form.closest('dialog').close() }, 'Cancel'),
+      submit,
+    ),
   );
   return (await sheet('Delete my account', form, [])) === 'deleted';
 }
@@ -269,7 +298,16 @@ export async function render(root) {
       { class: 'card', 'aria-labelledby': 'export-title' },
       h('h2', { id: 'export-title' }, 'Take my data with me'),
       h('p', {}, 'Everything you have in Between, as a file.'),
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: exportData }, 'Export my data'), h('a', { class: 'button', href: '/api/v1/me/export?format=html', target: '_blank', rel: 'noopener' }, 'Printable version')),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', class: 'primary', onclick: exportData }, 'Export my data'),
+        h(
+          'a',
+          { class: 'button', href: '/api/v1/me/export?format=html', target: '_blank', rel: 'noopener' },
+          'Printable version',
+        ),
+      ),
     ),
     log.card,
     devs.card,

@@ -1,7 +1,14 @@
 // Reminders: times, questionnaires, dosing prompts, quiet hours; notifications.
 
 import * as api from '../api.js';
-import { BLOCKED_WORDS, disableNotifications, enableNotifications, notificationState, pushErrorWords, sendTest } from '../push.js';
+import {
+  BLOCKED_WORDS,
+  disableNotifications,
+  enableNotifications,
+  notificationState,
+  pushErrorWords,
+  sendTest,
+} from '../push.js';
 import { fieldErrors, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
 
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
@@ -29,9 +36,21 @@ async function notificationsCard() {
     }
     draw();
   };
-  const enable = () => run(async () => ((await enableNotifications()) === 'granted' ? 'Notifications on' : 'Notifications were not allowed'), 'Could not turn on notifications');
-  const test = () => run(async () => ((await sendTest()).sent ? 'Test sent: it should arrive in a moment.' : 'The test could not be delivered. Turn notifications off and on again.'), 'Could not send a test');
-  const off = () => run(async () => (await disableNotifications(), 'Notifications off'), 'Could not turn notifications off');
+  const enable = () =>
+    run(
+      async () => ((await enableNotifications()) === 'granted' ? 'Notifications on' : 'Notifications were not allowed'),
+      'Could not turn on notifications',
+    );
+  const test = () =>
+    run(
+      async () =>
+        (await sendTest()).sent
+          ? 'Test sent: it should arrive in a moment.'
+          : 'The test could not be delivered. Turn notifications off and on again.',
+      'Could not send a test',
+    );
+  const off = () =>
+    run(async () => (await disableNotifications(), 'Notifications off'), 'Could not turn notifications off');
   async function draw() {
     const state = await notificationState();
     let words = 'Notifications are off for this device.';
@@ -43,8 +62,13 @@ async function notificationsCard() {
       words = BLOCKED_WORDS;
       buttons = [];
     } else if (state.subscribed && state.known !== false) {
-      words = state.known ? 'Notifications are on for this device.' : 'Notifications are on for this device (not checked with the server: offline).';
-      buttons = [h('button', { type: 'button', class: 'primary', onclick: test }, 'Send a test'), h('button', { type: 'button', onclick: off }, 'Turn off')];
+      words = state.known
+        ? 'Notifications are on for this device.'
+        : 'Notifications are on for this device (not checked with the server: offline).';
+      buttons = [
+        h('button', { type: 'button', class: 'primary', onclick: test }, 'Send a test'),
+        h('button', { type: 'button', onclick: off }, 'Turn off'),
+      ];
     }
     swap(
       card,
@@ -52,7 +76,11 @@ async function notificationsCard() {
       h('p', { id: 'notif-status', role: 'status' }, words),
       failure && failure !== words && h('p', { class: 'error', id: 'notif-error' }, failure),
       h('div', { class: 'actions' }, buttons),
-      h('p', { class: 'muted small' }, 'Notifications say only “Time for your check-in” or similar, never what you wrote.'),
+      h(
+        'p',
+        { class: 'muted small' },
+        'Notifications say only “Time for your check-in” or similar, never what you wrote.',
+      ),
     );
   }
   await draw();
@@ -83,20 +111,49 @@ async function draw(root) {
   try {
     s = await api.get('/reminders');
   } catch (err) {
-    const words = err instanceof api.NetworkError ? 'Could not reach the server. Connect to change your reminders.' : `Could not load your reminders: ${err.message}`;
+    const words =
+      err instanceof api.NetworkError
+        ? 'Could not reach the server. Connect to change your reminders.'
+        : `Could not load your reminders: ${err.message}`;
     mount(root, h('p', { class: 'banner attention' }, words));
     return false;
   }
-  const daily = { on: check('daily-on', 'Daily check-in', s.daily_checkin.enabled), at: time('daily-time', 'At', s.daily_checkin.times[0]) };
-  const weekly = [['phq9', 'PHQ-9', 'Mood'], ['gad7', 'GAD-7', 'Anxiety']].map(([key, name, what]) => {
-    const day = h('select', { id: `${key}-day` }, DAYS.map((d) => h('option', { value: d }, d[0].toUpperCase() + d.slice(1))));
+  const daily = {
+    on: check('daily-on', 'Daily check-in', s.daily_checkin.enabled),
+    at: time('daily-time', 'At', s.daily_checkin.times[0]),
+  };
+  const weekly = [
+    ['phq9', 'PHQ-9', 'Mood'],
+    ['gad7', 'GAD-7', 'Anxiety'],
+  ].map(([key, name, what]) => {
+    const day = h(
+      'select',
+      { id: `${key}-day` },
+      DAYS.map((d) => h('option', { value: d }, d[0].toUpperCase() + d.slice(1))),
+    );
     day.value = s[key].day;
-    return { key, what, day, on: check(`${key}-on`, `${name} every week`, s[key].enabled), at: time(`${key}-time`, 'At', s[key].time) };
+    return {
+      key,
+      what,
+      day,
+      on: check(`${key}-on`, `${name} every week`, s[key].enabled),
+      at: time(`${key}-time`, 'At', s[key].time),
+    };
   });
-  const post = { on: check('post-on', 'Journal prompts after a dosing session', s.post_dosing.enabled), at: time('post-time', 'At', s.post_dosing.time) };
-  const postDays = POST_DOSING_DAYS.map((d) => ({ d, ...check(`post-day-${d}`, `Day ${d}`, s.post_dosing.days.includes(d)) }));
+  const post = {
+    on: check('post-on', 'Journal prompts after a dosing session', s.post_dosing.enabled),
+    at: time('post-time', 'At', s.post_dosing.time),
+  };
+  const postDays = POST_DOSING_DAYS.map((d) => ({
+    d,
+    ...check(`post-day-${d}`, `Day ${d}`, s.post_dosing.days.includes(d)),
+  }));
   const review = check('review-on', 'When my plan is due for review', s.plan_review.enabled);
-  const quiet = { on: check('quiet-on', 'No notifications during quiet hours', Boolean(s.quiet_hours)), from: time('quiet-start', 'From', s.quiet_hours?.start || '22:00'), to: time('quiet-end', 'Until', s.quiet_hours?.end || '08:00') };
+  const quiet = {
+    on: check('quiet-on', 'No notifications during quiet hours', Boolean(s.quiet_hours)),
+    from: time('quiet-start', 'From', s.quiet_hours?.start || '22:00'),
+    to: time('quiet-end', 'Until', s.quiet_hours?.end || '08:00'),
+  };
   const err = h('p', { class: 'error', role: 'alert', hidden: true });
   const next = h('p', { class: 'muted', role: 'status' });
   const showNext = () => {
@@ -106,10 +163,37 @@ async function draw(root) {
     'form',
     {},
     h('fieldset', {}, h('legend', {}, 'Every day'), daily.on.el, daily.at.el),
-    weekly.map((w) => h('fieldset', {}, h('legend', {}, `${w.what} questionnaire`), w.on.el, h('label', { for: `${w.key}-day` }, 'Day'), w.day, w.at.el)),
-    h('fieldset', {}, h('legend', {}, 'After dosing sessions'), post.on.el, h('div', { class: 'filters' }, postDays.map((p) => p.el)), post.at.el),
+    weekly.map((w) =>
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, `${w.what} questionnaire`),
+        w.on.el,
+        h('label', { for: `${w.key}-day` }, 'Day'),
+        w.day,
+        w.at.el,
+      ),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'After dosing sessions'),
+      post.on.el,
+      h(
+        'div',
+        { class: 'filters' },
+        postDays.map((p) => p.el),
+      ),
+      post.at.el,
+    ),
     h('fieldset', {}, h('legend', {}, 'Plan'), review.el),
-    h('fieldset', {}, h('legend', {}, 'Quiet hours'), quiet.on.el, h('div', { class: 'time-pair' }, h('div', {}, quiet.from.el), h('div', {}, quiet.to.el))),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Quiet hours'),
+      quiet.on.el,
+      h('div', { class: 'time-pair' }, h('div', {}, quiet.from.el), h('div', {}, quiet.to.el)),
+    ),
     err,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save reminders')),
   );
@@ -120,7 +204,11 @@ async function draw(root) {
       version: s.version,
       timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || s.timezone,
       daily_checkin: { enabled: daily.on.input.checked, times: [daily.at.input.value] },
-      post_dosing: { enabled: post.on.input.checked, days: days.length ? days : s.post_dosing.days, time: post.at.input.value },
+      post_dosing: {
+        enabled: post.on.input.checked,
+        days: days.length ? days : s.post_dosing.days,
+        time: post.at.input.value,
+      },
       plan_review: { enabled: review.input.checked, time: s.plan_review.time },
       quiet_hours: quiet.on.input.checked ? { start: quiet.from.input.value, end: quiet.to.input.value } : null,
     };
@@ -133,7 +221,11 @@ async function draw(root) {
     } catch (e) {
       err.hidden = false;
       if (e instanceof api.NetworkError) err.textContent = 'Connect to save your reminders.';
-      else err.textContent = e.status === 409 ? 'Your reminders changed on another device. Open this screen again.' : [e.message, ...fieldErrors(e.errors)].join(' ');
+      else
+        err.textContent =
+          e.status === 409
+            ? 'Your reminders changed on another device. Open this screen again.'
+            : [e.message, ...fieldErrors(e.errors)].join(' ');
     }
   });
   showNext();

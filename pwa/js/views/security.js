@@ -46,7 +46,12 @@ export async function render(root, _params, { required = false, done = null } = 
   mount(
     root,
     pageTitle(required ? 'Set up two-factor sign-in' : 'Security'),
-    required && h('p', { class: 'banner attention' }, 'Your clinic requires two-factor sign-in. Set it up to reach your caseload.'),
+    required &&
+      h(
+        'p',
+        { class: 'banner attention' },
+        'Your clinic requires two-factor sign-in. Set it up to reach your caseload.',
+      ),
     body,
   );
   const ctx = { body, required, done };
@@ -61,7 +66,8 @@ async function fill(ctx) {
   try {
     user = await refreshUser();
   } catch (e) {
-    if (e instanceof api.NetworkError) return void mount(body, h('p', { class: 'error', role: 'alert' }, OFFLINE_TRY_AGAIN));
+    if (e instanceof api.NetworkError)
+      return void mount(body, h('p', { class: 'error', role: 'alert' }, OFFLINE_TRY_AGAIN));
   }
   if (required && user?.totp_enabled) return void done?.();
   swap(body, user?.totp_enabled ? onCard(ctx) : offCard(ctx));
@@ -101,18 +107,45 @@ function setUp(ctx, { secret, qr_svg_data_uri: qr }) {
     'form',
     { class: 'card' },
     heading('1. Add Between to your authenticator app'),
-    h('p', {}, 'Scan this QR code with an authenticator app, such as Google Authenticator, Microsoft Authenticator or 1Password.'),
-    h('img', { class: 'qr', src: qr, alt: 'QR code that adds Between to an authenticator app', width: 200, height: 200 }),
+    h(
+      'p',
+      {},
+      'Scan this QR code with an authenticator app, such as Google Authenticator, Microsoft Authenticator or 1Password.',
+    ),
+    h('img', {
+      class: 'qr',
+      src: qr,
+      alt: 'QR code that adds Between to an authenticator app',
+      width: 200,
+      height: 200,
+    }),
     h('p', { id: 'secret-label' }, 'Cannot scan it? Type this key into the app instead:'),
     h(
       'p',
       { class: 'secret-row' },
-      h('code', { class: 'secret', id: 'totp-secret', 'aria-labelledby': 'secret-label' }, secret.match(/.{1,4}/g).join(' ')),
+      h(
+        'code',
+        { class: 'secret', id: 'totp-secret', 'aria-labelledby': 'secret-label' },
+        secret.match(/.{1,4}/g).join(' '),
+      ),
       button('Copy key', () => copy(secret, 'Key')),
     ),
     h('h3', {}, '2. Enter the code the app shows'),
-    h('label', { for: 'totp-code' }, '6-digit code', h('span', { class: 'hint' }, 'A new code appears every 30 seconds.')),
-    h('input', { id: 'totp-code', name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9 ]{6,7}', required: true }),
+    h(
+      'label',
+      { for: 'totp-code' },
+      '6-digit code',
+      h('span', { class: 'hint' }, 'A new code appears every 30 seconds.'),
+    ),
+    h('input', {
+      id: 'totp-code',
+      name: 'code',
+      type: 'text',
+      inputmode: 'numeric',
+      autocomplete: 'one-time-code',
+      pattern: '[0-9 ]{6,7}',
+      required: true,
+    }),
     err,
     h(
       'div',
@@ -124,7 +157,9 @@ function setUp(ctx, { secret, qr_svg_data_uri: qr }) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      const { recovery_codes: codes } = await api.post('/auth/totp/enable', { code: form.code.value.replace(/\s/g, '') });
+      const { recovery_codes: codes } = await api.post('/auth/totp/enable', {
+        code: form.code.value.replace(/\s/g, ''),
+      });
       await refreshUser().catch(() => {}); // the device's copy says it is on
       show(ctx.body, codesCard(ctx, codes, 'Two-factor sign-in is on'));
     } catch (e) {
@@ -152,7 +187,11 @@ function codesCard(ctx, codes, title) {
       h('strong', {}, 'Save these recovery codes now; they will not be shown again.'),
       ' Each one signs you in once if you lose your phone. Keep them somewhere safe, apart from your password.',
     ),
-    h('ol', { class: 'codes', id: 'recovery-codes' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
+    h(
+      'ol',
+      { class: 'codes', id: 'recovery-codes' },
+      codes.map((c) => h('li', {}, h('code', {}, c))),
+    ),
     h(
       'div',
       { class: 'actions' },
@@ -183,7 +222,12 @@ function onCard(ctx) {
 }
 
 const ASKS = {
-  codes: { label: 'Your password, to make new recovery codes', hint: 'The codes you have now will stop working.', ok: 'Make new codes', cls: 'primary' },
+  codes: {
+    label: 'Your password, to make new recovery codes',
+    hint: 'The codes you have now will stop working.',
+    ok: 'Make new codes',
+    cls: 'primary',
+  },
   off: { label: 'Your password, to turn two-factor sign-in off', hint: null, ok: 'Turn off', cls: 'danger primary' },
 };
 
@@ -194,9 +238,20 @@ function passwordForm(ctx, kind, slot) {
     'form',
     {},
     h('label', { for: 'confirm-password' }, ask.label, ask.hint && h('span', { class: 'hint' }, ask.hint)),
-    h('input', { id: 'confirm-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    h('input', {
+      id: 'confirm-password',
+      name: 'password',
+      type: 'password',
+      autocomplete: 'current-password',
+      required: true,
+    }),
     err,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: ask.cls }, ask.ok), button('Cancel', () => slot.replaceChildren())),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: ask.cls }, ask.ok),
+      button('Cancel', () => slot.replaceChildren()),
+    ),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

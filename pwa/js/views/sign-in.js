@@ -31,7 +31,13 @@ async function signInForm(root) {
     form.totp.focus();
   };
   const other = h('button', { type: 'button', class: 'link', onclick: recovery }, 'Use a recovery code instead');
-  const code = h('div', { hidden: true }, ask, h('input', { id: 'totp', name: 'totp', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code' }), other);
+  const code = h(
+    'div',
+    { hidden: true },
+    ask,
+    h('input', { id: 'totp', name: 'totp', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code' }),
+    other,
+  );
   form.insertBefore(code, err);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -62,7 +68,8 @@ async function signInForm(root) {
     }
   });
   const said = takeNotice();
-  mount(root, 
+  mount(
+    root,
     pageTitle(session.expired ? 'Sign in again' : 'Sign in'),
     said && h('p', { class: 'banner', role: 'status' }, said),
     session.expired
@@ -101,7 +108,12 @@ export function joinForm(root, { after = 'today', title = 'Join your care team',
     try {
       const link = await api.post('/care-team/join', { code: form.code.value.trim() });
       done.hidden = false;
-      done.replaceChildren('You joined ', h('bdi', {}, link.therapist?.display_name || 'your therapist'), '’s care team. ', CARE_TEAM_SEES);
+      done.replaceChildren(
+        'You joined ',
+        h('bdi', {}, link.therapist?.display_name || 'your therapist'),
+        '’s care team. ',
+        CARE_TEAM_SEES,
+      );
       form.reset();
       err.hidden = true;
       if (after && !root.querySelector('.join-continue')) {
@@ -115,7 +127,8 @@ export function joinForm(root, { after = 'today', title = 'Join your care team',
       showError(err, e);
     }
   });
-  mount(root, 
+  mount(
+    root,
     title && h('h2', {}, title),
     h('p', { class: 'muted' }, 'If your therapist gave you a code, enter it here. ', CARE_TEAM_SEES),
     form,

@@ -25,16 +25,25 @@ export function daysSince(iso, now = Date.now()) {
 function nextCheckins(checkins) {
   const now = Date.now();
   const last = (instrument) =>
-    checkins.filter((c) => c.instrument === instrument && !c.deleted).sort((a, b) => b.answered_at.localeCompare(a.answered_at))[0];
+    checkins
+      .filter((c) => c.instrument === instrument && !c.deleted)
+      .sort((a, b) => b.answered_at.localeCompare(a.answered_at))[0];
   const items = [];
   const daily = last('daily');
   if (!daily || dayKey(daily.answered_at) !== dayKey(new Date().toISOString())) {
     items.push({ href: '#/checkin/daily', label: 'Daily check-in', note: 'About a minute.' });
   }
-  for (const [id, label] of [['phq9', 'PHQ-9 (mood)'], ['gad7', 'GAD-7 (anxiety)']]) {
+  for (const [id, label] of [
+    ['phq9', 'PHQ-9 (mood)'],
+    ['gad7', 'GAD-7 (anxiety)'],
+  ]) {
     const prev = last(id);
     if (!prev || now - new Date(prev.answered_at).getTime() >= 7 * DAY_MS) {
-      items.push({ href: `#/checkin/${id}`, label, note: prev ? `Last answered ${daysSince(prev.answered_at)} days ago.` : 'Not answered yet.' });
+      items.push({
+        href: `#/checkin/${id}`,
+        label,
+        note: prev ? `Last answered ${daysSince(prev.answered_at)} days ago.` : 'Not answered yet.',
+      });
     }
   }
   return items;
@@ -44,7 +53,10 @@ function streak(entries) {
   const written = new Set(entries.map((e) => dayKey(e.written_at)));
   const days = [...Array(7)].map((_, i) => {
     const d = new Date(Date.now() - (6 - i) * DAY_MS);
-    return { label: d.toLocaleDateString(undefined, { weekday: 'short' }), wrote: written.has(dayKey(d.toISOString())) };
+    return {
+      label: d.toLocaleDateString(undefined, { weekday: 'short' }),
+      wrote: written.has(dayKey(d.toISOString())),
+    };
   });
   const n = days.filter((d) => d.wrote).length;
   return h(
@@ -58,7 +70,19 @@ function streak(entries) {
         ? 'Whenever you are ready, a few words are enough.'
         : `You wrote on ${n} of the last 7 days. ${n >= 4 ? 'That is a lot of care for yourself.' : 'Every entry counts.'}`,
     ),
-    h('ul', { class: 'chips', 'aria-label': 'The last 7 days' }, days.map((d) => h('li', { class: `chip${d.wrote ? ' on' : ''}` }, d.label, d.wrote && h('span', { class: 'visually-hidden' }, ': wrote'), d.wrote && h('span', { 'aria-hidden': 'true' }, ' ✓')))),
+    h(
+      'ul',
+      { class: 'chips', 'aria-label': 'The last 7 days' },
+      days.map((d) =>
+        h(
+          'li',
+          { class: `chip${d.wrote ? ' on' : ''}` },
+          d.label,
+          d.wrote && h('span', { class: 'visually-hidden' }, ': wrote'),
+          d.wrote && h('span', { 'aria-hidden': 'true' }, ' ✓'),
+        ),
+      ),
+    ),
   );
 }
 
@@ -71,7 +95,9 @@ async function draw(root) {
   ]);
   const now = new Date().toISOString();
   const live = sessions.filter((s) => !s.deleted);
-  const lastDosing = live.filter((s) => s.kind === 'dosing' && s.starts_at <= now).sort((a, b) => b.starts_at.localeCompare(a.starts_at))[0];
+  const lastDosing = live
+    .filter((s) => s.kind === 'dosing' && s.starts_at <= now)
+    .sort((a, b) => b.starts_at.localeCompare(a.starts_at))[0];
   const next = live.filter((s) => s.starts_at > now).sort((a, b) => a.starts_at.localeCompare(b.starts_at))[0];
   const due = nextCheckins(checkins);
   const bring = entries.filter((e) => e.for_session);
@@ -86,7 +112,13 @@ async function draw(root) {
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'dosing-title' },
-        h('h2', { id: 'dosing-title' }, days === 0 ? 'Your dosing session was today' : `${days} ${days === 1 ? 'day' : 'days'} since your dosing session`),
+        h(
+          'h2',
+          { id: 'dosing-title' },
+          days === 0
+            ? 'Your dosing session was today'
+            : `${days} ${days === 1 ? 'day' : 'days'} since your dosing session`,
+        ),
         prompt && h('p', {}, prompt.text),
         // an integration entry about this session, not a loose answer to a prompt
         h('a', { class: 'button primary', href: `#/journal/new/${promptId}/${lastDosing.id}` }, 'Write about it'),
@@ -95,14 +127,26 @@ async function draw(root) {
   }
   const heading = pageTitle(name ? `Hello, ${name}` : 'Today');
   if (name) swap(heading, 'Hello, ', h('bdi', {}, name));
-  swap(root, 
+  swap(
+    root,
     heading,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'checkin-title' },
       h('h2', { id: 'checkin-title' }, 'Next check-in'),
       due.length
-        ? h('ul', { class: 'list' }, due.map((c) => h('li', {}, h('a', { class: 'button', href: c.href }, c.label), h('span', { class: 'muted small' }, ` ${c.note}`))))
+        ? h(
+            'ul',
+            { class: 'list' },
+            due.map((c) =>
+              h(
+                'li',
+                {},
+                h('a', { class: 'button', href: c.href }, c.label),
+                h('span', { class: 'muted small' }, ` ${c.note}`),
+              ),
+            ),
+          )
         : h('p', {}, 'You are up to date. ', h('a', { href: '#/trends' }, 'See how things are going')),
     ),
     ...dosing,
@@ -111,9 +155,20 @@ async function draw(root) {
       { class: 'card', 'aria-labelledby': 'next-session-title' },
       h('h2', { id: 'next-session-title' }, 'Next session'),
       next
-        ? h('p', {}, h('strong', {}, SESSION_WORDS[next.kind] || 'Session'), ` · ${fmtDateTime(next.starts_at)}`, next.title && [' · ', h('bdi', {}, next.title)])
+        ? h(
+            'p',
+            {},
+            h('strong', {}, SESSION_WORDS[next.kind] || 'Session'),
+            ` · ${fmtDateTime(next.starts_at)}`,
+            next.title && [' · ', h('bdi', {}, next.title)],
+          )
         : h('p', { class: 'muted' }, 'No session scheduled yet. Your therapist adds sessions here.'),
-      bring.length > 0 && h('p', {}, h('a', { href: '#/journal' }, bring.length === 1 ? '1 entry to bring' : `${bring.length} entries to bring`)),
+      bring.length > 0 &&
+        h(
+          'p',
+          {},
+          h('a', { href: '#/journal' }, bring.length === 1 ? '1 entry to bring' : `${bring.length} entries to bring`),
+        ),
     ),
     h(
       'section',
@@ -122,7 +177,12 @@ async function draw(root) {
       entries.length
         ? h('ul', { class: 'list' }, entries.slice(0, 3).map(entryItem))
         : h('p', { class: 'muted' }, 'Nothing written yet.'),
-      h('div', { class: 'actions' }, h('a', { class: 'button primary', href: '#/journal/new' }, 'New entry'), h('a', { class: 'button', href: '#/journal' }, 'All entries')),
+      h(
+        'div',
+        { class: 'actions' },
+        h('a', { class: 'button primary', href: '#/journal/new' }, 'New entry'),
+        h('a', { class: 'button', href: '#/journal' }, 'All entries'),
+      ),
     ),
     streak(entries),
   );

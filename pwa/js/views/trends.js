@@ -31,11 +31,24 @@ function chart(points, markers, spec, instrument) {
     [0, spec.max].map((v) => h('text', { class: 'tick', x: PAD.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, String(v))),
     bands.map(([upper, name]) => [
       h('line', { class: 'axis', x1: PAD.l, x2: W - PAD.r, y1: y(upper + 0.5), y2: y(upper + 0.5) }),
-      h('text', { class: 'band-label', x: W - PAD.r, y: y(upper + 0.5) - 3, 'text-anchor': 'end' }, `${name} ≤ ${upper}`),
+      h(
+        'text',
+        { class: 'band-label', x: W - PAD.r, y: y(upper + 0.5) - 3, 'text-anchor': 'end' },
+        `${name} ≤ ${upper}`,
+      ),
     ]),
     markers.map((m) => [
       h('line', { class: 'marker', x1: x(m.t), x2: x(m.t), y1: PAD.t, y2: H - PAD.b }),
-      h('text', { class: 'marker-label', x: x(m.t) > W - 60 ? x(m.t) - 3 : x(m.t) + 3, y: PAD.t + 9, 'text-anchor': x(m.t) > W - 60 ? 'end' : 'start' }, 'dosing'),
+      h(
+        'text',
+        {
+          class: 'marker-label',
+          x: x(m.t) > W - 60 ? x(m.t) - 3 : x(m.t) + 3,
+          y: PAD.t + 9,
+          'text-anchor': x(m.t) > W - 60 ? 'end' : 'start',
+        },
+        'dosing',
+      ),
     ]),
     h('text', { class: 'tick', x: PAD.l, y: H - 8 }, fmtDate(new Date(t0).toISOString())),
     h('text', { class: 'tick', x: W - PAD.r, y: H - 8, 'text-anchor': 'end' }, fmtDate(new Date(t1).toISOString())),
@@ -57,18 +70,43 @@ export async function render(root, [instrument = 'phq9']) {
         .map((s) => ({ t: new Date(s.starts_at).getTime(), iso: s.starts_at }))
         .filter((m) => m.t >= points[0].t - 30 * 86_400_000 && m.t <= Date.now())
     : [];
-  const rows = [...points.map((p) => ({ ...p, kind: 'answer' })), ...markers.map((m) => ({ ...m, kind: 'dosing' }))].sort((a, b) => a.t - b.t);
-  mount(root, 
+  const rows = [
+    ...points.map((p) => ({ ...p, kind: 'answer' })),
+    ...markers.map((m) => ({ ...m, kind: 'dosing' })),
+  ].sort((a, b) => a.t - b.t);
+  mount(
+    root,
     pageTitle('Trends'),
     h(
       'nav',
       { class: 'segmented', 'aria-label': 'Questionnaire' },
-      Object.entries(SERIES).map(([id, s]) => h('a', { class: `button${id === instrument ? ' primary' : ''}`, href: `#/trends/${id}`, 'aria-current': id === instrument ? 'page' : null }, s.label)),
+      Object.entries(SERIES).map(([id, s]) =>
+        h(
+          'a',
+          {
+            class: `button${id === instrument ? ' primary' : ''}`,
+            href: `#/trends/${id}`,
+            'aria-current': id === instrument ? 'page' : null,
+          },
+          s.label,
+        ),
+      ),
     ),
     points.length
       ? chart(points, markers, spec, instrument)
-      : h('p', { class: 'card' }, `No ${spec.label} answers on this device yet. `, h('a', { href: `#/checkin/${instrument}` }, 'Answer one now')),
-    points.length > 0 && h('p', { class: 'muted small' }, 'Dashed lines mark dosing sessions. Lower scores mean fewer symptoms', instrument === 'daily' ? '; for mood, higher is better.' : '.'),
+      : h(
+          'p',
+          { class: 'card' },
+          `No ${spec.label} answers on this device yet. `,
+          h('a', { href: `#/checkin/${instrument}` }, 'Answer one now'),
+        ),
+    points.length > 0 &&
+      h(
+        'p',
+        { class: 'muted small' },
+        'Dashed lines mark dosing sessions. Lower scores mean fewer symptoms',
+        instrument === 'daily' ? '; for mood, higher is better.' : '.',
+      ),
     points.length > 0 &&
       h(
         'details',
@@ -78,12 +116,28 @@ export async function render(root, [instrument = 'phq9']) {
           'table',
           {},
           h('caption', { class: 'visually-hidden' }, `${spec.label} answers and dosing sessions`),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Date'), h('th', { scope: 'col' }, instrument === 'daily' ? 'Mood' : 'Score'), h('th', { scope: 'col' }, 'Note'))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, 'Date'),
+              h('th', { scope: 'col' }, instrument === 'daily' ? 'Mood' : 'Score'),
+              h('th', { scope: 'col' }, 'Note'),
+            ),
+          ),
           h(
             'tbody',
             {},
             rows.map((r) =>
-              h('tr', {}, h('td', {}, fmtDate(r.iso)), h('td', {}, r.kind === 'dosing' ? '—' : `${r.v} of ${MAX_SCORE[instrument] || spec.max}`), h('td', {}, r.kind === 'dosing' ? 'Dosing session' : r.severity || '')),
+              h(
+                'tr',
+                {},
+                h('td', {}, fmtDate(r.iso)),
+                h('td', {}, r.kind === 'dosing' ? '—' : `${r.v} of ${MAX_SCORE[instrument] || spec.max}`),
+                h('td', {}, r.kind === 'dosing' ? 'Dosing session' : r.severity || ''),
+              ),
             ),
           ),
         ),
