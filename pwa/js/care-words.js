@@ -8,11 +8,13 @@ import { getMeta, setMeta } from './db.js';
 import { h } from './ui.js';
 
 export const CARE_TEAM_SEES =
-  'Your care team sees the entries you share, your check-in scores and your safety answers. A safety answer alerts them at once, but nobody watches in real time.';
+  'Your care team sees the entries you share, your check-in scores and your safety answers. A safety answer ' +
+  'alerts them at once, but nobody watches in real time.';
 export const NOT_EMERGENCY = 'Between is not an emergency service.';
 export const NOT_MONITORED = 'Between is not monitored in real time.';
 // for the journal editor and any other place a person could write something urgent
-export const WRITING_NOTICE = `${NOT_MONITORED} Your care team sees only the entries you share. If you are in danger, tap Help now.`;
+export const WRITING_NOTICE =
+  `${NOT_MONITORED} Your care team sees only the entries you share. ` + 'If you are in danger, tap Help now.';
 
 const CARE_TEAM = 'care_team';
 
@@ -50,24 +52,28 @@ export function toldLine(names, phase) {
   if (names && !names.length) {
     return [
       NOT_EMERGENCY,
-      ' You are not linked to a therapist, so nobody in Between was told about this answer. Please use the buttons above.',
+      ' You are not linked to a therapist, so nobody in Between was told about this answer. Please use the ' +
+        'buttons above.',
     ];
   }
   if (!names) {
     if (phase === 'sent')
       return [
         NOT_EMERGENCY,
-        ' If you have a therapist in Between, we have let them know about this answer; they are not watching in real time.',
+        ' If you have a therapist in Between, we have let them know about this answer; they are not watching ' +
+          'in real time.',
       ];
     if (phase === 'sending') return [NOT_EMERGENCY, ' Sending this answer now; nobody watches in real time.'];
     if (phase === 'retry')
       return [
         NOT_EMERGENCY,
-        ' Nobody has been told yet: if you have a therapist in Between, they will be told as soon as Between reaches its server.',
+        ' Nobody has been told yet: if you have a therapist in Between, they will be told as soon as Between ' +
+          'reaches its server.',
       ];
     return [
       NOT_EMERGENCY,
-      ' Nobody has been told yet: if you have a therapist in Between, they will be told when your phone is back online.',
+      ' Nobody has been told yet: if you have a therapist in Between, they will be told when your phone is ' +
+        'back online.',
     ];
   }
   const who = nameList(names);
@@ -81,4 +87,5 @@ export function toldLine(names, phase) {
 }
 
 // Help now without a risk answer: nobody was told anything.
-export const HELP_LINE = `${NOT_EMERGENCY} Nobody watches it in real time: if you are in danger, use the buttons above.`;
+export const HELP_LINE =
+  `${NOT_EMERGENCY} Nobody watches it in real time: ` + 'if you are in danger, use the buttons above.';

@@ -134,7 +134,8 @@ function onQueued() {
   if (!enabled) return;
   clearTimeout(debounce);
   debounce = setTimeout(syncNow, AFTER_CHANGE_MS);
-  navigator.serviceWorker?.ready.then((reg) => reg.sync?.register('outbox')).catch(() => {}); // Background Sync is a bonus where the browser has it
+  // Background Sync is a bonus where the browser has it
+  navigator.serviceWorker?.ready.then((reg) => reg.sync?.register('outbox')).catch(() => {});
 }
 
 let listening = false;

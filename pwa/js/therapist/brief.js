@@ -124,7 +124,10 @@ export function scoreCardWords(card) {
   if (delta === 0) return `${latest}, same as last session`;
   const worse = spec ? (spec.higherIsWorse ? delta > 0 : delta < 0) : null;
   const direction = card.direction || (worse == null ? null : worse ? 'worse' : 'better');
-  return `${latest}, ${delta > 0 ? 'up' : 'down'} ${Math.abs(delta)} since last session${direction && direction !== 'same' ? ` (${direction})` : ''}`;
+  return (
+    `${latest}, ${delta > 0 ? 'up' : 'down'} ${Math.abs(delta)} since last ` +
+    `session${direction && direction !== 'same' ? ` (${direction})` : ''}`
+  );
 }
 
 function scoreCards(scores) {
@@ -171,7 +174,10 @@ function scoresSection(brief, trends) {
     h(
       'p',
       { class: 'muted small chart-key' },
-      'Dashed lines (D) mark dosing sessions, dotted lines other sessions, “next” an upcoming one; the shaded part is the time since the last session; a ringed point marked “risk” raised a flag. Severity bands are named on the right. PHQ-9 response: 50 % or more below baseline; remission: below 5. For daily mood, higher is better.',
+      'Dashed lines (D) mark dosing sessions, dotted lines other sessions, “next” an upcoming one; the ' +
+        'shaded part is the time since the last session; a ringed point marked “risk” raised a flag. ' +
+        'Severity bands are named on the right. PHQ-9 response: 50 % or more below baseline; remission: ' +
+        'below 5. For daily mood, higher is better.',
     ),
   );
 }
@@ -232,7 +238,8 @@ function planSection(pid, plan) {
               'li',
               {},
               h('strong', {}, `Revision ${r.number}`),
-              ` · ${fmtDateTime(r.created_at)} · ${r.author_role === 'therapist' ? `by ${r.author_name} (therapist)` : 'by the patient'}`,
+              ` · ${fmtDateTime(r.created_at)} · ` +
+                `${r.author_role === 'therapist' ? `by ${r.author_name} (therapist)` : 'by the patient'}`,
               r.conflict && h('span', { class: 'badge warn' }, 'Conflict copy'),
               h('p', { class: 'change-summary' }, r.summary),
               r.diff && diffList(r.diff),
@@ -355,7 +362,8 @@ function remindersSection(r) {
     h(
       'p',
       {},
-      `${r.devices} device${r.devices === 1 ? '' : 's'} with notifications. ${r.prompts.sent} prompts sent, ${r.prompts.opened} opened, ${r.prompts.answered} answered.`,
+      `${r.devices} device${r.devices === 1 ? '' : 's'} with notifications. ${r.prompts.sent} prompts sent, ` +
+        `${r.prompts.opened} opened, ${r.prompts.answered} answered.`,
     ),
     rows.length > 0 &&
       h(
@@ -401,7 +409,8 @@ function sessionsSection(pid, sessions) {
             h(
               'li',
               {},
-              `${KINDS[s.kind] || s.kind}: ${fmtDateTime(s.starts_at)}${new Date(s.starts_at) > new Date() ? ' (upcoming)' : ''}`,
+              `${KINDS[s.kind] || s.kind}: ` +
+                `${fmtDateTime(s.starts_at)}${new Date(s.starts_at) > new Date() ? ' (upcoming)' : ''}`,
             ),
           ),
         )
@@ -465,7 +474,8 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
     h(
       'p',
       { class: 'window' },
-      `Since ${fmtDateTime(brief.since)} (the end of the last integration session, or two weeks) until ${fmtDateTime(brief.until)}.`,
+      `Since ${fmtDateTime(brief.since)} (the end of the last integration session, or two weeks) until ` +
+        `${fmtDateTime(brief.until)}.`,
     ),
     (openFlags.length > 0 || otherFlags.length > 0) &&
       section(
@@ -533,7 +543,8 @@ function endLinkButton(pid, name) {
     const me = session.user?.display_name || 'You';
     const ok = await confirmSheet(
       `End the care link with ${name}?`,
-      `${me} will no longer see anything ${name} shares, and ${name} leaves your caseload. ${name} can join again with a new code.`,
+      `${me} will no longer see anything ${name} shares, and ${name} leaves your caseload. ${name} can join ` +
+        `again with a new code.`,
       'End care link',
       { danger: true },
     );

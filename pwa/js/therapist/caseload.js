@@ -116,7 +116,9 @@ function inviteCard() {
       const invite = await post('/invites');
       // the link carries the code, so the patient need not type it
       const link = invite.url || `${location.origin}/#/signin/create?code=${encodeURIComponent(invite.code)}`;
-      const message = `Join me on Between: create your account at ${link} (your code ${invite.code} is filled in for you). The code works once, until ${fmtDate(invite.expires_at)}.`;
+      const message =
+        `Join me on Between: create your account at ${link} (your code ${invite.code} is ` +
+        `filled in for you). The code works once, until ${fmtDate(invite.expires_at)}.`;
       swap(
         result,
         h(
@@ -170,7 +172,9 @@ function inviteCard() {
                 'a',
                 {
                   class: 'button',
-                  href: `mailto:?subject=${encodeURIComponent('Your invitation to Between')}&body=${encodeURIComponent(message)}`,
+                  href:
+                    `mailto:?subject=${encodeURIComponent('Your invitation to Between')}` +
+                    `&body=${encodeURIComponent(message)}`,
                 },
                 'Email invitation',
               ),

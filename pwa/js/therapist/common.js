@@ -187,11 +187,15 @@ export function scoreChart(instrument, trend, since, extra = {}) {
   const coming = shown.filter((m) => m.t > now);
   const last = points[points.length - 1];
   const risks = points.filter((p) => p.risk);
+  const comingDates = coming.map((m) => `${m.kind} ${fmtDate(m.starts_at)}`).join(', ');
+  const riskDates = risks.map((p) => fmtDate(p.iso)).join(', ');
+  const riskWords = `${risks.length} answer${risks.length === 1 ? '' : 's'} raised a risk flag (${riskDates})`;
   const label =
-    `${spec.label}: ${points.length} answers from ${fmtDate(points[0].iso)}, latest ${last.v} of ${spec.max} on ${fmtDate(last.iso)}; ` +
+    `${spec.label}: ${points.length} answers from ${fmtDate(points[0].iso)}, latest ${last.v} of ${spec.max} ` +
+    `on ${fmtDate(last.iso)}; ` +
     `${shown.filter((m) => m.kind === 'dosing' && m.t <= now).length} dosing sessions marked` +
-    `${coming.length ? `, ${coming.length} upcoming (${coming.map((m) => `${m.kind} ${fmtDate(m.starts_at)}`).join(', ')})` : ''}` +
-    `${risks.length ? `; ${risks.length} answer${risks.length === 1 ? '' : 's'} raised a risk flag (${risks.map((p) => fmtDate(p.iso)).join(', ')})` : ''}.`;
+    `${coming.length ? `, ${coming.length} upcoming (${comingDates})` : ''}` +
+    `${risks.length ? `; ${riskWords}` : ''}.`;
   const bands = BANDS[instrument] || [];
   let lower = 0;
   const bandShapes = bands.map(([upper, name], n) => {
@@ -288,7 +292,8 @@ export function scoreFacts(instrument, trend) {
       h(
         'span',
         { class: `delta ${moved.tone}` },
-        `${moved.arrow} ${moved.words} from baseline${trend.percent_change != null && instrument !== 'daily' ? `, ${trend.percent_change}%` : ''}`,
+        `${moved.arrow} ${moved.words} from ` +
+          `baseline${trend.percent_change != null && instrument !== 'daily' ? `, ${trend.percent_change}%` : ''}`,
       ),
     labels,
   );

@@ -243,7 +243,8 @@ export async function render(root, [focusId]) {
     h(
       'p',
       { class: 'notice small' },
-      'Flags come from check-in answers (PHQ-9 item 9 above 0, or “yes” to the daily safety question). The patient was shown their crisis card at once.',
+      'Flags come from check-in answers (PHQ-9 item 9 above 0, or “yes” to the daily safety question). The ' +
+        'patient was shown their crisis card at once.',
     ),
     summary,
     list,

@@ -179,7 +179,8 @@ export async function render(root, [pid]) {
           h(
             'span',
             {},
-            `Last changed ${fmtDateTime(plan.updated_at)} by ${plan.updated_by_role === 'therapist' ? 'a therapist' : 'the patient'}`,
+            `Last changed ${fmtDateTime(plan.updated_at)} by ` +
+              `${plan.updated_by_role === 'therapist' ? 'a therapist' : 'the patient'}`,
           ),
         plan.review_due && h('span', { class: 'badge warn' }, 'Review due'),
       ),

@@ -1,7 +1,8 @@
 // Sessions: schedule, move and cancel a patient's upcoming dosing, integration,
 // preparation and maintenance sessions. Past ones are history: their note can be
-// amended, and one that did not take place marked so; they cannot be moved or deleted. Changes go from the version they started with: a session
-// changed elsewhere meanwhile is shown again rather than overwritten.
+// amended, and one that did not take place marked so; they cannot be moved or deleted.
+// Changes go from the version they started with: a session changed elsewhere meanwhile
+// is shown again rather than overwritten.
 
 import { ApiError } from '../api.js';
 import { confirmSheet, fieldErrors, fmtDateTime, h, localIso, mount, pageTitle, swap, toast } from '../ui.js';

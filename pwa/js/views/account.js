@@ -22,7 +22,8 @@ async function mayReplace(email) {
     !lose ||
     confirmSheet(
       'Sign up as someone else?',
-      `${lose} changes saved on this device belong to the account that was signed in. Signing up as another person removes them from this device.`,
+      `${lose} changes saved on this device belong to the account that was signed in. Signing up as another ` +
+        `person removes them from this device.`,
       'Remove and sign up',
       { danger: true },
     )

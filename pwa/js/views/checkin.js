@@ -202,15 +202,17 @@ async function form(root, instrumentId) {
         h(
           'ul',
           { class: 'options scale' },
-          [...Array(item.max - item.min + 1)].map((_, n) =>
-            h(
+          [...Array(item.max - item.min + 1)].map((_, n) => {
+            const v = item.min + n;
+            const named = item.labels?.[String(v)];
+            return h(
               'li',
               {},
-              optionButton(String(item.min + n), value === item.min + n, () => answer(item, item.min + n), {
-                'aria-label': `${item.min + n}${item.labels?.[String(item.min + n)] ? `, ${item.labels[String(item.min + n)]}` : ''}`,
+              optionButton(String(v), value === v, () => answer(item, v), {
+                'aria-label': named ? `${v}, ${named}` : `${v}`,
               }),
-            ),
-          ),
+            );
+          }),
         ),
         h(
           'p',

@@ -68,7 +68,8 @@ export async function render(root, [id]) {
     h(
       'p',
       {},
-      `“${entryTitle(original)}” was changed on two devices at the same time. Both versions are safe. Choose what to keep.`,
+      `“${entryTitle(original)}” was changed on two devices at the same time. Both versions are safe. Choose ` +
+        `what to keep.`,
     ),
     h(
       'div',

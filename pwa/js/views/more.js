@@ -44,7 +44,8 @@ async function careTeam() {
                       if (
                         !(await confirmSheet(
                           'Leave this care team?',
-                          `${l.therapist?.display_name || 'Your therapist'} will no longer see anything you shared, from now on.`,
+                          `${l.therapist?.display_name || 'Your therapist'} will no longer see anything you ` +
+                            `shared, from now on.`,
                           'Leave',
                           { danger: true },
                         ))
@@ -124,7 +125,8 @@ export async function render(root) {
     h(
       'p',
       { class: 'notice small' },
-      `${NOT_EMERGENCY} Nobody watches it in real time: if you are in danger, tap Help now, at the top of every screen.`,
+      `${NOT_EMERGENCY} Nobody watches it in real time: if you are in danger, tap Help now, at the top of ` +
+        `every screen.`,
     ),
   );
   // the care team loads when the network returns (once: a loaded card is left alone)

@@ -808,7 +808,8 @@ export async function render(root) {
         h(
           'p',
           { class: 'card' },
-          'Parts are the voices and feelings inside you: a worried manager, a firefighter that numbs, a young part that hurts. Add the first one you notice.',
+          'Parts are the voices and feelings inside you: a worried manager, a firefighter that numbs, a ' +
+            'young part that hurts. Add the first one you notice.',
         ),
       view === 'map' ? mapView(data, draw) : listView(data, draw),
       legend(),

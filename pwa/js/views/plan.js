@@ -172,7 +172,8 @@ async function revisionsCard(restore) {
                     { type: 'button', class: 'link', onclick: () => showRevision(r.number, restore) },
                     `Version ${r.number}`,
                   ),
-                  ` · ${fmtDateTime(r.created_at)} · ${r.author_role === 'therapist' ? `by ${r.author_name} (therapist)` : 'by you'}`,
+                  ` · ${fmtDateTime(r.created_at)} · ` +
+                    `${r.author_role === 'therapist' ? `by ${r.author_name} (therapist)` : 'by you'}`,
                   r.conflict && h('span', { class: 'state state-attention' }, ' from another device'),
                   r.summary && h('span', { class: 'muted small' }, ` · ${r.summary}`),
                 ),
@@ -286,7 +287,8 @@ async function showRevision(number, restore) {
       h(
         'p',
         { class: 'muted small' },
-        'Restoring saves this version’s sections as a new version. Nothing is lost: your current plan stays in the history. Sharing stays as it is now.',
+        'Restoring saves this version’s sections as a new version. Nothing is lost: your current plan stays ' +
+          'in the history. Sharing stays as it is now.',
       ),
     ),
     [
@@ -377,7 +379,8 @@ export async function render(root) {
         h(
           'p',
           {},
-          `The server could not take your last change: ${fieldErrors(ops[0].errors).join(' ')} Fix it below and save again.`,
+          `The server could not take your last change: ${fieldErrors(ops[0].errors).join(' ')} Fix it below ` +
+            `and save again.`,
         ),
       ),
     );

@@ -199,7 +199,9 @@ async function doSignOut() {
   if (unsent) {
     const ok = await confirmSheet(
       'Some changes are not sent yet',
-      `${changesHave(unsent)} not reached the server. Signing out removes everything from this device, and ${unsent === 1 ? 'it' : 'they'} will be lost. Connect and wait for “All synced” to keep ${unsent === 1 ? 'it' : 'them'}.`,
+      `${changesHave(unsent)} not reached the server. Signing out removes everything from this device, and ` +
+        `${unsent === 1 ? 'it' : 'they'} will be lost. Connect and wait for “All synced” to keep ` +
+        `${unsent === 1 ? 'it' : 'them'}.`,
       'Sign out and lose them',
       { danger: true },
     );
@@ -254,7 +256,8 @@ async function confirmDeletion() {
     h(
       'p',
       {},
-      'This deletes your account and everything in it: entries, check-ins, parts, plan. It cannot be undone. Export your data first if you want a copy.',
+      'This deletes your account and everything in it: entries, check-ins, parts, plan. It cannot be undone. ' +
+        'Export your data first if you want a copy.',
     ),
     h('label', { for: 'delete-password' }, 'Your password'),
     password,
@@ -274,7 +277,9 @@ async function deleteAccount() {
   if (unsent) {
     const ok = await confirmSheet(
       'Some changes are not sent yet',
-      `${changesHave(unsent)} not reached the server. Deleting your account deletes ${unsent === 1 ? 'it' : 'them'} too, and ${unsent === 1 ? 'it' : 'they'} will not be in an export. To keep a copy, connect, wait for “All synced”, then export your data first.`,
+      `${changesHave(unsent)} not reached the server. Deleting your account deletes ` +
+        `${unsent === 1 ? 'it' : 'them'} too, and ${unsent === 1 ? 'it' : 'they'} will not be in an export. ` +
+        `To keep a copy, connect, wait for “All synced”, then export your data first.`,
       'Delete anyway',
       { danger: true },
     );

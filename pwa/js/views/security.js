@@ -94,7 +94,8 @@ function offCard(ctx) {
     h(
       'p',
       {},
-      'With it on, signing in takes your password and a code from an authenticator app on your phone, so a password alone is not enough for someone else to get in.',
+      'With it on, signing in takes your password and a code from an authenticator app on your phone, so a ' +
+        'password alone is not enough for someone else to get in.',
     ),
     err,
     h('div', { class: 'actions' }, button('Set up two-factor sign-in', start, 'primary')),
@@ -110,7 +111,8 @@ function setUp(ctx, { secret, qr_svg_data_uri: qr }) {
     h(
       'p',
       {},
-      'Scan this QR code with an authenticator app, such as Google Authenticator, Microsoft Authenticator or 1Password.',
+      'Scan this QR code with an authenticator app, such as Google Authenticator, Microsoft Authenticator or ' +
+        '1Password.',
     ),
     h('img', {
       class: 'qr',

@@ -47,7 +47,8 @@ async function signInForm(root) {
       lose &&
       !(await confirmSheet(
         'Sign in as someone else?',
-        `${lose} changes saved on this device belong to the account that was signed in. Signing in as another person removes them from this device.`,
+        `${lose} changes saved on this device belong to the account that was signed in. Signing in as ` +
+          `another person removes them from this device.`,
         'Remove and sign in',
         { danger: true },
       ))

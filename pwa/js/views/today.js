@@ -68,7 +68,8 @@ function streak(entries) {
       {},
       n === 0
         ? 'Whenever you are ready, a few words are enough.'
-        : `You wrote on ${n} of the last 7 days. ${n >= 4 ? 'That is a lot of care for yourself.' : 'Every entry counts.'}`,
+        : `You wrote on ${n} of the last 7 days. ` +
+            `${n >= 4 ? 'That is a lot of care for yourself.' : 'Every entry counts.'}`,
     ),
     h(
       'ul',

@@ -22,7 +22,8 @@ function chart(points, markers, spec, instrument) {
   const y = (v) => H - PAD.b - (v / spec.max) * (H - PAD.t - PAD.b);
   const bands = (BANDS[instrument] || []).slice(0, -1);
   const last = points[points.length - 1];
-  const summary = `${spec.label} over time: ${points.length} answers, latest ${last.v} of ${spec.max} on ${fmtDate(last.iso)}.`;
+  const summary =
+    `${spec.label} over time: ${points.length} answers, ` + `latest ${last.v} of ${spec.max} on ${fmtDate(last.iso)}.`;
   return h(
     'svg',
     { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': summary },
