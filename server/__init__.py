@@ -112,6 +112,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         reminders_routes.bp,
     ):
         api.register_blueprint(blueprint)
+    # features react to each other through signals (server/events.py), never by calling
+    # each other's services: each reacting feature connects its receivers here, so every
+    # process that makes the app (web, worker, CLI, tests) reacts alike
+    from server.alerts import reactions as alerts_reactions
+    from server.journal import reactions as journal_reactions
+    from server.reminders import reactions as reminders_reactions
+
+    for reactions in (alerts_reactions, journal_reactions, reminders_reactions):
+        reactions.connect()
     health.init_app(app)
     docs.init_app(app)
     pwa_static.init_app(app)

@@ -116,6 +116,12 @@ class PageArgsSchema(StrictSchema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
+class VersionArgsSchema(StrictSchema):
+    """`?version=` on a delete: the version the client removes (query strings are text)."""
+
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
 class ErrorSchema(Schema):
     """The one error shape (server/errors.py), as the OpenAPI spec documents it."""
 

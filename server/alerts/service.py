@@ -1,5 +1,6 @@
 """Mail therapists when a patient's answer raises a risk flag. Flushes, never commits,
-except `send_due`, which the worker calls between its own transactions."""
+except `send_due`, which runs on the worker's pass between its own transactions (both
+are reached through the signals of server/events.py: alerts/reactions.py)."""
 
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Uuid, bindparam, delete, func, select, update
 from sqlalchemy.orm import defer
 
+from server import localtime
 from server.auth import passwords
 from server.auth.models import PasswordReset, Role, TherapistInvite, User, UserSession
 from server.db import UTCDateTime, utcnow
@@ -49,9 +49,6 @@ def _hash_token(token: str) -> str:
 DEFAULT_LOCALE = "en-US"
 DEFAULT_TIMEZONE = "UTC"
 _LOCALE_MAX = 16  # users.locale
-_TIMEZONE_MAX = 64  # users.timezone
-# files in a tz database that are not zones a person lives in
-_NOT_A_ZONE = {"localtime", "posixrules", "Factory"}
 # a plausible BCP 47 tag: language, then script, region, variants; extensions are kept
 # only when the whole tag fits
 _BCP47 = re.compile(
@@ -82,14 +79,7 @@ def normalise_locale(hint: str | None) -> str:
 
 def normalise_timezone(hint: str | None) -> str:
     """An IANA time zone name as given, or the default when the tz database lacks it."""
-    if not hint or len(hint) > _TIMEZONE_MAX or hint in _NOT_A_ZONE:
-        return DEFAULT_TIMEZONE
-    try:
-        ZoneInfo(hint)
-    # a directory ("America") or an over-long name is an OSError, not ZoneInfoNotFoundError
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return DEFAULT_TIMEZONE
-    return hint
+    return hint if localtime.is_zone(hint) else DEFAULT_TIMEZONE
 
 
 def get_user_by_email(email: str) -> User | None:

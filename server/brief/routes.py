@@ -6,6 +6,7 @@ import uuid
 
 from flask_smorest import Blueprint
 
+from server import access
 from server.auth.session import current_actor, role_required
 from server.brief import schemas, service
 from server.extensions import db
@@ -30,6 +31,6 @@ def caseload(args):
 @bp.response(200, schemas.BriefSchema)
 def brief(args, patient_id: uuid.UUID):
     """What happened since the last integration session, as far as the patient shared."""
-    answer = service.brief(current_actor(), patient_id, args["since"])
+    answer = service.brief(access.shared_scope(current_actor(), patient_id), args["since"])
     db.session.commit()
     return answer

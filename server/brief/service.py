@@ -19,36 +19,29 @@ A patient is **not on track** while either holds, whatever their flags say
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from server import access
-from server.audit import service as audit
 from server.auth.models import User
 from server.care.models import CareLink
 from server.checkins.models import CheckIn, RiskFlag
-from server.checkins.service import (
-    answered_local,
-    flag_views,
-    maintenance_status,
-    risk_answer,
-)
+from server.checkins.read import answered_local, flag_views, maintenance_status, risk_answer
 from server.db import UTCDateTime, utcnow
 from server.errors import validation_error
 from server.extensions import db
 from server.journal.models import JournalEntry
-from server.journal.service import serialize as serialize_entry
+from server.journal.read import serialize as serialize_entry
 from server.parts.models import PartsMap
-from server.parts.service import changes_since
+from server.parts.read import changes_since
 from server.plans.models import Plan, PlanRevision
-from server.plans.service import diff_contents
-from server.reminders.service import follow_through
+from server.plans.read import diff_contents
+from server.reminders.read import follow_through
 from server.sessions.models import SessionKind, TreatmentSession
-from server.sessions.service import held_clause, last_session_end
-from server.sessions.service import view as session_view
+from server.sessions.read import held_clause, last_session_end
+from server.sessions.read import view as session_view
 
 DEFAULT_WINDOW = timedelta(days=14)
 SORTS = ("flags", "name", "last_activity", "next_session", "phq9")
@@ -116,18 +109,15 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
     counts only what the therapist may see: shared entries and check-ins.
     """
     now = utcnow()
-    entry_seen = (
-        JournalEntry.patient_id == User.id,
-        JournalEntry.shared.is_(True),
-        JournalEntry.deleted.is_(False),
-    )
-    answered = (CheckIn.patient_id == User.id, CheckIn.deleted.is_(False))
+    linked = access.caseload_scope(therapist)
+    entry_seen = linked.visible(JournalEntry, User.id)
+    answered = (*linked.visible(CheckIn, User.id), CheckIn.deleted.is_(False))
     phq9 = (*answered, CheckIn.instrument == "phq9", CheckIn.complete.is_(True))
     # each patient's "since the last session", as SQL (the brief's `_window_start`)
     window = func.coalesce(
         select(func.max(TreatmentSession.ends_at))
         .where(
-            TreatmentSession.patient_id == User.id,
+            *linked.visible(TreatmentSession, User.id),
             TreatmentSession.kind == WINDOW_KIND,
             held_clause(),
             TreatmentSession.ends_at <= now,
@@ -150,24 +140,20 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
         )
 
     rows = db.session.execute(
-        select(
+        linked.patients(
             User.id,
             User.display_name,
             CareLink.created_at.label("linked_at"),
             _latest(JournalEntry.written_at, *entry_seen).label("last_entry"),
             _latest(CheckIn.answered_at, *answered).label("last_checkin"),
             select(func.min(TreatmentSession.starts_at))
-            .where(
-                TreatmentSession.patient_id == User.id,
-                TreatmentSession.deleted.is_(False),
-                TreatmentSession.starts_at > now,
-            )
+            .where(*linked.visible(TreatmentSession, User.id), TreatmentSession.starts_at > now)
             .correlate(User)
             .scalar_subquery()
             .label("next_session"),
             select(func.count())
             .select_from(RiskFlag)
-            .where(RiskFlag.patient_id == User.id, RiskFlag.status == "open")
+            .where(*linked.visible(RiskFlag, User.id), RiskFlag.status == "open")
             .correlate(User)
             .scalar_subquery()
             .label("open_flags"),
@@ -193,20 +179,16 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
             .correlate(User)
             .scalar_subquery()
             .label("phq9_before"),
-            Plan.review_every_days,
-            Plan.last_reviewed_at,
+            *linked.always(Plan, Plan.review_every_days, Plan.last_reviewed_at),
             score("phq9", False).label("phq9_previous"),
             score("phq9", True).label("phq9_latest"),
             score("gad7", False).label("gad7_previous"),
             score("gad7", True).label("gad7_latest"),
-        )
-        .join(CareLink, CareLink.patient_id == User.id)
-        .outerjoin(Plan, Plan.patient_id == User.id)
-        .where(CareLink.therapist_id == therapist.id, CareLink.ended_at.is_(None))
+        ).outerjoin(Plan, Plan.patient_id == User.id)
     ).all()
     if not rows:
         return []
-    audit.record_many(therapist, "read", "caseload", [r.id for r in rows])
+    linked.read_each("caseload", [r.id for r in rows])
     open_flags = _newest_open_flags([r.id for r in rows])
     result = []
     for r in rows:
@@ -283,25 +265,24 @@ def _sorted(rows: list[dict], sort: str) -> list[dict]:
 # -- the brief ---------------------------------------------------------------------------
 
 
-def _window_start(patient_id: uuid.UUID, since: datetime | None, now: datetime) -> datetime:
+def _window_start(scope, since: datetime | None, now: datetime) -> datetime:
     if since is not None:
         if since > now:
             raise validation_error({"since": ["Must not be in the future."]}, "Invalid query")
         return since
-    return last_session_end(patient_id, WINDOW_KIND, before=now) or now - DEFAULT_WINDOW
+    return last_session_end(scope, WINDOW_KIND, before=now) or now - DEFAULT_WINDOW
 
 
-def _complete(patient_id, instrument):
-    return select(CheckIn).where(
-        CheckIn.patient_id == patient_id,
+def _complete(scope, instrument):
+    return scope.select(CheckIn).where(
         CheckIn.instrument == instrument,
         CheckIn.deleted.is_(False),
         CheckIn.complete.is_(True),
     )
 
 
-def _scores(patient_id, instrument, start, end) -> list[CheckIn]:
-    query = _complete(patient_id, instrument)
+def _scores(scope, instrument, start, end) -> list[CheckIn]:
+    query = _complete(scope, instrument)
     if start is not None:
         query = query.where(CheckIn.answered_at >= start)
     return list(
@@ -309,20 +290,18 @@ def _scores(patient_id, instrument, start, end) -> list[CheckIn]:
     )
 
 
-def _latest_before(patient_id, instrument, start) -> CheckIn | None:
+def _latest_before(scope, instrument, start) -> CheckIn | None:
     """The newest complete answer before `start`, however long before (an index seek)."""
     return db.session.scalar(
-        _complete(patient_id, instrument)
+        _complete(scope, instrument)
         .where(CheckIn.answered_at < start)
         .order_by(CheckIn.answered_at.desc())
         .limit(1)
     )
 
 
-def _baseline(patient_id, instrument) -> CheckIn | None:
-    return db.session.scalar(
-        _complete(patient_id, instrument).order_by(CheckIn.answered_at).limit(1)
-    )
+def _baseline(scope, instrument) -> CheckIn | None:
+    return db.session.scalar(_complete(scope, instrument).order_by(CheckIn.answered_at).limit(1))
 
 
 def _value(instrument: str, checkin: CheckIn | None):
@@ -341,16 +320,16 @@ def _direction(instrument: str, change: int | None) -> str | None:
     return "worse" if (change > 0) == higher_is_worse else "better"
 
 
-def _score_summary(patient_id, instrument, start, end) -> dict:
+def _score_summary(scope, instrument, start, end) -> dict:
     """Scores in the window; the latest against the latest before the window
     (`previous`, `change`, `direction`) and against the first score ever (baseline).
 
     `previous_window_latest` and `change_from_previous_window` are the same figures
     under their old names: "before the window" was once a window of the same length,
     which missed the last score before a long gap."""
-    in_window = _scores(patient_id, instrument, start, end)
-    previous = _value(instrument, _latest_before(patient_id, instrument, start))
-    baseline = _value(instrument, _baseline(patient_id, instrument))
+    in_window = _scores(scope, instrument, start, end)
+    previous = _value(instrument, _latest_before(scope, instrument, start))
+    baseline = _value(instrument, _baseline(scope, instrument))
     latest = _value(instrument, in_window[-1] if in_window else None)
     change = latest - previous if latest is not None and previous is not None else None
     return {
@@ -377,21 +356,21 @@ def _score_summary(patient_id, instrument, start, end) -> dict:
     }
 
 
-def _revisions_with_diffs(patient_id: uuid.UUID, start: datetime) -> list[dict]:
+def _revisions_with_diffs(scope, start: datetime) -> list[dict]:
     """Plan revisions in the window, each with what it changed from the one before:
     two statements, however many revisions."""
     in_window = list(
         db.session.scalars(
-            select(PlanRevision)
-            .where(PlanRevision.patient_id == patient_id, PlanRevision.created_at >= start)
+            scope.select(PlanRevision)
+            .where(PlanRevision.created_at >= start)
             .order_by(PlanRevision.number)
         )
     )
     if not in_window:
         return []
     before = db.session.scalar(
-        select(PlanRevision)
-        .where(PlanRevision.patient_id == patient_id, PlanRevision.number < in_window[0].number)
+        scope.select(PlanRevision)
+        .where(PlanRevision.number < in_window[0].number)
         .order_by(PlanRevision.number.desc())
         .limit(1)
     )
@@ -420,16 +399,14 @@ def _revisions_with_diffs(patient_id: uuid.UUID, start: datetime) -> list[dict]:
     return answer
 
 
-def _daily_notes(patient_id: uuid.UUID, start: datetime, end: datetime) -> list[dict]:
+def _daily_notes(scope, start: datetime, end: datetime) -> list[dict]:
     """Notes of daily check-ins in the window the patient shared (a note kept private
-    never leaves here)."""
+    is withheld by the scope, and never leaves here)."""
     rows = db.session.scalars(
-        select(CheckIn)
+        scope.select(CheckIn)
         .where(
-            CheckIn.patient_id == patient_id,
             CheckIn.instrument == "daily",
             CheckIn.deleted.is_(False),
-            CheckIn.note_private.is_(False),
             CheckIn.answered_at >= start,
             CheckIn.answered_at < end,
         )
@@ -438,7 +415,7 @@ def _daily_notes(patient_id: uuid.UUID, start: datetime, end: datetime) -> list[
     return [
         {"checkin_id": c.id, "answered_at": answered_local(c), "note": c.answers["note"]}
         for c in rows
-        if (c.answers.get("note") or "").strip()
+        if "note" not in scope.withheld(c) and (c.answers.get("note") or "").strip()
     ]
 
 
@@ -487,65 +464,59 @@ def _summary(scores, open_flags, for_session, revisions, lapse) -> str:
     return " · ".join(parts) or "Nothing new since the last session"
 
 
-def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dict:
+def brief(scope: access.SharedScope, since: datetime | None) -> dict:
     """What happened since the last integration session, as far as the patient shared."""
-    patient = access.linked_patient(therapist, patient_id)
+    patient = scope.patient
     now = utcnow()
-    start = _window_start(patient_id, since, now)
+    start = _window_start(scope, since, now)
 
     entries = list(
         db.session.scalars(
-            access.shared_rows(therapist, JournalEntry, patient_id)
-            .where(JournalEntry.deleted.is_(False), JournalEntry.written_at >= start)
+            scope.select(JournalEntry)
+            .where(JournalEntry.written_at >= start)
             .options(selectinload(JournalEntry.tag_rows))
             .order_by(JournalEntry.written_at.desc())
         )
     )
     flags = list(
         db.session.scalars(
-            select(RiskFlag)
-            .where(
-                RiskFlag.patient_id == patient_id,
-                (RiskFlag.status == "open") | and_(RiskFlag.created_at >= start),
-            )
+            scope.select(RiskFlag)
+            .where((RiskFlag.status == "open") | and_(RiskFlag.created_at >= start))
             .order_by(RiskFlag.created_at.desc())
         )
     )
-    plan = db.session.scalar(select(Plan).where(Plan.patient_id == patient_id))
+    # seen whether or not the plan is shared: that it is, and when its review is due
+    plan = db.session.execute(
+        scope.always(Plan, Plan.shared, Plan.review_every_days, Plan.last_reviewed_at)
+    ).first()
     plan_shared = bool(plan and plan.shared)
-    revisions = _revisions_with_diffs(patient_id, start) if plan_shared else []
+    revisions = _revisions_with_diffs(scope, start) if plan_shared else []
     maintenance = maintenance_status(patient)
-    parts_map = db.session.get(PartsMap, patient_id)
-    parts_changes = changes_since(patient_id, start) if parts_map and parts_map.shared else None
+    map_shared = db.session.scalar(scope.select(PartsMap)) is not None
+    parts_changes = changes_since(scope, start) if map_shared else None
     # the session that opened the window, and every one since (past ones stay, marked)
     sessions = [
         session_view(s)
         for s in db.session.scalars(
-            select(TreatmentSession)
-            .where(
-                TreatmentSession.patient_id == patient_id,
-                TreatmentSession.deleted.is_(False),
-                TreatmentSession.ends_at >= start,
-            )
+            scope.select(TreatmentSession)
+            .where(TreatmentSession.ends_at >= start)
             .order_by(TreatmentSession.starts_at)
         )
     ]
-    scores = [_score_summary(patient_id, i, start, now) for i in ("phq9", "gad7", "daily")]
+    scores = [_score_summary(scope, i, start, now) for i in ("phq9", "gad7", "daily")]
     if since is None:
         compared = {c["instrument"]: (c["previous"], c["latest"]) for c in scores}
     else:  # "not on track" is always since the last session, whatever window is asked
-        usual = _window_start(patient_id, None, now)
+        usual = _window_start(scope, None, now)
         compared = {
             i: (
-                _value(i, _latest_before(patient_id, i, usual)),
-                _value(i, (_scores(patient_id, i, usual, now) or [None])[-1]),
+                _value(i, _latest_before(scope, i, usual)),
+                _value(i, (_scores(scope, i, usual, now) or [None])[-1]),
             )
             for i in ("phq9", "gad7")
         }
     last_checkin = db.session.scalar(
-        select(func.max(CheckIn.answered_at)).where(
-            CheckIn.patient_id == patient_id, CheckIn.deleted.is_(False)
-        )
+        scope.select(CheckIn, func.max(CheckIn.answered_at)).where(CheckIn.deleted.is_(False))
     )
     off_track = not_on_track(compared, last_checkin, now)
     serialized = [serialize_entry(e) for e in entries]
@@ -554,7 +525,7 @@ def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dic
         for e in serialized
         if e["for_session"]
     ]
-    audit.record(therapist, "read", patient_id, "brief", [e.id for e in entries])
+    scope.read("brief", [e.id for e in entries])
     lapse = next(
         (r for r in (off_track or {}).get("reasons", []) if r.startswith("No check-in")), None
     )
@@ -570,7 +541,7 @@ def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dic
         "unread_entries": sum(1 for e in entries if e.read_by_therapist_at is None),
         "bring_to_session": for_session,
         "scores": scores,
-        "daily_notes": _daily_notes(patient_id, start, now),
+        "daily_notes": _daily_notes(scope, start, now),
         "flags": flag_views([(f, patient.display_name) for f in flags]),
         # free-form dicts: their datetimes leave as ISO 8601 through the app's JSON
         # provider (server/__init__.py), like every other date the API writes
@@ -589,5 +560,5 @@ def brief(therapist: User, patient_id: uuid.UUID, since: datetime | None) -> dic
         },
         "parts": {"shared": parts_changes is not None, "changes": parts_changes or []},
         "sessions": sessions,
-        "reminders": follow_through(patient_id, start, now),
+        "reminders": follow_through(scope, start, now),
     }

@@ -6,6 +6,7 @@ import uuid
 
 from flask_smorest import Blueprint
 
+from server import access
 from server.auth.session import current_actor, role_required
 from server.checkins import schemas, service
 from server.extensions import db
@@ -47,7 +48,9 @@ def my_checkins(args):
 @bp.response(200, schemas.TrendSchema)
 def my_trends(args):
     """My scores over time, with baseline and change."""
-    return service.trends(current_actor().id, args["instrument"], args["from_"], args["to"])
+    return service.trends(
+        access.own_scope(current_actor()), args["instrument"], args["from_"], args["to"]
+    )
 
 
 @bp.get("/patients/<uuid:patient_id>/checkins")
@@ -56,7 +59,7 @@ def my_trends(args):
 @bp.response(200, schemas.CheckInPageSchema)
 def patient_checkins(args, patient_id: uuid.UUID):
     """A linked patient's check-ins (audited)."""
-    answer = service.therapist_checkins(current_actor(), patient_id, args)
+    answer = service.therapist_checkins(access.shared_scope(current_actor(), patient_id), args)
     db.session.commit()
     return answer
 
@@ -67,7 +70,7 @@ def patient_checkins(args, patient_id: uuid.UUID):
 @bp.response(200, schemas.TrendSchema)
 def patient_trends(args, patient_id: uuid.UUID):
     """A linked patient's scores over time (audited)."""
-    answer = service.therapist_trends(current_actor(), patient_id, args)
+    answer = service.therapist_trends(access.shared_scope(current_actor(), patient_id), args)
     db.session.commit()
     return answer
 

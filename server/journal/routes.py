@@ -7,9 +7,11 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from server import access
 from server.auth.session import current_actor, role_required
 from server.extensions import db
-from server.journal import schemas, service
+from server.journal import activity, schemas, service
+from server.parts import schemas as parts_schemas
 from server.web import base_version
 
 bp = Blueprint("journal", __name__, url_prefix="/api/v1", description="Journal")
@@ -76,7 +78,9 @@ def prompts(args):
 @bp.response(200, schemas.TherapistEntryPageSchema)
 def shared_entries(args, patient_id: uuid.UUID):
     """A linked patient's shared entries, newest first (audited)."""
-    entries, next_cursor = service.list_shared_entries(current_actor(), patient_id, args)
+    entries, next_cursor = service.list_shared_entries(
+        access.shared_scope(current_actor(), patient_id), args
+    )
     db.session.commit()
     return {"entries": [service.serialize(e) for e in entries], "next_cursor": next_cursor}
 
@@ -86,7 +90,7 @@ def shared_entries(args, patient_id: uuid.UUID):
 @bp.response(200, schemas.TherapistEntrySchema)
 def mark_read(patient_id: uuid.UUID, entry_id: uuid.UUID):
     """Mark a shared entry as read; the patient sees when."""
-    entry = service.mark_read(current_actor(), patient_id, entry_id)
+    entry = service.mark_read(access.shared_scope(current_actor(), patient_id), entry_id)
     db.session.commit()
     return service.serialize(entry)
 
@@ -97,6 +101,14 @@ def mark_read(patient_id: uuid.UUID, entry_id: uuid.UUID):
 @bp.response(201, schemas.PromptSchema)
 def add_prompt(data, patient_id: uuid.UUID):
     """Write a journal prompt for one of my patients."""
-    prompt = service.add_prompt(current_actor(), patient_id, data)
+    prompt = service.add_prompt(access.shared_scope(current_actor(), patient_id), data)
     db.session.commit()
     return prompt
+
+
+@bp.get("/parts/<uuid:part_id>/activity")
+@role_required("patient")
+@bp.response(200, parts_schemas.ActivitySchema)
+def part_activity(part_id: uuid.UUID):
+    """How often a part appears in my entries, per week, and those entries."""
+    return activity.part_activity(current_actor(), part_id)

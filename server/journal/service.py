@@ -6,14 +6,12 @@ Flushes, never commits; knows no HTTP. Patient data is reached only through `acc
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, timedelta, timezone
 
-from marshmallow import ValidationError
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from server import access, pagination
+from server import access, localtime, pagination
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
@@ -28,19 +26,20 @@ from server.journal.models import (
     tag_indexes,
 )
 from server.journal.prompts import built_in_prompts
+
+# re-exported: the sync protocol, the parts map and the routes still name them here
+from server.journal.read import serialize, written_at_local  # noqa: F401
 from server.journal.schemas import EntryFieldsSchema, EntrySchema
 from server.parts.models import Part
 from server.sync import clock
 from server.sync.registry import (
-    APPLIED,
-    CONFLICT,
-    REJECTED,
     Deferred,
+    Push,
     SyncedType,
+    dumper,
     flush,
-    lookup,
     register,
-    result,
+    tombstone,
 )
 
 TYPE = "journal_entry"
@@ -50,36 +49,6 @@ EntryOut = EntrySchema()
 
 
 # -- reading -----------------------------------------------------------------------------
-
-
-def written_at_local(entry: JournalEntry) -> str:
-    """The instant in the offset the patient wrote it in."""
-    tz = timezone(timedelta(minutes=entry.written_offset_minutes))
-    return entry.written_at.astimezone(tz).isoformat()
-
-
-def serialize(entry: JournalEntry) -> dict:
-    return {
-        "id": entry.id,
-        "title": entry.title,
-        "body": entry.body,
-        "mood": entry.mood,
-        "emotions": list(entry.emotions or []),
-        "tags": entry.tags,
-        "part_ids": [str(p) for p in entry.part_ids or []],
-        "kind": entry.kind,
-        "prompt_id": entry.prompt_id,
-        "session_id": entry.session_id,
-        "shared": entry.shared,
-        "for_session": entry.for_session,
-        "written_at": written_at_local(entry),
-        "created_at": entry.created_at,
-        "updated_at": entry.updated_at,
-        "read_by_therapist_at": entry.read_by_therapist_at,
-        "conflict_of": entry.conflict_of,
-        "version": entry.version,
-        "deleted": entry.deleted,
-    }
 
 
 def _own_entry(actor: User, entry_id: uuid.UUID, *, include_deleted: bool = False):
@@ -138,33 +107,25 @@ def list_entries(actor: User, args: dict) -> tuple[list[JournalEntry], str | Non
     return _page(query, args, actor.id)
 
 
-def list_shared_entries(therapist: User, patient_id: uuid.UUID, args: dict):
+def list_shared_entries(scope: access.SharedScope, args: dict):
     """A linked patient's shared entries; every entry read is audited."""
-    access.linked_patient(therapist, patient_id)
-    query = access.shared_rows(therapist, JournalEntry, patient_id).where(
-        JournalEntry.deleted.is_(False)
-    )
-    entries, next_cursor = _page(query, {**args, "shared": None}, patient_id)
-    audit.record(therapist, "read", patient_id, TYPE, [e.id for e in entries])
+    query = scope.select(JournalEntry)
+    entries, next_cursor = _page(query, {**args, "shared": None}, scope.patient_id)
+    scope.read(TYPE, [e.id for e in entries])
     return entries, next_cursor
 
 
-def mark_read(therapist: User, patient_id: uuid.UUID, entry_id: uuid.UUID) -> JournalEntry:
+def mark_read(scope: access.SharedScope, entry_id: uuid.UUID) -> JournalEntry:
     """Record that the therapist read a shared entry; the patient sees when."""
-    access.linked_patient(therapist, patient_id)
-    entry = db.session.scalar(
-        access.shared_rows(therapist, JournalEntry, patient_id).where(
-            JournalEntry.id == entry_id, JournalEntry.deleted.is_(False)
-        )
-    )
+    entry = db.session.scalar(scope.select(JournalEntry).where(JournalEntry.id == entry_id))
     if entry is None:
         raise not_found("No such journal entry.")
-    clock.lock(patient_id)
+    clock.lock(scope.patient_id)
     if entry.read_by_therapist_at is None:
         entry.read_by_therapist_at = utcnow()
         # a receipt is not an edit: it syncs to the patient's devices, version unchanged
         clock.stamp(entry)
-    audit.record(therapist, "read", patient_id, TYPE, [entry.id])
+    scope.read(TYPE, [entry.id])
     db.session.flush()
     return entry
 
@@ -176,9 +137,7 @@ def _apply_fields(entry: JournalEntry, data: dict) -> None:
     for field, value in _normalised(data).items():
         setattr(entry, field, value)  # tags and parts keep their order, drop repeats
     if "written_at" in data:
-        written = data["written_at"]
-        entry.written_at = written.astimezone(UTC)
-        entry.written_offset_minutes = int(written.utcoffset().total_seconds() // 60)
+        entry.written_at, entry.written_offset_minutes = localtime.split(data["written_at"])
 
 
 def _live_part_ids(actor: User, part_ids) -> set[uuid.UUID]:
@@ -312,18 +271,23 @@ def update_entry(
     entry = _own_entry(actor, entry_id)
     _check_version(entry, base_version)
     _check_part_ids(actor, data)
+    _edit_entry(actor, entry, data)
+    db.session.flush()
+    return entry
+
+
+def _edit_entry(actor: User, entry: JournalEntry, data: dict) -> None:
+    """An edit, from the API or a device in step: a new version, a new place in the feed."""
     was_shared = entry.shared
     _apply_fields(entry, data)
     _audit_share(actor, entry, was_shared)
     entry.version += 1
     entry.updated_at = utcnow()
     clock.stamp(entry)
-    db.session.flush()
-    return entry
 
 
-def _tombstone(entry: JournalEntry) -> None:
-    """Delete means delete: the words go, a tombstone stays so devices learn of it."""
+def _forget_words(_actor: User, entry: JournalEntry) -> None:
+    """Delete means delete: the words go (the protocol leaves the tombstone)."""
     entry.title = ""
     entry.body = ""
     entry.mood = None
@@ -332,10 +296,6 @@ def _tombstone(entry: JournalEntry) -> None:
     entry.tags = []
     entry.shared = False
     entry.for_session = False
-    entry.deleted = True
-    entry.deleted_at = entry.updated_at = utcnow()
-    entry.version += 1
-    clock.stamp(entry)
 
 
 def delete_entry(actor: User, entry_id: uuid.UUID, base_version: int | None) -> None:
@@ -343,56 +303,42 @@ def delete_entry(actor: User, entry_id: uuid.UUID, base_version: int | None) -> 
     clock.lock(actor.id)
     entry = _own_entry(actor, entry_id)
     _check_version(entry, base_version)
-    _tombstone(entry)
+    tombstone(ENTRIES, actor, entry)
     db.session.flush()
 
 
 # -- sync --------------------------------------------------------------------------------
 
-_fields_schema = EntryFieldsSchema()
 
-
-def sync_upsert(
-    actor: User, entry_id: uuid.UUID, base_version, data: dict, op_id, last_chance: bool = True
-) -> dict:
-    """Apply a pushed entry. A stale edit never overwrites text: it becomes a copy."""
-    try:
-        fields = _fields_schema.load(data)
-    except ValidationError as exc:
-        return result(REJECTED, TYPE, entry_id, errors={"data": exc.messages})
+def _linkable(push: Push) -> dict:
+    """The pushed fields, linking only my parts that exist: parts not here yet may come
+    later in the batch; at its end, a part deleted meanwhile drops out of the link (the
+    words stay)."""
+    fields = push.fields
     if fields.get("part_ids"):
-        live = _live_part_ids(actor, fields["part_ids"])
+        live = _live_part_ids(push.actor, fields["part_ids"])
         if len(live) < len(set(fields["part_ids"])):
-            if not last_chance:
-                raise Deferred  # the parts may come later in this batch
-            # a part deleted meanwhile drops out of the link; the words stay
-            fields["part_ids"] = [p for p in fields["part_ids"] if p in live]
-    entry = lookup(JournalEntry, entry_id)
-    if entry is not None and entry.patient_id != actor.id:
-        # another patient's id: refused, and their row is not touched
-        return result(REJECTED, TYPE, entry_id, errors={"id": ["This id cannot be used."]})
-    if entry is None:
-        if "body" not in fields:
-            return result(
-                REJECTED,
-                TYPE,
-                entry_id,
-                errors={"data": {"body": ["Missing data for required field."]}},
-            )
-        entry = _new_entry(actor, entry_id, fields)
-        return result(APPLIED, TYPE, entry.id, entry.version)
-    if not entry.deleted and base_version == entry.version:
-        was_shared = entry.shared
-        _apply_fields(entry, fields)
-        _audit_share(actor, entry, was_shared)
-        entry.version += 1
-        entry.updated_at = utcnow()
-        clock.stamp(entry)
+            if not push.last_chance:
+                raise Deferred
+            fields = {**fields, "part_ids": [p for p in fields["part_ids"] if p in live]}
+    return fields
+
+
+def _pushed_entry(push: Push) -> dict:
+    """An entry written on a device."""
+    return push.applied(_new_entry(push.actor, push.id, _linkable(push)))
+
+
+def _merge_entry(push: Push, entry: JournalEntry) -> dict:
+    """A pushed edit. A stale one never overwrites text: it becomes a copy."""
+    fields = _linkable(push)
+    if push.in_step(entry):
+        _edit_entry(push.actor, entry, fields)
         flush()
-        return result(APPLIED, TYPE, entry.id, entry.version)
+        return push.applied(entry)
     if not entry.deleted and _same_content(entry, fields):
         # both devices made the same change: nothing to keep twice
-        return result(APPLIED, TYPE, entry.id, entry.version)
+        return push.applied(entry)
     # Stale (or edited after another device deleted it): keep the server's copy and
     # store the incoming text beside it, for the patient to resolve.
     merged = {f: getattr(entry, f) for f in ("title", "body", "mood", "emotions", "kind")}
@@ -407,30 +353,13 @@ def sync_upsert(
     merged.pop("conflict_of", None)  # the copy is this entry's conflict copy, whatever came
     if not merged.get("body"):
         merged["body"] = "(empty)"
-    copy_id = uuid.uuid5(CONFLICT_NAMESPACE, str(op_id))
+    copy_id = uuid.uuid5(CONFLICT_NAMESPACE, str(push.op_id))
     written = {"written_at": fields["written_at"]} if "written_at" in fields else {}
-    copy = _new_entry(actor, copy_id, {**merged, **written}, conflict_of=entry.id)
+    copy = _new_entry(push.actor, copy_id, {**merged, **written}, conflict_of=entry.id)
     if not written:
         copy.written_at = entry.written_at
         copy.written_offset_minutes = entry.written_offset_minutes
-    return result(CONFLICT, TYPE, entry.id, entry.version, conflict_copy_id=str(copy.id))
-
-
-def sync_delete(actor: User, entry_id: uuid.UUID, base_version) -> dict:
-    """Apply a pushed delete; a delete from a stale version keeps the newer text."""
-    entry = lookup(JournalEntry, entry_id)
-    if entry is None:
-        return result(APPLIED, TYPE, entry_id, None)
-    if entry.patient_id != actor.id:
-        return result(REJECTED, TYPE, entry_id, errors={"id": ["This id cannot be used."]})
-    if entry.deleted:
-        return result(APPLIED, TYPE, entry.id, entry.version)
-    if base_version != entry.version:
-        # the newer text stays; the protocol sends it back to the device that deleted it
-        return result(CONFLICT, TYPE, entry.id, entry.version)
-    _tombstone(entry)
-    flush()
-    return result(APPLIED, TYPE, entry.id, entry.version)
+    return push.conflict(entry, conflict_copy_id=str(copy.id))
 
 
 def keep_words(actor: User, op_id, title: str, body: str) -> JournalEntry:
@@ -445,39 +374,13 @@ def keep_words(actor: User, op_id, title: str, body: str) -> JournalEntry:
     return _new_entry(actor, entry_id, {"title": title[:200], "body": body})
 
 
-def _iso(instant) -> str | None:
-    return None if instant is None else instant.isoformat()
-
-
-def _text(value) -> str | None:
-    return None if value is None else str(value)
+_dump_entry = dumper(EntryOut)
 
 
 def sync_serialize(entry) -> dict:
-    """An entry (or a sync page's row of one) exactly as EntrySchema writes it, built in
-    one step: a page of entries is serialised once, not dumped per row and again whole
-    (tests/api/test_sync.py holds the two alike)."""
-    return {
-        "id": str(entry.id),
-        "title": entry.title,
-        "body": entry.body,
-        "mood": entry.mood,
-        "emotions": list(entry.emotions or []),
-        "tags": list(entry.tags),
-        "part_ids": [str(p) for p in entry.part_ids or []],
-        "kind": EntryKind(entry.kind).value,
-        "prompt_id": entry.prompt_id,
-        "session_id": _text(entry.session_id),
-        "shared": entry.shared,
-        "for_session": entry.for_session,
-        "written_at": written_at_local(entry),
-        "created_at": _iso(entry.created_at),
-        "updated_at": _iso(entry.updated_at),
-        "read_by_therapist_at": _iso(entry.read_by_therapist_at),
-        "conflict_of": _text(entry.conflict_of),
-        "version": entry.version,
-        "deleted": entry.deleted,
-    }
+    """An entry (or a sync page's row of one) as the journal API writes it: the same
+    fields (`serialize`), written by the same schema."""
+    return _dump_entry(serialize(entry))
 
 
 def _page_select():
@@ -501,13 +404,14 @@ def list_prompts(actor: User, context: str | None) -> list[dict]:
     return prompts
 
 
-def add_prompt(therapist: User, patient_id: uuid.UUID, data: dict) -> dict:
+def add_prompt(scope: access.SharedScope, data: dict) -> dict:
     """A therapist writes a prompt for one linked patient."""
-    access.linked_patient(therapist, patient_id)
     # its id now, not at the flush: the audit event names it
-    prompt = JournalPrompt(id=uuid.uuid4(), patient_id=patient_id, author_id=therapist.id, **data)
+    prompt = JournalPrompt(
+        id=uuid.uuid4(), patient_id=scope.patient_id, author_id=scope.therapist.id, **data
+    )
     db.session.add(prompt)
-    audit.record(therapist, "write", patient_id, "journal_prompt", [prompt.id])
+    scope.wrote("write", "journal_prompt", [prompt.id])
     db.session.flush()
     return {
         "id": str(prompt.id),
@@ -517,13 +421,16 @@ def add_prompt(therapist: User, patient_id: uuid.UUID, data: dict) -> dict:
     }
 
 
-register(
+ENTRIES = register(
     SyncedType(
         name=TYPE,
         model=JournalEntry,
         serialize=sync_serialize,
-        upsert=sync_upsert,
-        delete=sync_delete,
+        load=EntryFieldsSchema().load,
+        create=_pushed_entry,
+        merge=_merge_entry,
+        required=("body",),
+        on_delete=_forget_words,
         load_options=(selectinload(JournalEntry.tag_rows),),
         page_select=_page_select,
     )

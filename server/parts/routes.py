@@ -7,10 +7,11 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from server import access
 from server.auth.session import current_actor, role_required
 from server.extensions import db
-from server.journal.schemas import VersionArgsSchema
 from server.parts import schemas, service
+from server.schemas import VersionArgsSchema
 from server.web import base_version
 
 bp = Blueprint("parts", __name__, url_prefix="/api/v1", description="IFS parts maps")
@@ -58,14 +59,6 @@ class PartById(MethodView):
         """Remove a part; its relations end and entries drop the link."""
         service.delete_part(current_actor(), part_id, base_version(args.get("version")))
         db.session.commit()
-
-
-@bp.get("/parts/<uuid:part_id>/activity")
-@role_required("patient")
-@bp.response(200, schemas.ActivitySchema)
-def activity(part_id: uuid.UUID):
-    """How often a part appears in my entries, per week, and those entries."""
-    return service.part_activity(current_actor(), part_id)
 
 
 @bp.route("/parts/relations")
@@ -144,6 +137,6 @@ def changes(args):
 @bp.response(200, schemas.MapSchema)
 def shared_map(patient_id: uuid.UUID):
     """A linked patient's parts map, while they share it (audited)."""
-    answer = service.shared_map(current_actor(), patient_id)
+    answer = service.shared_map(access.shared_scope(current_actor(), patient_id))
     db.session.commit()
     return answer

@@ -6,32 +6,21 @@ Flushes, never commits; knows no HTTP. Patient data is reached only through `acc
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from marshmallow import ValidationError
-from sqlalchemy import Text, cast, or_, select
+from sqlalchemy import or_, select
 
-from server import access
+from server import access, events
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
 from server.errors import ApiError, check_version, conflict, not_found, validation_error
 from server.extensions import db
-from server.journal.models import JournalEntry
-from server.journal.service import keep_words, written_at_local
 from server.parts.models import Part, PartChange, PartRelation, PartRole, PartsMap, RelationKind
+from server.parts.read import changes_since
 from server.parts.schemas import PartFieldsSchema, PartSchema, RelationFieldsSchema, RelationSchema
 from server.sync import clock
-from server.sync.registry import (
-    APPLIED,
-    CONFLICT,
-    REJECTED,
-    Deferred,
-    SyncedType,
-    register,
-    result,
-)
+from server.sync.registry import Deferred, Push, SyncedType, register, tombstone
 
 PART, RELATION = "part", "part_relation"
 PART_TEXT_FIELDS = (
@@ -152,7 +141,8 @@ def _edit_part(actor: User, part: Part, data: dict) -> None:
 
 
 def _remove_part(actor: User, part: Part) -> None:
-    """Tombstone a part, end its relations, and unlink it from entries: one transaction."""
+    """What goes with a deleted part, in its transaction: its relations end, entries drop
+    the link, its words go (the protocol leaves the tombstone: server/sync/registry.py)."""
     for relation in db.session.scalars(
         select(PartRelation).where(
             PartRelation.patient_id == part.patient_id,
@@ -160,27 +150,13 @@ def _remove_part(actor: User, part: Part) -> None:
             or_(PartRelation.source_id == part.id, PartRelation.target_id == part.id),
         )
     ):
-        _remove_relation(actor, relation)
-    marker = str(part.id)
-    for entry in db.session.scalars(
-        select(JournalEntry).where(
-            JournalEntry.patient_id == part.patient_id,
-            cast(JournalEntry.part_ids, Text).contains(marker),
-        )
-    ):
-        if marker in (entry.part_ids or []):
-            # the link goes, the words stay; not an edit, so the version stays too
-            entry.part_ids = [p for p in entry.part_ids if p != marker]
-            clock.stamp(entry)
+        tombstone(RELATIONS, actor, relation)
+    # entries that named it drop the link (the journal receives it)
+    events.send(events.part_removed, part.patient_id, part_id=part.id)
     _history(actor, part.patient_id, "part", part.id, "removed", part.name)
     for key in PART_TEXT_FIELDS:  # delete means delete
         setattr(part, key, [] if key == "feelings" else None if key == "first_noticed_at" else "")
     part.role = PartRole.UNKNOWN
-    part.deleted = True
-    part.deleted_at = part.updated_at = utcnow()
-    part.version += 1
-    clock.stamp(part)
-    db.session.flush()
 
 
 def list_parts(actor: User) -> list[Part]:
@@ -223,7 +199,8 @@ def delete_part(actor: User, part_id: uuid.UUID, base_version) -> None:
     clock.lock(actor.id)
     part = _own(actor, Part, part_id, "part")
     _check_version(part, base_version, serialize_part)
-    _remove_part(actor, part)
+    tombstone(PARTS, actor, part)
+    db.session.flush()
 
 
 # -- relations ---------------------------------------------------------------------------
@@ -327,6 +304,7 @@ def _edit_relation(actor: User, relation: PartRelation, data: dict) -> None:
 
 
 def _remove_relation(actor: User, relation: PartRelation) -> None:
+    """What goes with an ended relation: its note (the protocol leaves the tombstone)."""
     _history(
         actor,
         relation.patient_id,
@@ -336,11 +314,6 @@ def _remove_relation(actor: User, relation: PartRelation) -> None:
         _relation_label(actor, relation),
     )
     relation.note = ""
-    relation.deleted = True
-    relation.deleted_at = relation.updated_at = utcnow()
-    relation.version += 1
-    clock.stamp(relation)
-    db.session.flush()
 
 
 def _merged_relation_fields(relation: PartRelation | None, data: dict) -> dict:
@@ -404,7 +377,8 @@ def delete_relation(actor: User, relation_id: uuid.UUID, base_version) -> None:
     clock.lock(actor.id)
     relation = _own(actor, PartRelation, relation_id, "relation")
     _check_version(relation, base_version, serialize_relation)
-    _remove_relation(actor, relation)
+    tombstone(RELATIONS, actor, relation)
+    db.session.flush()
 
 
 # -- the map -----------------------------------------------------------------------------
@@ -437,209 +411,122 @@ def set_map_shared(actor: User, shared: bool) -> dict:
     return get_map(actor)
 
 
-def shared_map(therapist: User, patient_id: uuid.UUID) -> dict:
+def shared_map(scope: access.SharedScope) -> dict:
     """A linked patient's map, only while they share it (audited)."""
-    patient = access.linked_patient(therapist, patient_id)
-    settings = _map_settings(patient_id)
-    if settings is None or not settings.shared:
+    if db.session.scalar(scope.select(PartsMap)) is None:
         raise not_found("No shared parts map.")
-    answer = get_map(patient)
-    audit.record(therapist, "read", patient_id, "parts_map")
+    parts = scope.select(Part).order_by(Part.created_at, Part.id)
+    relations = scope.select(PartRelation).order_by(PartRelation.created_at, PartRelation.id)
+    answer = {
+        "shared": True,
+        "parts": list(db.session.scalars(parts)),
+        "relations": list(db.session.scalars(relations)),
+    }
+    scope.read("parts_map")
     return answer
 
 
-# -- activity and history ----------------------------------------------------------------
-
-
-def _local_date(entry: JournalEntry) -> date:
-    return (entry.written_at + timedelta(minutes=entry.written_offset_minutes)).date()
-
-
-def part_activity(actor: User, part_id: uuid.UUID) -> dict:
-    """How often a part appears in my entries per week, and those entries."""
-    part = _own(actor, Part, part_id, "part")
-    marker = str(part.id)
-    entries = [
-        e
-        for e in db.session.scalars(
-            access.own_rows(actor, JournalEntry)
-            .where(
-                JournalEntry.deleted.is_(False), cast(JournalEntry.part_ids, Text).contains(marker)
-            )
-            .order_by(JournalEntry.written_at.desc())
-        )
-        if marker in (e.part_ids or [])
-    ]
-    weeks = Counter(_local_date(e) - timedelta(days=_local_date(e).weekday()) for e in entries)
-    return {
-        "part_id": part.id,
-        "weeks": [{"week_start": w, "count": n} for w, n in sorted(weeks.items())],
-        "entries": [
-            {"id": e.id, "title": e.title, "written_at": written_at_local(e)} for e in entries
-        ],
-    }
-
-
-_SENTENCES = {
-    ("part", "added"): "added the part '{label}'",
-    ("part", "changed"): "changed the part '{label}' ({fields})",
-    ("part", "removed"): "removed the part '{label}'",
-    ("relation", "added"): "added the relation '{label}'",
-    ("relation", "changed"): "changed the relation '{label}' ({fields})",
-    ("relation", "ended"): "relation '{label}' ended",
-}
-
-
-def changes_since(patient_id: uuid.UUID, since: datetime | None) -> list[dict]:
-    """The map's history after `since`, oldest first, each change as a sentence."""
-    query = select(PartChange).where(PartChange.patient_id == patient_id)
-    if since is not None:
-        query = query.where(PartChange.at > since)
-    rows = db.session.scalars(query.order_by(PartChange.at, PartChange.id))
-    return [
-        {
-            "at": c.at,
-            "object_type": c.object_type,
-            "object_id": c.object_id,
-            "action": c.action,
-            "fields_": list(c.fields or []),
-            "text": _SENTENCES[(c.object_type, c.action)].format(
-                label=c.label, fields=", ".join(f.replace("_", " ") for f in c.fields or [])
-            ),
-        }
-        for c in rows
-    ]
+# -- history ----------------------------------------------------------------
 
 
 def list_changes(actor: User, since: datetime | None) -> list[dict]:
     """What changed on my map since a date."""
-    return changes_since(actor.id, since)
+    return changes_since(access.own_scope(actor), since)
 
 
 # -- sync --------------------------------------------------------------------------------
 
 
-def sync_upsert_part(actor, part_id, base_version, data, op_id, last_chance=True) -> dict:
-    """Apply a pushed part. A stale text edit becomes a copy; layout is last-writer-wins."""
-    try:
-        fields = _part_fields.load(data)
-    except ValidationError as exc:
-        return result(REJECTED, PART, part_id, errors={"data": exc.messages})
-    part = db.session.get(Part, part_id)
-    if part is not None and part.patient_id != actor.id:
-        return result(REJECTED, PART, part_id, errors={"id": ["This id cannot be used."]})
-    if part is None:
-        if "name" not in fields:
-            return result(
-                REJECTED,
-                PART,
-                part_id,
-                errors={"data": {"name": ["Missing data for required field."]}},
-            )
-        part = _new_part(actor, part_id, fields)
-        return result(APPLIED, PART, part.id, part.version)
+def _merge_part(push: Push, part: Part) -> dict:
+    """A pushed part. A stale text edit becomes a copy; layout is last-writer-wins."""
+    fields = push.fields
     changed = _changed_fields(part, fields)
-    if not part.deleted and (base_version == part.version or set(changed) <= set(LAYOUT_FIELDS)):
+    if not part.deleted and (push.in_step(part) or set(changed) <= set(LAYOUT_FIELDS)):
         # in step, or only moved on the map (last mover wins): applied. If the server
         # held a newer version, the protocol tells the device it is behind.
-        if changed or base_version == part.version:
-            _edit_part(actor, part, fields)
-        return result(APPLIED, PART, part.id, part.version)
+        if changed or push.in_step(part):
+            _edit_part(push.actor, part, fields)
+        return push.applied(part)
     if part.deleted and not set(fields) - set(LAYOUT_FIELDS) - {"conflict_of"}:
         # moved on the map after another device removed it: no words to keep
-        return result(CONFLICT, PART, part.id, part.version)
+        return push.conflict(part)
     # Stale text (or an edit of a part removed meanwhile): the server's part stays, the
     # incoming words are kept whole in a copy beside it.
     merged = {k: getattr(part, k) for k in PART_TEXT_FIELDS + LAYOUT_FIELDS}
     merged.update(fields)
     merged.pop("conflict_of", None)  # the copy is this part's conflict copy, whatever came
     merged["name"] = merged["name"] or "Part"
-    copy = _new_part(actor, uuid.uuid5(CONFLICT_NAMESPACE, str(op_id)), merged, conflict_of=part.id)
-    return result(CONFLICT, PART, part.id, part.version, conflict_copy_id=str(copy.id))
+    copy_id = uuid.uuid5(CONFLICT_NAMESPACE, str(push.op_id))
+    copy = _new_part(push.actor, copy_id, merged, conflict_of=part.id)
+    return push.conflict(part, conflict_copy_id=str(copy.id))
 
 
-def sync_delete_part(actor, part_id, base_version) -> dict:
-    part = db.session.get(Part, part_id)
-    if part is None:
-        return result(APPLIED, PART, part_id, None)
-    if part.patient_id != actor.id:
-        return result(REJECTED, PART, part_id, errors={"id": ["This id cannot be used."]})
-    if part.deleted:
-        return result(APPLIED, PART, part.id, part.version)
-    if base_version != part.version:  # stale: the newer words stay, and travel back
-        return result(CONFLICT, PART, part.id, part.version)
-    _remove_part(actor, part)
-    return result(APPLIED, PART, part.id, part.version)
-
-
-def sync_upsert_relation(actor, relation_id, base_version, data, op_id, last_chance=True):
-    """Apply a pushed relation; one whose parts come later in the batch waits for them."""
-    try:
-        fields = _relation_fields.load(data)
-    except ValidationError as exc:
-        return result(REJECTED, RELATION, relation_id, errors={"data": exc.messages})
-    relation = db.session.get(PartRelation, relation_id)
-    if relation is not None and relation.patient_id != actor.id:
-        return result(REJECTED, RELATION, relation_id, errors={"id": ["This id cannot be used."]})
-    merged = _merged_relation_fields(relation, fields)
-    missing = [k for k in ("source_id", "target_id", "kind") if k not in merged]
-    if missing:
-        return result(
-            REJECTED,
-            RELATION,
-            relation_id,
-            errors={"data": {k: ["Missing data for required field."] for k in missing}},
-        )
-    if not last_chance:
-        known = set(
-            db.session.scalars(
-                select(Part.id).where(Part.id.in_({merged["source_id"], merged["target_id"]}))
-            )
-        )
-        if {merged["source_id"], merged["target_id"]} - known:
+def _relation_ready(push: Push, fields: dict) -> dict:
+    """The relation's fields, once both its parts exist: a relation whose parts come
+    later in the batch waits for them (then the answer says which part is missing)."""
+    if not push.last_chance:
+        ends = {fields["source_id"], fields["target_id"]}
+        if ends - set(db.session.scalars(select(Part.id).where(Part.id.in_(ends)))):
             raise Deferred
-    if relation is not None and (relation.deleted or base_version != relation.version):
-        # Stale, or ended meanwhile (by another device, or with a part at one end): the
-        # server's relation stays. A note that differs is kept whole, never cut or
-        # dropped: a relation cannot have a copy (it would duplicate itself), so the
-        # words go to my journal, naming the relation they were about.
+    return fields
+
+
+def _pushed_relation(push: Push) -> dict:
+    """A relation made on a device."""
+    fields = _relation_ready(push, push.fields)
+    problems = _relation_problems(push.actor, fields)
+    if problems:
+        return push.rejected({"data": problems})
+    return push.applied(_new_relation(push.actor, push.id, fields))
+
+
+def _merge_relation(push: Push, relation: PartRelation) -> dict:
+    """A pushed edit of a relation. Stale, or ended meanwhile (by another device, or with
+    a part at one end): the server's relation stays. A note that differs is kept whole,
+    never cut or dropped: a relation cannot have a copy (it would duplicate itself), so
+    the words go to my journal, naming the relation they were about."""
+    fields = push.fields
+    merged = _relation_ready(push, _merged_relation_fields(relation, fields))
+    if not push.in_step(relation):
         note = fields.get("note") or ""
         if note.strip() and note != relation.note:
-            keep_words(
-                actor,
-                op_id,
-                "Kept from another device: a note on your parts map",
-                f"A note on '{_relation_label(actor, relation)}', written on another "
+            events.send(
+                events.words_to_keep,
+                push.actor,
+                op_id=push.op_id,
+                title="Kept from another device: a note on your parts map",
+                body=f"A note on '{_relation_label(push.actor, relation)}', written on another "
                 f"device while this relation changed:\n\n{note}",
             )
-        return result(CONFLICT, RELATION, relation.id, relation.version)
-    problems = _relation_problems(actor, merged, relation.id if relation else None)
+        return push.conflict(relation)
+    problems = _relation_problems(push.actor, merged, relation.id)
     if problems:
-        return result(REJECTED, RELATION, relation_id, errors={"data": problems})
-    if relation is None:
-        relation = _new_relation(actor, relation_id, merged)
-    else:
-        _edit_relation(actor, relation, fields)
-    return result(APPLIED, RELATION, relation.id, relation.version)
+        return push.rejected({"data": problems})
+    _edit_relation(push.actor, relation, fields)
+    return push.applied(relation)
 
 
-def sync_delete_relation(actor, relation_id, base_version) -> dict:
-    relation = db.session.get(PartRelation, relation_id)
-    if relation is None:
-        return result(APPLIED, RELATION, relation_id, None)
-    if relation.patient_id != actor.id:
-        return result(REJECTED, RELATION, relation_id, errors={"id": ["This id cannot be used."]})
-    if relation.deleted:
-        return result(APPLIED, RELATION, relation.id, relation.version)
-    if base_version != relation.version:
-        return result(CONFLICT, RELATION, relation.id, relation.version)
-    _remove_relation(actor, relation)
-    return result(APPLIED, RELATION, relation.id, relation.version)
-
-
-register(SyncedType(PART, Part, serialize_part, sync_upsert_part, sync_delete_part))
-register(
+PARTS = register(
     SyncedType(
-        RELATION, PartRelation, serialize_relation, sync_upsert_relation, sync_delete_relation
+        PART,
+        Part,
+        serialize_part,
+        load=_part_fields.load,
+        create=lambda push: push.applied(_new_part(push.actor, push.id, push.fields)),
+        merge=_merge_part,
+        required=("name",),
+        on_delete=_remove_part,
+    )
+)
+RELATIONS = register(
+    SyncedType(
+        RELATION,
+        PartRelation,
+        serialize_relation,
+        load=_relation_fields.load,
+        create=_pushed_relation,
+        merge=_merge_relation,
+        required=("source_id", "target_id", "kind"),
+        on_delete=_remove_relation,
     )
 )

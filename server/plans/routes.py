@@ -6,6 +6,7 @@ import uuid
 
 from flask_smorest import Blueprint
 
+from server import access
 from server.auth.session import current_actor, role_required
 from server.extensions import db
 from server.plans import schemas, service
@@ -72,7 +73,7 @@ def crisis():
 @bp.response(200, schemas.PlanSchema)
 def therapist_get(patient_id: uuid.UUID):
     """A linked patient's plan, while they share it (audited)."""
-    plan = service.therapist_get_plan(current_actor(), patient_id)
+    plan = service.therapist_get_plan(access.shared_scope(current_actor(), patient_id))
     db.session.commit()
     return plan
 

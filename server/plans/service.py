@@ -7,96 +7,33 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
-from datetime import timedelta
 
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from config.crisis_lines import (
-    EMERGENCY_WORDS,
-    FALLBACK_EMERGENCY_WORDS,
-    REGIONS,
-    region_from_locale,
-)
-from server import access
+from server import access, events
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
 from server.errors import ApiError, check_version, not_found
 from server.extensions import db
 from server.plans.models import Plan, PlanRevision
-from server.plans.schemas import CONTACT_SECTIONS, SECTIONS, PlanFieldsSchema, PlanSchema
-from server.reminders import service as reminders
+from server.plans.read import (  # crisis_card: re-exported for the plans routes
+    SETTINGS,
+    crisis_card,  # noqa: F401
+    diff_contents,
+    plan_of,
+    view,
+)
+from server.plans.schemas import SECTIONS, PlanFieldsSchema, PlanSchema
 from server.sync import clock
-from server.sync.registry import APPLIED, CONFLICT, REJECTED, SyncedType, register, result
+from server.sync.registry import CONFLICT, Push, SyncedType, register, result
 
 TYPE = "plan"
-# the same words as the app's care-words.js: one story of what the care team sees
-NOT_MONITORED = (
-    "Between is not monitored in real time. A safety answer alerts your care team at "
-    "once, but nobody watches in real time."
-)
-SETTINGS = ("region", "review_every_days", "last_reviewed_at", "shared")
 _fields = PlanFieldsSchema()
 
 
 def _plan(patient_id: uuid.UUID) -> Plan | None:
     return db.session.scalar(select(Plan).where(Plan.patient_id == patient_id))
-
-
-def _region(plan: Plan | None, patient: User) -> str | None:
-    return (plan.region if plan else None) or region_from_locale(patient.locale)
-
-
-def default_crisis_lines(region: str | None) -> list[dict]:
-    return [dict(line) for line in REGIONS.get(region or "", {}).get("lines", [])]
-
-
-def tel(phone: str | None) -> str | None:
-    """A number as a person typed it, made fit for a tel: or sms: link."""
-    if not phone:
-        return None
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    return ("+" if phone.strip().startswith("+") else "") + digits
-
-
-def view(plan: Plan | None, patient: User) -> dict:
-    """The plan as the API shows it; before the first save, an empty plan with the
-    region's crisis lines filled in."""
-    region = _region(plan, patient)
-    if plan is None:
-        content = {s: [] for s in SECTIONS}
-        content["crisis_lines"] = default_crisis_lines(region)
-        return {
-            "id": patient.id,
-            **content,
-            "region": region,
-            "review_every_days": None,
-            "last_reviewed_at": None,
-            "review_due": False,
-            "review_due_at": None,
-            "shared": False,
-            "updated_at": None,
-            "updated_by_role": None,
-            "version": 0,
-        }
-    due_at = None
-    if plan.review_every_days and plan.last_reviewed_at:
-        due_at = plan.last_reviewed_at + timedelta(days=plan.review_every_days)
-    return {
-        "id": plan.id,
-        **{s: list(plan.content.get(s, [])) for s in SECTIONS},
-        "region": region,
-        "review_every_days": plan.review_every_days,
-        "last_reviewed_at": plan.last_reviewed_at,
-        "review_due": bool(due_at and utcnow() >= due_at),
-        "review_due_at": due_at,
-        "shared": plan.shared,
-        "updated_at": plan.updated_at,
-        "updated_by_role": plan.updated_by_role,
-        "version": plan.version,
-    }
 
 
 def _jsonable(data: dict) -> dict:
@@ -139,45 +76,6 @@ def _next_number(patient_id: uuid.UUID) -> int:
     return (current or 0) + 1
 
 
-def _item_key(section: str, item: dict) -> str:
-    return json.dumps(item, sort_keys=True)
-
-
-def diff_contents(old: dict, new: dict, old_settings: dict, new_settings: dict) -> dict:
-    """What changed between two plans: items added and removed per section, reorders,
-    and settings; with a one-line summary."""
-    sections, phrases = {}, []
-    for section in SECTIONS:
-        before = [_item_key(section, i) for i in old.get(section, [])]
-        after = [_item_key(section, i) for i in new.get(section, [])]
-        added = list((Counter(after) - Counter(before)).elements())
-        removed = list((Counter(before) - Counter(after)).elements())
-        reordered = not added and not removed and before != after
-        if added or removed or reordered:
-            sections[section] = {
-                "added": [json.loads(k) for k in added],
-                "removed": [json.loads(k) for k in removed],
-                "reordered": reordered,
-            }
-            bits = (
-                [f"{len(added)} added"] * bool(added)
-                + [f"{len(removed)} removed"] * bool(removed)
-                + ["reordered"] * reordered
-            )
-            phrases.append(f"{section.replace('_', ' ')}: {', '.join(bits)}")
-    settings = {
-        k: {"from": old_settings.get(k), "to": new_settings.get(k)}
-        for k in SETTINGS
-        if old_settings.get(k) != new_settings.get(k)
-    }
-    phrases += [f"{k.replace('_', ' ')} changed" for k in settings]
-    return {
-        "sections": sections,
-        "settings": settings,
-        "summary": "; ".join(phrases) or "no changes",
-    }
-
-
 def _save(author: User, patient: User, plan: Plan | None, data: dict, summary: str | None):
     content, settings = _merged(plan, data)
     if plan is None:
@@ -209,7 +107,8 @@ def _save(author: User, patient: User, plan: Plan | None, data: dict, summary: s
     plan.updated_at = utcnow()
     plan.updated_by_role = author.role.value
     clock.stamp(plan)
-    reminders.wake(patient.id)  # a new review cadence moves the review reminder
+    # a new review cadence moves the review reminder
+    events.send(events.schedule_inputs_changed, patient.id)
     db.session.flush()
     return plan
 
@@ -269,19 +168,18 @@ def diff_revisions(actor: User, first: int, second: int) -> dict:
     }
 
 
-def _shared_plan(therapist: User, patient_id: uuid.UUID) -> tuple[User, Plan]:
-    patient = access.linked_patient(therapist, patient_id)
-    plan = db.session.scalar(access.shared_rows(therapist, Plan, patient_id))
+def _shared_plan(scope: access.SharedScope) -> Plan:
+    plan = plan_of(scope)
     if plan is None:
         raise not_found("No shared plan.")
-    return patient, plan
+    return plan
 
 
-def therapist_get_plan(therapist: User, patient_id: uuid.UUID) -> dict:
+def therapist_get_plan(scope: access.SharedScope) -> dict:
     """A linked patient's plan, while they share it (audited)."""
-    patient, plan = _shared_plan(therapist, patient_id)
-    audit.record(therapist, "read", patient_id, TYPE, [plan.id])
-    return view(plan, patient)
+    plan = _shared_plan(scope)
+    scope.read(TYPE, [plan.id])
+    return view(plan, scope.patient)
 
 
 def therapist_update_plan(therapist: User, patient_id: uuid.UUID, data: dict, base_version):
@@ -293,9 +191,9 @@ def therapist_update_plan(therapist: User, patient_id: uuid.UUID, data: dict, ba
             "Only the patient decides whether the plan is shared.",
             errors={"json": {"shared": ["Only the patient can change this."]}},
         )
-    access.linked_patient(therapist, patient_id)  # before the lock: no clock for strangers
+    scope = access.shared_scope(therapist, patient_id)  # before the lock: no clock for strangers
     clock.lock(patient_id)
-    patient, plan = _shared_plan(therapist, patient_id)
+    patient, plan = scope.patient, _shared_plan(scope)
     check_version(
         plan.version,
         base_version,
@@ -305,44 +203,6 @@ def therapist_update_plan(therapist: User, patient_id: uuid.UUID, data: dict, ba
     _save(therapist, patient, plan, data, summary)
     audit.record(therapist, "write", patient_id, TYPE, [plan.id])
     return view(plan, patient)
-
-
-# -- the crisis card ---------------------------------------------------------------------
-
-
-def crisis_card(patient: User, plan: Plan | None = None) -> dict:
-    """What a patient needs in a bad moment: their own signs, steps and people first,
-    then their crisis lines and the region's, and what to do in an emergency."""
-    plan = plan or _plan(patient.id)
-    content = plan.content if plan else {}
-    region = _region(plan, patient)
-    emergency = REGIONS.get(region or "", {}).get("emergency")
-    contacts = [
-        {**c, "tel": tel(c.get("phone")), "kind": section.split("_")[0]}
-        for section in CONTACT_SECTIONS
-        for c in content.get(section, [])
-        if c.get("phone")
-    ]
-    lines, seen = [], set()
-    for line in list(content.get("crisis_lines", [])) + default_crisis_lines(region):
-        key = (tel(line.get("phone")), tel(line.get("sms")))
-        if key in seen:
-            continue
-        seen.add(key)
-        lines.append({**line, "tel": tel(line.get("phone")), "sms_to": tel(line.get("sms"))})
-    return {
-        "region": region,
-        "emergency_number": emergency,
-        "emergency_words": EMERGENCY_WORDS.format(emergency=emergency)
-        if emergency
-        else FALLBACK_EMERGENCY_WORDS,
-        "not_monitored": NOT_MONITORED,
-        "warning_signs": [i["text"] for i in content.get("warning_signs", [])],
-        "coping_steps": [i["text"] for i in content.get("coping_steps", [])][:5],
-        "contacts": contacts,
-        "crisis_lines": lines,
-        "maintenance_suggested": False,
-    }
 
 
 # -- sync --------------------------------------------------------------------------------
@@ -356,21 +216,14 @@ def serialize(plan: Plan) -> dict:
     return _dump(view(plan, db.session.get(User, plan.patient_id)))
 
 
-def sync_upsert(actor, plan_id, base_version, data, op_id, last_chance=True) -> dict:
-    """Apply a pushed plan. A stale one is kept whole as a conflict revision, never lost
-    and never applied over the newer plan."""
-    if plan_id != actor.id:
-        return result(REJECTED, TYPE, plan_id, errors={"id": ["A plan's id is its patient's."]})
-    try:
-        fields = _fields.load(data)
-    except ValidationError as exc:
-        return result(REJECTED, TYPE, plan_id, errors={"data": exc.messages})
-    plan = _plan(actor.id)
+def _pushed_plan(push: Push, plan: Plan | None = None) -> dict:
+    """A plan saved on a device (its first, or over the one here). A stale one is kept
+    whole as a conflict revision, never lost and never applied over the newer plan."""
+    actor = push.actor
     current = plan.version if plan else 0
-    if (base_version or 0) == current:
-        plan = _save(actor, actor, plan, fields, None)
-        return result(APPLIED, TYPE, plan.id, plan.version)
-    content, settings = _merged(plan, fields)
+    if (push.base_version or 0) == current:  # a device with no plan yet sends no version
+        return push.applied(_save(actor, actor, plan, push.fields, None))
+    content, settings = _merged(plan, push.fields)
     number = _next_number(actor.id)
     db.session.add(
         PlanRevision(
@@ -386,11 +239,18 @@ def sync_upsert(actor, plan_id, base_version, data, op_id, last_chance=True) -> 
         )
     )
     db.session.flush()
-    return result(CONFLICT, TYPE, plan_id, current, conflict_revision=number)
+    return result(CONFLICT, TYPE, push.id, current, conflict_revision=number)
 
 
-def sync_delete(actor, plan_id, base_version) -> dict:
-    return result(REJECTED, TYPE, plan_id, errors={"action": ["A plan cannot be deleted."]})
-
-
-register(SyncedType(TYPE, Plan, serialize, sync_upsert, sync_delete))
+register(
+    SyncedType(
+        TYPE,
+        Plan,
+        serialize,
+        load=_fields.load,
+        create=_pushed_plan,
+        merge=_pushed_plan,
+        undeletable="A plan cannot be deleted.",
+        only_id=lambda actor: actor.id,  # a plan's id is its patient's
+    )
+)

@@ -9,24 +9,29 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select
 
+from server import access
 from server.audit import service as audit
 from server.audit.models import AuditEvent
 from server.auth import passwords
 from server.auth.models import User, UserSession
 from server.care.models import CareLink, Invite
-from server.checkins import service as checkins_service
+from server.checkins import read as checkins_read
 from server.checkins.models import CheckIn, RiskFlag
+from server.checkins.schemas import CheckInSchema
 from server.db import utcnow
 from server.errors import validation_error
 from server.extensions import db
-from server.journal import service as journal_service
+from server.journal import read as journal_read
 from server.journal.models import JournalEntry, JournalPrompt
-from server.parts import service as parts_service
+from server.parts import read as parts_read
 from server.parts.models import Part, PartChange, PartRelation, PartsMap
-from server.plans import service as plans_service
+from server.parts.schemas import PartSchema, RelationSchema
+from server.plans import read as plans_read
 from server.plans.models import Plan, PlanRevision
-from server.sessions import service as sessions_service
+from server.plans.schemas import PlanSchema
+from server.sessions import read as sessions_read
 from server.sessions.models import TreatmentSession
+from server.sessions.schemas import TreatmentSessionSchema
 from server.sync.models import SyncClock, SyncOp
 
 EXPORT_FORMAT = "between-export/1"
@@ -100,30 +105,21 @@ def _care_team(user: User) -> list[dict]:
 
 def export_patient(user: User) -> dict:
     """Everything of mine, as one JSON document (format `between-export/1`)."""
-    entries = db.session.scalars(
-        select(JournalEntry)
-        .where(JournalEntry.patient_id == user.id)
-        .order_by(JournalEntry.written_at)
-    ).all()
-    parts = db.session.scalars(select(Part).where(Part.patient_id == user.id)).all()
-    relations = db.session.scalars(
-        select(PartRelation).where(PartRelation.patient_id == user.id)
-    ).all()
+    own = access.own_scope(user)
+
+    def rows(model, *order):
+        return db.session.scalars(own.select(model).order_by(*order)).all()
+
+    entries = rows(JournalEntry, JournalEntry.written_at)
+    parts = rows(Part)
+    relations = rows(PartRelation)
     parts_map = db.session.get(PartsMap, user.id)
-    plan = db.session.scalar(select(Plan).where(Plan.patient_id == user.id))
-    revisions = db.session.scalars(
-        select(PlanRevision).where(PlanRevision.patient_id == user.id).order_by(PlanRevision.number)
-    ).all()
-    checkins = db.session.scalars(
-        select(CheckIn).where(CheckIn.patient_id == user.id).order_by(CheckIn.answered_at)
-    ).all()
-    flags = db.session.scalars(select(RiskFlag).where(RiskFlag.patient_id == user.id)).all()
-    sessions = db.session.scalars(
-        select(TreatmentSession).where(TreatmentSession.patient_id == user.id)
-    ).all()
-    prompts = db.session.scalars(
-        select(JournalPrompt).where(JournalPrompt.patient_id == user.id)
-    ).all()
+    plan = plans_read.plan_of(own)
+    revisions = rows(PlanRevision, PlanRevision.number)
+    checkins = rows(CheckIn, CheckIn.answered_at)
+    flags = rows(RiskFlag)
+    sessions = rows(TreatmentSession)
+    prompts = rows(JournalPrompt)
     document = {
         "format": EXPORT_FORMAT,
         "exported_at": _iso(utcnow()),
@@ -132,7 +128,7 @@ def export_patient(user: User) -> dict:
         "journal_entries": [
             {
                 k: _iso(v) if not hasattr(v, "hex") else str(v)
-                for k, v in journal_service.serialize(e).items()
+                for k, v in journal_read.serialize(e).items()
             }
             for e in entries
         ],
@@ -145,8 +141,8 @@ def export_patient(user: User) -> dict:
             }
             for p in prompts
         ],
-        "parts": [parts_service.serialize_part(p) for p in parts],
-        "part_relations": [parts_service.serialize_relation(r) for r in relations],
+        "parts": PartSchema(many=True).dump(parts),
+        "part_relations": RelationSchema(many=True).dump(relations),
         "parts_map": {
             "shared": bool(parts_map and parts_map.shared),
             "history": [
@@ -156,10 +152,10 @@ def export_patient(user: User) -> dict:
                     "object_id": str(c["object_id"]),
                     "fields": c.pop("fields_"),
                 }
-                for c in parts_service.changes_since(user.id, None)
+                for c in parts_read.changes_since(own, None)
             ],
         },
-        "plan": plans_service.serialize(plan) if plan else None,
+        "plan": PlanSchema().dump(plans_read.view(plan, user)) if plan else None,
         "plan_revisions": [
             {
                 "number": r.number,
@@ -173,15 +169,17 @@ def export_patient(user: User) -> dict:
             }
             for r in revisions
         ],
-        "checkins": [checkins_service.serialize(c) for c in checkins],
+        "checkins": CheckInSchema(many=True).dump(checkins_read.page_views(checkins)),
         "risk_flags": [
             {
                 k: _iso(v) if not hasattr(v, "hex") else str(v)
-                for k, v in checkins_service.flag_view(f).items()
+                for k, v in checkins_read.flag_view(f).items()
             }
             for f in flags
         ],
-        "treatment_sessions": [sessions_service.serialize(s) for s in sessions],
+        "treatment_sessions": TreatmentSessionSchema(many=True).dump(
+            [sessions_read.view(s) for s in sessions]
+        ),
         "access_log": _access_log(user),
     }
     audit.record(user, "export", user.id, "account", [user.id])

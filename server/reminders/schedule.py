@@ -27,8 +27,11 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from server import localtime
+from server.localtime import local_instant
 
 DAILY = "daily_checkin"
 PHQ9 = "phq9"
@@ -99,7 +102,7 @@ class Rules:
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+        object.__setattr__(self, "zone", localtime.zone(self.timezone))
 
     @classmethod
     def from_settings(cls, settings: dict, timezone: str) -> Rules:
@@ -150,15 +153,6 @@ class Occurrence:
 class Dosing:
     id: uuid.UUID
     starts_at: datetime  # UTC
-
-
-def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall time on a local day.
-
-    fold=0: in a gap the time is read with the offset before the change (02:30 on the
-    spring-forward night is 03:30); when the hour repeats, the first one is taken.
-    """
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def _in_quiet(t: time, quiet: tuple[time, time]) -> bool:

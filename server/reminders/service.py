@@ -14,15 +14,14 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
+from server import access, localtime
 from server.auth.models import Role, User
 from server.care.models import CareLink
-from server.checkins.models import CheckIn
 from server.db import utcnow
 from server.errors import ApiError, check_version, not_found, validation_error
 from server.extensions import db
@@ -67,9 +66,6 @@ MESSAGES = {
     sched.FLAG_ALERT: ("flag", "/#/flags", "A check-in needs your review"),
     sched.TEST: ("test", "/#/more", "Notifications are working"),
 }
-# a prompt counts as answered by a check-in of its instrument within this time
-ANSWER_WINDOW = timedelta(hours=12)
-INSTRUMENT_OF = {sched.DAILY: "daily", sched.PHQ9: "phq9", sched.GAD7: "gad7"}
 LOOPBACK_NAMES = {"localhost"}
 
 
@@ -197,11 +193,8 @@ def _check(actor: User, data: dict) -> None:
     wrong = {k: ["Not a reminder you can set."] for k in not_mine if k in data}
     if wrong:
         raise validation_error(wrong)
-    if "timezone" in data:
-        try:
-            ZoneInfo(data["timezone"])
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise validation_error({"timezone": ["Unknown time zone."]}) from exc
+    if "timezone" in data and not localtime.is_zone(data["timezone"]):
+        raise validation_error({"timezone": ["Unknown time zone."]})
 
 
 def update_schedule(actor: User, data: dict, base_version: int | None) -> dict:
@@ -427,7 +420,7 @@ def alert_therapists(patient_id: uuid.UUID, flag_id: uuid.UUID) -> int:
         select(User, ReminderSchedule)
         .join(CareLink, CareLink.therapist_id == User.id)
         .outerjoin(ReminderSchedule, ReminderSchedule.user_id == User.id)
-        .where(CareLink.patient_id == patient_id, CareLink.ended_at.is_(None))
+        .where(access.active_link(patient_id=patient_id))
     ).all()
     devices = _subscriptions_of([therapist.id for therapist, _ in rows])
     now, told = utcnow(), 0
@@ -491,87 +484,3 @@ def message_for(kind: str, delivery_id, ref_id=None) -> dict:
     if kind == sched.FLAG_ALERT and ref_id is not None:
         url = f"{url}/{ref_id}"
     return {"type": kind_type, "id": str(delivery_id), "url": url, "body": words}
-
-
-# -- the brief ---------------------------------------------------------------------------
-
-
-def follow_through(patient_id: uuid.UUID, start: datetime, end: datetime) -> dict:
-    """Prompts in the window: sent, shown, opened, and check-ins answered after them.
-
-    Three statements whatever the window's length.
-    """
-    occurrences = db.session.execute(
-        select(
-            ReminderOccurrence.kind,
-            ReminderOccurrence.fire_at,
-            ReminderOccurrence.skipped,
-            func.count(PushDelivery.sent_at),
-            func.count(PushDelivery.shown_at),
-            func.count(PushDelivery.opened_at),
-        )
-        .outerjoin(PushDelivery, PushDelivery.occurrence_id == ReminderOccurrence.id)
-        .where(
-            ReminderOccurrence.user_id == patient_id,
-            ReminderOccurrence.kind.in_(sched.SCHEDULED_KINDS),
-            ReminderOccurrence.fire_at >= start,
-            ReminderOccurrence.fire_at < end,
-        )
-        .group_by(
-            ReminderOccurrence.id,
-            ReminderOccurrence.kind,
-            ReminderOccurrence.fire_at,
-            ReminderOccurrence.skipped,
-        )
-        .order_by(ReminderOccurrence.fire_at)
-    ).all()
-    answers = db.session.execute(
-        select(CheckIn.instrument, CheckIn.answered_at)
-        .where(
-            CheckIn.patient_id == patient_id,
-            CheckIn.deleted.is_(False),
-            CheckIn.answered_at >= start,
-            CheckIn.answered_at < end + ANSWER_WINDOW,
-        )
-        .order_by(CheckIn.answered_at)
-    ).all()
-    devices = db.session.scalar(
-        select(func.count())
-        .select_from(PushSubscription)
-        .where(PushSubscription.user_id == patient_id)
-    )
-    by_kind: dict[str, dict] = {}
-    sent_prompts = defaultdict(list)  # instrument -> [fire_at] of prompts that went out
-    for kind, fire_at, skipped, sent, shown, opened in occurrences:
-        row = by_kind.setdefault(
-            kind,
-            {
-                "kind": kind,
-                "sent": 0,
-                "shown": 0,
-                "opened": 0,
-                "skipped": 0,
-                "answered": 0 if kind in INSTRUMENT_OF else None,
-            },
-        )
-        if skipped:
-            row["skipped"] += 1
-            continue
-        row["sent"] += bool(sent)
-        row["shown"] += bool(shown)
-        row["opened"] += bool(opened)
-        if sent and kind in INSTRUMENT_OF:
-            sent_prompts[INSTRUMENT_OF[kind]].append((fire_at, kind))
-    # each check-in answers at most one prompt: the latest before it, within the window
-    answered = set()
-    for instrument, answered_at in answers:
-        for fire_at, kind in reversed(sent_prompts.get(instrument, [])):
-            if fire_at <= answered_at <= fire_at + ANSWER_WINDOW:
-                if (fire_at, kind) not in answered:
-                    answered.add((fire_at, kind))
-                    by_kind[kind]["answered"] += 1
-                break
-    kinds = [by_kind[k] for k in sched.SCHEDULED_KINDS if k in by_kind]
-    total = {key: sum(k[key] for k in kinds) for key in ("sent", "shown", "opened", "skipped")}
-    total["answered"] = sum(k["answered"] or 0 for k in kinds)
-    return {"devices": devices or 0, "prompts": total, "by_kind": kinds}

@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
-from server.alerts import service as alerts
+from server import events
 from server.db import utcnow
 from server.extensions import db
 from server.reminders import keys, service
@@ -493,8 +493,10 @@ def run_pass(sender: Sender, now: datetime | None = None, stop=None) -> Counter:
         if not counts:
             break
         totals.update(counts)
-    if not (stop and stop.is_set()) and (mailed := alerts.send_due()):
-        totals["flag_mails"] = mailed
+    if not (stop and stop.is_set()):
+        # other work due outside a request rides on this pass (alerts: the flag mails)
+        for counts in events.send(events.worker_pass):
+            totals.update({kind: n for kind, n in counts.items() if n})
     if totals.get("claimed"):
         log.info(
             "sent %d, retry %d, gone %d, failed %d",

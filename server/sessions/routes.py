@@ -7,6 +7,7 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from server import access
 from server.auth.session import current_actor, role_required
 from server.extensions import db
 from server.sessions import schemas, service
@@ -30,7 +31,7 @@ class PatientSessions(MethodView):
     @bp.response(200, schemas.TreatmentSessionSchema(many=True))
     def get(self, patient_id: uuid.UUID):
         """A linked patient's sessions (audited)."""
-        sessions = service.list_for_therapist(current_actor(), patient_id)
+        sessions = service.list_for_therapist(access.shared_scope(current_actor(), patient_id))
         db.session.commit()
         return [service.view(s) for s in sessions]
 

@@ -11,21 +11,32 @@ Flushes, never commits; knows no HTTP. Patient data is reached only through `acc
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, timedelta, timezone
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from server import access
+from server import access, events, localtime
 from server.audit import service as audit
 from server.auth.models import User
 from server.db import utcnow
 from server.errors import ApiError, check_version, conflict, not_found, validation_error
 from server.extensions import db
-from server.reminders import service as reminders
 from server.sessions.models import SessionKind, SessionStatus, TreatmentSession
+
+# re-exported: the sessions routes and the sync protocol still name them here
+from server.sessions.read import (  # noqa: F401
+    held_clause,
+    is_past,
+    last_session_end,
+    live,
+    markers,
+    status_of,
+    view,
+)
+from server.sessions.read import local as _local
 from server.sessions.schemas import TreatmentSessionSchema
 from server.sync import clock
-from server.sync.registry import REJECTED, SyncedType, register, result
+from server.sync.registry import SyncedType, register
 
 TYPE = "treatment_session"
 PAST_IS_RECORD = "A past session is part of the record; mark it as not happened instead."
@@ -34,49 +45,12 @@ PAST_STAYS_PUT = (
 )
 
 
-def is_past(session: TreatmentSession, now=None) -> bool:
-    return session.starts_at <= (now or utcnow())
-
-
-def status_of(session: TreatmentSession, now=None) -> str:
-    """scheduled (upcoming), held (started; the default once the start has passed) or
-    did_not_happen (marked so by a therapist)."""
-    if session.status is SessionStatus.DID_NOT_HAPPEN:
-        return SessionStatus.DID_NOT_HAPPEN.value
-    return SessionStatus.HELD.value if is_past(session, now) else SessionStatus.SCHEDULED.value
-
-
-def _local(session: TreatmentSession, instant) -> str:
-    return instant.astimezone(
-        timezone(timedelta(minutes=session.starts_offset_minutes))
-    ).isoformat()
-
-
-def view(session: TreatmentSession) -> dict:
-    ends = session.starts_at + timedelta(minutes=session.duration_minutes)
-    return {
-        "id": session.id,
-        "patient_id": session.patient_id,
-        "kind": session.kind,
-        "starts_at": _local(session, session.starts_at),
-        "ends_at": _local(session, ends),
-        "duration_minutes": session.duration_minutes,
-        "route": session.route,
-        "title": session.title,
-        "note": session.note,
-        "version": session.version,
-        "deleted": session.deleted,
-        "status": status_of(session),
-    }
-
-
 def _apply(session: TreatmentSession, data: dict) -> None:
     for key in ("kind", "duration_minutes", "route", "title", "note"):
         if key in data:
             setattr(session, key, data[key])
     if "starts_at" in data:
-        session.starts_at = data["starts_at"].astimezone(UTC)
-        session.starts_offset_minutes = int(data["starts_at"].utcoffset().total_seconds() // 60)
+        session.starts_at, session.starts_offset_minutes = localtime.split(data["starts_at"])
     if "status" in data:
         session.status = data["status"]
     session.ends_at = session.starts_at + timedelta(minutes=session.duration_minutes)
@@ -111,17 +85,16 @@ def _live(patient_id: uuid.UUID):
     )
 
 
-def list_for_therapist(therapist: User, patient_id: uuid.UUID) -> list[TreatmentSession]:
+def list_for_therapist(scope: access.SharedScope) -> list[TreatmentSession]:
     """A linked patient's sessions, in time order."""
-    access.linked_patient(therapist, patient_id)
-    sessions = list(db.session.scalars(_live(patient_id).order_by(TreatmentSession.starts_at)))
-    audit.record(therapist, "read", patient_id, TYPE, [s.id for s in sessions])
+    sessions = list(db.session.scalars(live(scope).order_by(TreatmentSession.starts_at)))
+    scope.read(TYPE, [s.id for s in sessions])
     return sessions
 
 
 def create_session(therapist: User, patient_id: uuid.UUID, data: dict) -> TreatmentSession:
     """Put a session on a linked patient's timeline."""
-    access.linked_patient(therapist, patient_id)
+    access.shared_scope(therapist, patient_id)
     session_id = data.pop("id", None)
     clock.lock(patient_id)
     if session_id is not None and db.session.get(TreatmentSession, session_id) is not None:
@@ -143,14 +116,14 @@ def create_session(therapist: User, patient_id: uuid.UUID, data: dict) -> Treatm
     db.session.add(session)
     clock.stamp(session)
     audit.record(therapist, "write", patient_id, TYPE, [session.id])
-    reminders.wake(patient_id)  # post-dosing prompts follow the timeline
+    # post-dosing prompts follow the timeline
+    events.send(events.schedule_inputs_changed, patient_id)
     db.session.flush()
     return session
 
 
-def _therapists_session(therapist, patient_id, session_id) -> TreatmentSession:
-    access.linked_patient(therapist, patient_id)
-    session = db.session.scalar(_live(patient_id).where(TreatmentSession.id == session_id))
+def _therapists_session(scope: access.SharedScope, session_id) -> TreatmentSession:
+    session = db.session.scalar(live(scope).where(TreatmentSession.id == session_id))
     if session is None:
         raise not_found("No such session.")
     return session
@@ -158,9 +131,9 @@ def _therapists_session(therapist, patient_id, session_id) -> TreatmentSession:
 
 def update_session(therapist: User, patient_id, session_id, data: dict, base_version):
     """Move or change a session, from the version I started with."""
-    access.linked_patient(therapist, patient_id)  # before the lock: no clock for strangers
+    scope = access.shared_scope(therapist, patient_id)  # before the lock: no clock for strangers
     clock.lock(patient_id)
-    session = _therapists_session(therapist, patient_id, session_id)
+    session = _therapists_session(scope, session_id)
     check_version(
         session.version,
         base_version,
@@ -173,16 +146,16 @@ def update_session(therapist: User, patient_id, session_id, data: dict, base_ver
     session.updated_at = utcnow()
     clock.stamp(session)
     audit.record(therapist, "write", patient_id, TYPE, [session.id])
-    reminders.wake(patient_id)
+    events.send(events.schedule_inputs_changed, patient_id)
     db.session.flush()
     return session
 
 
 def cancel_session(therapist: User, patient_id, session_id) -> None:
     """Take an upcoming session off the timeline (a past one is history: 409)."""
-    access.linked_patient(therapist, patient_id)
+    scope = access.shared_scope(therapist, patient_id)
     clock.lock(patient_id)
-    session = _therapists_session(therapist, patient_id, session_id)
+    session = _therapists_session(scope, session_id)
     if is_past(session):
         raise conflict(PAST_IS_RECORD, current=TreatmentSessionSchema().dump(view(session)))
     session.deleted = True
@@ -190,7 +163,7 @@ def cancel_session(therapist: User, patient_id, session_id) -> None:
     session.updated_at = utcnow()
     clock.stamp(session)
     audit.record(therapist, "delete", patient_id, TYPE, [session.id])
-    reminders.wake(patient_id)
+    events.send(events.schedule_inputs_changed, patient_id)
     db.session.flush()
 
 
@@ -219,26 +192,6 @@ def my_sessions(patient: User) -> dict:
     }
 
 
-def held_clause():
-    """SQL: a session on the record that was not marked as not happened."""
-    return (TreatmentSession.deleted.is_(False)) & (
-        TreatmentSession.status != SessionStatus.DID_NOT_HAPPEN
-    )
-
-
-def last_session_end(patient_id: uuid.UUID, kind: SessionKind, before=None):
-    """When the latest session of this kind that happened ended (at or before
-    `before`), or None. A session marked as not happened does not count."""
-    query = select(func.max(TreatmentSession.ends_at)).where(
-        TreatmentSession.patient_id == patient_id,
-        TreatmentSession.kind == kind,
-        held_clause(),
-    )
-    if before is not None:
-        query = query.where(TreatmentSession.ends_at <= before)
-    return db.session.scalar(query)
-
-
 def next_session(patient_id: uuid.UUID):
     return db.session.scalar(
         _live(patient_id)
@@ -248,33 +201,11 @@ def next_session(patient_id: uuid.UUID):
     )
 
 
-def markers(patient_id: uuid.UUID, start=None, end=None) -> list[dict]:
-    """Sessions in a window, as chart markers."""
-    query = _live(patient_id)
-    if start:
-        query = query.where(TreatmentSession.starts_at >= start)
-    if end:
-        query = query.where(TreatmentSession.starts_at < end)
-    return [
-        {
-            "id": str(s.id),
-            "kind": s.kind.value,
-            "starts_at": _local(s, s.starts_at),
-            "status": status_of(s),
-        }
-        for s in db.session.scalars(query.order_by(TreatmentSession.starts_at))
-    ]
-
-
 def serialize(session: TreatmentSession) -> dict:
     return TreatmentSessionSchema().dump(view(session))
 
 
-def _read_only(actor, session_id, *_args) -> dict:
-    return result(
-        REJECTED, TYPE, session_id, errors={"type": ["Sessions are set by your therapist."]}
-    )
-
-
 # patients' devices pull sessions (for prompts offline) but cannot push them
-register(SyncedType(TYPE, TreatmentSession, serialize, _read_only, _read_only))
+register(
+    SyncedType(TYPE, TreatmentSession, serialize, read_only="Sessions are set by your therapist.")
+)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from marshmallow import ValidationError
 from sqlalchemy import BigInteger, Integer, Uuid, bindparam, literal, select, true, union_all
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -29,12 +30,17 @@ from server.sync.registry import (
     ABSENT,
     APPLIED,
     BATCHED,
+    CONFLICT,
     REGISTRY,
     REJECTED,
+    UNUSABLE_ID,
     Deferred,
+    Push,
     SyncedType,
+    flush,
     lookup,
     result,
+    tombstone,
 )
 
 log = logging.getLogger(__name__)
@@ -48,12 +54,46 @@ def _database_away(exc: Exception) -> bool:
 
 
 def _run(actor: User, op: dict, last_chance: bool) -> dict:
+    """One op, as every type shares it: its object found, an id that is not the patient's
+    to use refused (their object untouched), then the delete or the type's upsert."""
     synced = REGISTRY[op["type"]]
-    if op["action"] == "upsert":
-        return synced.upsert(
-            actor, op["id"], op["base_version"], op["data"], op["op_id"], last_chance
+    obj = lookup(synced.model, op["id"])  # loaded once: by the batch, or by _push_locked
+    if (obj is not None and obj.patient_id != actor.id) or (
+        synced.only_id is not None and op["id"] != synced.only_id(actor)
+    ):
+        return result(REJECTED, synced.name, op["id"], errors={"id": [UNUSABLE_ID]})
+    if synced.read_only is not None:
+        return result(REJECTED, synced.name, op["id"], errors={"type": [synced.read_only]})
+    if op["action"] == "delete":
+        return _delete(actor, synced, op, obj)
+    try:
+        fields = synced.load(op["data"])
+    except ValidationError as exc:
+        return result(REJECTED, synced.name, op["id"], errors={"data": exc.messages})
+    push = Push(synced.name, actor, op["id"], op["base_version"], fields, op["op_id"], last_chance)
+    if obj is not None:
+        return synced.merge(push, obj)
+    missing = [key for key in synced.required if key not in fields]
+    if missing:
+        return push.rejected(
+            {"data": {key: ["Missing data for required field."] for key in missing}}
         )
-    return synced.delete(actor, op["id"], op["base_version"])
+    return synced.create(push)
+
+
+def _delete(actor: User, synced: SyncedType, op: dict, obj) -> dict:
+    """A pushed delete. One from a stale version keeps the newer copy, which the protocol
+    sends back to the device; an unknown or deleted id is already as the device wants."""
+    if synced.undeletable is not None:
+        return result(REJECTED, synced.name, op["id"], errors={"action": [synced.undeletable]})
+    if obj is None:
+        return result(APPLIED, synced.name, op["id"], None)
+    if not obj.deleted:
+        if synced.stale_delete_conflicts and op["base_version"] != obj.version:
+            return result(CONFLICT, synced.name, obj.id, obj.version)
+        tombstone(synced, actor, obj)
+        flush()
+    return result(APPLIED, synced.name, obj.id, obj.version)
 
 
 def _apply(actor: User, op: dict, last_chance: bool, batched: bool) -> dict:
@@ -92,11 +132,10 @@ def _held_exactly(op: dict, outcome: dict, version_before: int | None) -> bool:
         return False
     if op["action"] == "delete":
         return True
-    base = (op["base_version"] or 0) if op["type"] == "plan" else op["base_version"]
     # new to the server, or applied on the version it started from; a stale op that
     # applied (a move, or a change another device had made too) is behind, whatever
     # version number it happens to answer
-    return version_before is None or base == version_before
+    return version_before is None or op["base_version"] == version_before
 
 
 def _send_back(actor: User, op: dict) -> None:

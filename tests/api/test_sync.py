@@ -293,8 +293,9 @@ def test_a_conflict_sends_the_server_copy_back_and_the_copy_can_be_resolved(pati
 
 
 def test_a_pulled_entry_reads_exactly_as_the_journal_api_writes_it(patient):
-    """A sync page is serialised in one step, from rows: what it says of an entry is what
-    the journal API says of it, field for field, tags in their order included."""
+    """A sync page's entries are rows, not the API's objects, written by the journal
+    API's own schema: what it says of an entry is what the journal API says of it, field
+    for field, tags in their order included."""
     part = patient.post("/api/v1/parts", json={"name": "a part"}).json
     created = patient.post(
         "/api/v1/journal/entries",
@@ -319,8 +320,8 @@ def test_a_pulled_entry_reads_exactly_as_the_journal_api_writes_it(patient):
 
 
 def _failing_upsert(monkeypatch, how):
-    """The journal's upsert, failing `how` for an op whose body says "fail" after it has
-    done its own work: what a type's bug or a database refusal looks like mid-batch."""
+    """The journal's new entry, failing `how` for an op whose body says "fail" after it
+    has done its own work: what a type's bug or a database refusal looks like mid-batch."""
     from dataclasses import replace
 
     from server.journal.models import EntryTag
@@ -328,16 +329,16 @@ def _failing_upsert(monkeypatch, how):
 
     synced = REGISTRY["journal_entry"]
 
-    def upsert(actor, entry_id, base_version, data, op_id, last_chance=True):
-        outcome = synced.upsert(actor, entry_id, base_version, data, op_id, last_chance)
-        if data.get("body") == "fail":
+    def create(push):
+        outcome = synced.create(push)
+        if push.fields.get("body") == "fail":
             if how == "raise":
                 raise RuntimeError("a bug in a type")
             # a tag of no entry: the database refuses it (a foreign key) when it is sent
             db.session.add(EntryTag(entry_id=uuid.uuid4(), position=0, tag_hmac="x", tag="x"))
         return outcome
 
-    monkeypatch.setitem(REGISTRY, "journal_entry", replace(synced, upsert=upsert))
+    monkeypatch.setitem(REGISTRY, "journal_entry", replace(synced, create=create))
 
 
 @pytest.mark.parametrize("how", ["raise", "refused by the database"])
