@@ -59,6 +59,9 @@ export async function signIn(email, password, secondFactor = {}) {
   return started(await api.post('/auth/login', { email, password, ...secondFactor }));
 }
 
+// A sign-in the server has already answered (a passkey's, where only the answer says who).
+export const signedIn = (user) => started(user);
+
 // A patient, unless the fields say therapist (with the clinic's invitation token).
 export async function register(fields) {
   const user = await api.post('/auth/register', {
