@@ -1,5 +1,16 @@
 // IndexedDB: the only place patient data lives on this device (sign-out wipes it).
 // Stores mirror the synced types and are named like the API collections.
+//
+// With the app lock on, this module seals every record it writes and opens every record
+// it reads (AES-GCM, WebCrypto), under a data key that only lock.js hands it, kept in
+// memory while unlocked and never written down in clear. Every other module reads and
+// writes through here, so this is the one place that encrypts.
+//
+// A WebCrypto call ends an IndexedDB transaction (it answers in a later task, and a
+// transaction with no request pending commits). So a transaction here is: read (each
+// read its own short transaction, opened here), let the caller decide, seal what it
+// wrote, then apply every write in one transaction. Writers take turns (a Web Lock,
+// across tabs), so no other write lands between a writer's reads and its writes.
 
 const DB_NAME = 'between';
 const DB_VERSION = 1;
@@ -15,7 +26,78 @@ export const STORES = {
 export const OUTBOX = 'outbox';
 export const META = 'meta';
 const ALL_STORES = [...Object.values(STORES), OUTBOX, META];
+const KEY_PATH = { [OUTBOX]: 'seq', [META]: 'key' };
+const keyPathOf = (store) => KEY_PATH[store] || 'id';
 
+// What stays readable in a sealed record: only what it is found and counted by, none of
+// it personal. `id`/`seq`/`key` are random ids, a counter and "type:id" (the outbox's
+// index); an op's `status` (pending or refused) counts the unsent changes while locked.
+const CLEAR_FIELDS = { [OUTBOX]: ['seq', 'key', 'status'], [META]: ['key'] };
+// META records never sealed: the lock's own settings and wrong-PIN count (needed to
+// unlock), the sync cursor and time, and the Help now copy for the lock screen, which
+// holds the crisis lines and, only if the patient chose it, their own contacts.
+export const LOCK = 'lock';
+export const LOCK_TRIES = 'lock_tries';
+export const LOCKED_HELP = 'locked_help';
+const CLEAR_META = new Set([LOCK, LOCK_TRIES, LOCKED_HELP, 'cursor', 'last_synced_at']);
+
+// -- the lock's state
+let dataKey = null; // in memory only, while unlocked
+let sealing = false; // the lock is on: records are sealed
+
+export class LockedError extends Error {
+  constructor() {
+    super('Between is locked');
+  }
+}
+
+export const isSealing = () => sealing;
+export const isLocked = () => sealing && !dataKey;
+// lock.js: the key that opens this device's records (null: forget it)
+export function useDataKey(key) {
+  dataKey = key;
+}
+
+const text = new TextEncoder();
+const words = new TextDecoder();
+const isClear = (store, value) => store === META && CLEAR_META.has(value.key);
+
+// `key`: the data key to seal with; records the lock leaves clear stay as they are
+async function seal(store, value, key) {
+  if (isClear(store, value)) return value;
+  const clear = {};
+  for (const field of CLEAR_FIELDS[store] || ['id']) if (value[field] !== undefined) clear[field] = value[field];
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  // the store's name is bound in, so a record cannot be passed off as another store's
+  const ct = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: text.encode(store) },
+    key,
+    text.encode(JSON.stringify(value)),
+  );
+  return { ...clear, sealed: { iv, ct } };
+}
+
+// What a transaction writes: sealed while the lock is on, as it is while off.
+function sealIfOn(store, value) {
+  if (!sealing || isClear(store, value)) return value;
+  if (!dataKey) throw new LockedError();
+  return seal(store, value, dataKey);
+}
+
+async function unseal(store, row, key = dataKey) {
+  if (!row?.sealed) return row;
+  if (!key) throw new LockedError();
+  const { sealed, ...clear } = row;
+  const plain = await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: sealed.iv, additionalData: text.encode(store) },
+    key,
+    sealed.ct,
+  );
+  // the clear fields win: an outbox op's seq is given by the store, after sealing
+  return { ...JSON.parse(words.decode(plain)), ...clear };
+}
+
+// -- opening
 let dbPromise = null;
 
 function upgrade(db, oldVersion) {
@@ -33,6 +115,12 @@ function upgrade(db, oldVersion) {
   }
 }
 
+const done = (req) =>
+  new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+
 export function openDB() {
   if (!dbPromise) {
     dbPromise = new Promise((resolve, reject) => {
@@ -45,7 +133,11 @@ export function openDB() {
           db.close();
           dbPromise = null;
         };
-        resolve(db);
+        // is the lock on? (its record is never sealed)
+        done(db.transaction(META).objectStore(META).get(LOCK)).then((lock) => {
+          sealing = Boolean(lock?.value?.wrapped);
+          resolve(db);
+        }, reject);
       };
       req.onerror = () => {
         dbPromise = null;
@@ -56,32 +148,140 @@ export function openDB() {
   return dbPromise;
 }
 
-export const done = (req) =>
-  new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-
-// Run fn(stores) in one transaction; resolves with fn's result once it has committed.
-export async function tx(names, mode, fn) {
+// -- raw access: records as stored
+async function rawRequest(store, fn) {
   const db = await openDB();
-  const list = Array.isArray(names) ? names : [names];
-  const t = db.transaction(list, mode);
-  const stores = Object.fromEntries(list.map((n) => [n, t.objectStore(n)]));
+  return done(fn(db.transaction(store, 'readonly').objectStore(store)));
+}
+
+// Apply writes, in order, in one transaction: all of them or none.
+async function rawWrite(writes) {
+  const db = await openDB();
+  const names = [...new Set(writes.map((w) => w.store))];
+  if (!names.length) return;
+  const t = db.transaction(names, 'readwrite');
   const committed = new Promise((resolve, reject) => {
     t.oncomplete = resolve;
     t.onerror = () => reject(t.error);
     t.onabort = () => reject(t.error || new Error('transaction aborted'));
   });
-  const result = await fn(stores, t);
+  for (const w of writes) {
+    const s = t.objectStore(w.store);
+    if (w.op === 'clear') s.clear();
+    else if (w.op === 'delete') s.delete(w.key);
+    else s[w.op](w.value);
+  }
   await committed;
-  return result;
 }
 
-export const getAll = (store) => tx(store, 'readonly', (s) => done(s[store].getAll()));
-export const get = (store, key) => tx(store, 'readonly', (s) => done(s[store].get(key)));
-export const put = (store, value) => tx(store, 'readwrite', (s) => done(s[store].put(value)));
-export const remove = (store, key) => tx(store, 'readwrite', (s) => done(s[store].delete(key)));
+// One writer at a time, in every tab of this app.
+let queue = Promise.resolve();
+function asWriter(fn) {
+  if (navigator.locks) return navigator.locks.request('between-db', fn);
+  const run = queue.then(fn);
+  queue = run.catch(() => {});
+  return run;
+}
+
+// -- a store as a transaction sees it: its reads opened, its own writes included
+const GONE = Symbol('deleted');
+
+class StoreView {
+  constructor(name, writes) {
+    this.name = name;
+    this.writes = writes;
+    this.keyPath = keyPathOf(name);
+    this.changed = new Map();
+    this.added = [];
+    this.cleared = false;
+  }
+
+  async get(key) {
+    if (this.changed.has(key)) {
+      const value = this.changed.get(key);
+      return value === GONE ? undefined : structuredClone(value);
+    }
+    if (this.cleared) return undefined;
+    return unseal(this.name, await rawRequest(this.name, (s) => s.get(key)));
+  }
+
+  async rows(request, keep = () => true) {
+    const stored = this.cleared ? [] : await rawRequest(this.name, request);
+    const byKey = new Map();
+    for (const row of await Promise.all(stored.map((r) => unseal(this.name, r)))) byKey.set(row[this.keyPath], row);
+    for (const [key, value] of this.changed) {
+      if (value === GONE) byKey.delete(key);
+      else if (keep(value)) byKey.set(key, structuredClone(value));
+    }
+    const sorted = [...byKey.entries()].sort(([a], [b]) => indexedDB.cmp(a, b)).map(([, v]) => v);
+    return [...sorted, ...this.added.filter(keep).map((v) => structuredClone(v))];
+  }
+
+  getAll() {
+    return this.rows((s) => s.getAll());
+  }
+
+  // the outbox's `key` index: the ops of one object
+  index(name) {
+    return {
+      getAll: (value) =>
+        this.rows(
+          (s) => s.index(name).getAll(value),
+          (v) => v[name] === value,
+        ),
+    };
+  }
+
+  put(value) {
+    const copy = structuredClone(value);
+    this.changed.set(copy[this.keyPath], copy);
+    this.writes.push({ store: this.name, op: 'put', value: copy });
+  }
+
+  add(value) {
+    const copy = structuredClone(value);
+    this.added.push(copy);
+    this.writes.push({ store: this.name, op: 'add', value: copy });
+  }
+
+  delete(key) {
+    this.changed.set(key, GONE);
+    this.writes.push({ store: this.name, op: 'delete', key });
+  }
+
+  clear() {
+    this.cleared = true;
+    this.changed.clear();
+    this.added = [];
+    this.writes.push({ store: this.name, op: 'clear' });
+  }
+}
+
+// Run fn(stores) with a view of each store (get, getAll, index(…).getAll, put, add,
+// delete, clear, each awaited or not); resolves with fn's result once every write it
+// made has been sealed and committed together.
+export async function tx(names, mode, fn) {
+  await openDB();
+  const list = Array.isArray(names) ? names : [names];
+  const run = async () => {
+    const writes = [];
+    const stores = Object.fromEntries(list.map((n) => [n, new StoreView(n, writes)]));
+    const result = await fn(stores);
+    if (mode !== 'readwrite') {
+      if (writes.length) throw new Error('a write in a readonly transaction');
+      return result;
+    }
+    for (const w of writes) if (w.value) w.value = await sealIfOn(w.store, w.value);
+    await rawWrite(writes);
+    return result;
+  };
+  return mode === 'readwrite' ? asWriter(run) : run();
+}
+
+export const getAll = (store) => tx(store, 'readonly', (s) => s[store].getAll());
+export const get = (store, key) => tx(store, 'readonly', (s) => s[store].get(key));
+export const put = (store, value) => tx(store, 'readwrite', (s) => s[store].put(value));
+export const remove = (store, key) => tx(store, 'readwrite', (s) => s[store].delete(key));
 
 export async function getMeta(key, fallback = null) {
   const row = await get(META, key);
@@ -89,5 +289,39 @@ export async function getMeta(key, fallback = null) {
 }
 export const setMeta = (key, value) => put(META, { key, value });
 
-// Sign-out: this device's copy goes, all of it.
-export const wipe = () => tx(ALL_STORES, 'readwrite', (s) => Promise.all(ALL_STORES.map((n) => done(s[n].clear()))));
+// How many records of a store match, judged by their clear fields alone: works locked.
+export async function countClear(store, match) {
+  const rows = await rawRequest(store, (s) => s.getAll());
+  return rows.filter(match).length;
+}
+
+// The lock turned on (a data key and the lock's record) or off (null, null): every record
+// of every store is sealed, or opened, and written back with the lock's record in one
+// transaction, so a device is never half one way and half the other.
+export async function reseal(newKey, lockRecord) {
+  return asWriter(async () => {
+    const writes = [];
+    for (const store of ALL_STORES) {
+      for (const row of await rawRequest(store, (s) => s.getAll())) {
+        if (store === META && row.key === LOCK) continue;
+        const value = await unseal(store, row);
+        const next = newKey ? await seal(store, value, newKey) : value;
+        writes.push({ store, op: 'put', value: next });
+      }
+    }
+    if (lockRecord) writes.push({ store: META, op: 'put', value: { key: LOCK, value: lockRecord } });
+    else writes.push({ store: META, op: 'delete', key: LOCK });
+    await rawWrite(writes);
+    sealing = Boolean(newKey);
+    dataKey = newKey;
+  });
+}
+
+// Sign-out (or a wipe from the lock screen): this device's copy goes, all of it, the lock
+// with it. Needs no key.
+export const wipe = () =>
+  asWriter(async () => {
+    await rawWrite(ALL_STORES.map((store) => ({ store, op: 'clear' })));
+    sealing = false;
+    dataKey = null;
+  });

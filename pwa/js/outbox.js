@@ -3,7 +3,7 @@
 // a lost answer is byte-for-byte the same and the server applies it at most once.
 
 import { ATTENTION, LOCAL, SYNCED } from './constants.js';
-import { META, OUTBOX, STORES, done, getAll, tx } from './db.js';
+import { META, OUTBOX, STORES, countClear, getAll, tx } from './db.js';
 
 const MAX_BATCH = 100;
 // parts before the relations and entries that name them
@@ -32,7 +32,7 @@ function newOp(type, id, action, data) {
 export async function saveItem(type, record, data, action = 'upsert') {
   const store = STORES[type];
   await tx([store, OUTBOX], 'readwrite', async (s) => {
-    const ops = await done(s[OUTBOX].index('key').getAll(keyOf(type, record.id)));
+    const ops = await s[OUTBOX].index('key').getAll(keyOf(type, record.id));
     const open = ops.filter((op) => op.status === 'pending' && !op.attempted).pop();
     const neverSent = record.version == null && !ops.some((op) => op.attempted);
     if (action === 'delete' && neverSent) {
@@ -63,23 +63,22 @@ export async function allOps() {
   return getAll(OUTBOX);
 }
 
-export async function pendingCount() {
-  return (await allOps()).filter((op) => op.status === 'pending').length;
-}
+// counted from each op's clear `status`, so the lock screen can say it without the key
+export const pendingCount = () => countClear(OUTBOX, (op) => op.status === 'pending');
 
 // The next batch: the oldest pending op per object (a later edit waits for the answer
 // to the earlier one, so its base_version is right), parts first. Freezes each op.
 export async function takeBatch() {
   const stores = Object.values(STORES);
   return tx([OUTBOX, ...stores], 'readwrite', async (s) => {
-    const ops = (await done(s[OUTBOX].getAll())).filter((op) => op.status === 'pending');
+    const ops = (await s[OUTBOX].getAll()).filter((op) => op.status === 'pending');
     const seen = new Set();
     const batch = [];
     for (const op of ops) {
       if (seen.has(op.key)) continue;
       seen.add(op.key);
       if (!op.attempted) {
-        const item = await done(s[STORES[op.type]].get(op.id));
+        const item = await s[STORES[op.type]].get(op.id);
         const known = item?.version ?? op.delete_base ?? null;
         op.base_version = op.type === 'plan' ? (known ?? 0) : known;
         op.attempted = true;
@@ -110,12 +109,12 @@ export async function applyResults(batch, results) {
   const conflicts = [];
   const freed = new Set();
   await tx([OUTBOX, META, ...stores], 'readwrite', async (s) => {
-    const all = await done(s[OUTBOX].getAll());
+    const all = await s[OUTBOX].getAll();
     for (const op of batch) {
       const res = byOp.get(op.op_id);
       if (!res) continue;
       const store = s[STORES[op.type]];
-      const item = await done(store.get(op.id));
+      const item = await store.get(op.id);
       const later = all.some((o) => o.key === op.key && o.seq !== op.seq && o.status === 'pending');
       if (res.status === 'rejected') {
         op.status = 'rejected';
@@ -152,14 +151,14 @@ export function storeChange(store, change) {
 
 // A freed object takes the server copy a pull held back for it, if newer.
 async function release(s, keys) {
-  const left = new Set((await done(s[OUTBOX].getAll())).map((op) => op.key));
-  const held = (await done(s[META].get('held')))?.value || {};
+  const left = new Set((await s[OUTBOX].getAll()).map((op) => op.key));
+  const held = (await s[META].get('held'))?.value || {};
   for (const key of keys) {
     const change = held[key];
     if (!change || left.has(key)) continue;
     delete held[key];
     const store = s[STORES[change.type]];
-    const item = await done(store.get(change.id));
+    const item = await store.get(change.id);
     if (item?.version == null || change.version > item.version) storeChange(store, change);
   }
   s[META].put({ key: 'held', value: held });

@@ -3,9 +3,10 @@
 // minutes while open, and on a Background Sync from the service worker.
 
 import * as api from './api.js';
-import { META, OUTBOX, STORES, done, getMeta, setMeta, tx } from './db.js';
+import { META, OUTBOX, STORES, getMeta, isLocked, setMeta, tx } from './db.js';
 import { applyResults, outboxEvents, pendingCount, storeChange, takeBatch, toWire } from './outbox.js';
 import { rememberCareTeam } from './care-words.js';
+import { refreshLockedHelp } from './lock.js';
 
 const INTERVAL_MS = 3 * 60 * 1000;
 const AFTER_CHANGE_MS = 600;
@@ -28,7 +29,8 @@ async function setPhase(phase) {
 }
 
 export function syncNow() {
-  if (!enabled) return Promise.resolve();
+  // locked: nothing can be read to send, or sealed to keep; it resumes after unlocking
+  if (!enabled || isLocked()) return Promise.resolve();
   if (running) {
     again = true;
     return running;
@@ -80,8 +82,8 @@ async function storeChanges(changes, cursor) {
   const stores = Object.values(STORES);
   await tx([OUTBOX, META, ...stores], 'readwrite', async (s) => {
     // an object with a change in the outbox keeps its local copy; the server's is held
-    const busy = new Set((await done(s[OUTBOX].getAll())).map((op) => op.key));
-    const held = (await done(s[META].get('held')))?.value || {};
+    const busy = new Set((await s[OUTBOX].getAll()).map((op) => op.key));
+    const held = (await s[META].get('held'))?.value || {};
     for (const change of changes) {
       const name = STORES[change.type];
       const key = `${change.type}:${change.id}`;
@@ -127,6 +129,8 @@ async function refreshExtras() {
     // so a risk answer given offline can still say who will be told
     rememberCareTeam(team),
   ]);
+  // the lock screen's Help now: the crisis lines (and the contacts, if chosen) of this card
+  await refreshLockedHelp();
 }
 
 function onQueued() {
