@@ -1,12 +1,14 @@
 // Boot: the device copy first (offline), then the worker, session and sync.
 
 import { setUnauthorizedHandler } from './js/api.js';
-import { openDB } from './js/db.js';
+import { isLocked, openDB } from './js/db.js';
+import { watchIdle } from './js/lock.js';
 import { followTimeZone, resubscribeOnLaunch } from './js/push.js';
 import { parse, render, startRouter } from './js/router.js';
 import { loadSession, markExpired, session, sessionEvents } from './js/session.js';
 import { startSync, status, syncEvents, syncNow } from './js/sync.js';
 import { h } from './js/ui.js';
+import { showLockScreen } from './js/views/lock-screen.js';
 
 const STATUS_WORDS = {
   idle: (n) => (n ? `${n} waiting to send` : 'All synced'),
@@ -96,8 +98,11 @@ function updateWhenCalm() {
   else calmTimer = setTimeout(updateWhenCalm, QUIET_MS);
 }
 
+let workerRegistered = false; // once: before the lock screen, or else here
+
 async function registerWorker() {
-  if (!('serviceWorker' in navigator)) return;
+  if (!('serviceWorker' in navigator) || workerRegistered) return;
+  workerRegistered = true;
   let controlled = Boolean(navigator.serviceWorker.controller);
   const reg = await navigator.serviceWorker.register('/sw.js');
   const offer = (worker) => {
@@ -135,6 +140,12 @@ const follow = () => session.user && !document.hidden && followTimeZone().catch(
 
 async function boot() {
   await openDB();
+  // with the app lock on, nothing is read from the device copy before the PIN
+  if (isLocked()) {
+    registerWorker().catch(() => {});
+    await showLockScreen(document.getElementById('main'));
+  }
+  watchIdle();
   await loadSession();
   setUnauthorizedHandler(markExpired);
   sessionEvents.addEventListener('change', () => {

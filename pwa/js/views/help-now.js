@@ -7,7 +7,7 @@
 // that line follows the answer: not yet sent (offline), sending, sent.
 
 import { careTeamNames, HELP_LINE, toldLine } from '../care-words.js';
-import { STORES, get, getMeta } from '../db.js';
+import { LOCKED_HELP, STORES, get, getMeta, isLocked } from '../db.js';
 import { allOps } from '../outbox.js';
 import { session } from '../session.js';
 import { status, syncEvents } from '../sync.js';
@@ -26,8 +26,10 @@ const telOf = (phone) => {
 };
 
 // The cached card, with the contacts, signs and steps of the plan on this device (which
-// may hold edits not yet synced).
+// may hold edits not yet synced). Locked, only the lock screen's copy can be read: the
+// crisis lines, and the person's own contacts if they chose to show them there.
 export async function crisisCard() {
+  if (isLocked()) return (await getMeta(LOCKED_HELP)) || {};
   const card = (await getMeta('crisis_card')) || {};
   const plan = session.user ? await get(STORES.plan, session.user.id) : null;
   const merged = { ...card };
@@ -142,6 +144,7 @@ export async function render(root, [reason, checkinId]) {
     !emergency && h('p', {}, card.emergency_words || 'In an emergency, call your local emergency number.'),
     told,
     !first &&
+      !isLocked() &&
       h(
         'p',
         { class: 'muted' },

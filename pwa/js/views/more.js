@@ -4,6 +4,7 @@ import * as api from '../api.js';
 import { CARE_TEAM_SEES, NOT_EMERGENCY, careTeamNames, rememberCareTeam } from '../care-words.js';
 import { confirmSheet, h, mount, pageTitle, toast } from '../ui.js';
 import { joinForm } from './sign-in.js';
+import { render as renderAppLock } from './app-lock.js';
 
 async function careTeam() {
   const card = h(
@@ -72,7 +73,8 @@ async function careTeam() {
   return card;
 }
 
-export async function render(root) {
+export async function render(root, params = []) {
+  if (params[0] === 'app-lock') return renderAppLock(root); // More → App lock
   let team = await careTeam();
   mount(
     root,
@@ -108,6 +110,16 @@ export async function render(root) {
           { class: 'entry-link', href: '#/security' },
           h('span', { class: 'title' }, 'Security'),
           h('span', { class: 'excerpt' }, 'Two-factor sign-in, recovery codes'),
+        ),
+      ),
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { class: 'entry-link', href: '#/more/app-lock' },
+          h('span', { class: 'title' }, 'App lock'),
+          h('span', { class: 'excerpt' }, 'A PIN, and this phone’s copy encrypted'),
         ),
       ),
       h(

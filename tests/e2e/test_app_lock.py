@@ -1,0 +1,287 @@
+"""The app lock, as a patient whose phone is shared or picked up sees it: a PIN keeps the
+app closed after a reload, Help now still works there (offline too), nothing readable is
+left in the device's store, what was written offline still reaches the server once, and
+guessing PINs gets slower until the device copy may be wiped."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.pwa import (
+    entry_item,
+    sign_in,
+    wait_for,
+    wait_for_worker,
+    wait_synced,
+    write_entry,
+)
+
+PIN = "246813"
+
+# every record of every IndexedDB store, as text: strings as they are, bytes (an
+# ArrayBuffer or a typed array) as the characters of their bytes, so a canary stored in
+# clear, in any shape, shows up in it
+DUMP_DEVICE = """() => new Promise((resolve) => {
+  const text = (v) => {
+    if (v instanceof ArrayBuffer) return String.fromCharCode(...new Uint8Array(v));
+    if (ArrayBuffer.isView(v)) return String.fromCharCode(...new Uint8Array(v.buffer));
+    if (Array.isArray(v)) return v.map(text).join(' ');
+    if (v && typeof v === 'object') {
+      return Object.entries(v).map(([k, x]) => k + ' ' + text(x)).join(' ');
+    }
+    return String(v);
+  };
+  const open = indexedDB.open('between');
+  open.onsuccess = () => {
+    const db = open.result;
+    const names = [...db.objectStoreNames];
+    const t = db.transaction(names);
+    const out = {};
+    names.forEach((n) => {
+      t.objectStore(n).getAll().onsuccess = (e) => {
+        out[n] = e.target.result.map(text).join('\\n');
+      };
+    });
+    t.oncomplete = () => { db.close(); resolve(out); };
+  };
+})"""
+
+
+def turn_on_lock(page: Page, server_url: str, pin: str = PIN, after: str = "5 minutes") -> None:
+    """More → App lock: choose a PIN and when to lock, and turn the lock on."""
+    page.goto(server_url + "/#/more")
+    page.get_by_role("link", name=re.compile("App lock")).click()
+    expect(page.get_by_role("heading", level=1, name="App lock")).to_be_visible()
+    page.get_by_label("New PIN").fill(pin)
+    page.get_by_label("The PIN again").fill(pin)
+    page.get_by_label("Lock after").select_option(label=after)
+    page.get_by_role("button", name="Turn on app lock").click()
+    expect(page.get_by_role("status").filter(has_text="App lock is on")).to_be_visible()
+
+
+def lock_screen(page: Page):
+    """The lock screen, which shows nothing but Between, the PIN and Help now."""
+    screen = page.locator("#lock-screen")
+    expect(screen.get_by_role("heading", level=1, name="Between")).to_be_visible()
+    return screen
+
+
+def unlock(page: Page, pin: str = PIN) -> None:
+    page.get_by_label("PIN").fill(pin)
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.locator("#lock-screen")).to_have_count(0)
+
+
+def test_reload_shows_the_lock_screen_help_now_works_offline_journal_after_the_pin(
+    pwa: Page, context, server_url, account
+):
+    account.put(
+        "/api/v1/plan",
+        json={"version": 0, "support_contacts": [{"name": "Robin", "phone": "+1 555 0100"}]},
+    )
+    sign_in(pwa, server_url, account.email)
+    wait_for_worker(pwa)
+    write_entry(pwa, "The kettle sang and I listened.")
+    wait_synced(pwa)
+    turn_on_lock(pwa, server_url)
+
+    pwa.goto(server_url + "/#/journal")
+    pwa.reload()
+    lock_screen(pwa)
+    pin = pwa.get_by_label("PIN")
+    expect(pin).to_have_attribute("inputmode", "numeric")
+    expect(pin).to_have_attribute("autocomplete", "off")
+    expect(pwa.locator("#tabbar")).to_be_hidden()
+    expect(pwa.locator("body")).not_to_contain_text("The kettle sang")
+    expect(pwa.locator("#sync-status")).to_have_text("")
+
+    context.set_offline(True)
+    response = pwa.reload()
+    assert response.from_service_worker
+    lock_screen(pwa)
+    pwa.get_by_role("link", name="Help now").click()
+    expect(pwa.get_by_role("heading", level=1, name="Help now")).to_be_visible()
+    expect(pwa.locator("#first-help")).to_contain_text("988")
+    # the patient did not choose to show their own people on the lock screen
+    expect(pwa.locator("body")).not_to_contain_text("Robin")
+    expect(pwa.locator("#tabbar")).to_be_hidden()
+    pwa.get_by_role("link", name="Back to unlock").click()
+    lock_screen(pwa)
+
+    unlock(pwa)
+    expect(pwa.get_by_role("heading", name="Journal")).to_be_visible()
+    expect(entry_item(pwa, "The kettle sang")).to_be_visible()
+
+
+def test_own_contacts_show_on_the_lock_screen_only_when_chosen(
+    pwa: Page, context, server_url, account
+):
+    account.put(
+        "/api/v1/plan",
+        json={"version": 0, "support_contacts": [{"name": "Robin", "phone": "+1 555 0100"}]},
+    )
+    sign_in(pwa, server_url, account.email)
+    wait_for_worker(pwa)
+    turn_on_lock(pwa, server_url)
+    pwa.get_by_label("Show my own contacts in Help now on the lock screen").check()
+    expect(pwa.get_by_role("status").filter(has_text="Lock settings saved")).to_be_visible()
+
+    context.set_offline(True)
+    pwa.reload()
+    lock_screen(pwa)
+    pwa.get_by_role("link", name="Help now").click()
+    expect(pwa.locator("#first-help")).to_contain_text("Robin")
+    expect(pwa.locator("#first-help")).to_contain_text("988")
+
+
+def test_with_the_lock_on_nothing_personal_is_readable_on_the_device(
+    pwa: Page, context, server_url, account
+):
+    words = {
+        "entry": "CANARY-ENTRY-larch",
+        "plan": "CANARY-PLAN-heron",
+        "part": "CANARY-PART-quince",
+        "outbox": "CANARY-OUTBOX-tern",
+        "contact": "CANARY-CONTACT-moss",
+    }
+    account.put(
+        "/api/v1/plan",
+        json={
+            "version": 0,
+            "warning_signs": [{"text": words["plan"]}],
+            "support_contacts": [{"name": words["contact"], "phone": "+1 555 0100"}],
+        },
+    )
+    part = account.post("/api/v1/parts", json={"name": words["part"], "role": "manager"}).json
+    account.post("/api/v1/journal/entries", json={"body": words["entry"], "part_ids": [part["id"]]})
+    sign_in(pwa, server_url, account.email)
+    wait_for_worker(pwa)
+    context.set_offline(True)
+    write_entry(pwa, words["outbox"])
+
+    # the dump sees them while the lock is off: the probe works
+    before = "\n".join(pwa.evaluate(DUMP_DEVICE).values())
+    for word in [*words.values(), account.email]:
+        assert word in before, word
+
+    turn_on_lock(pwa, server_url)
+    dump = pwa.evaluate(DUMP_DEVICE)
+    assert {"journal_entries", "parts", "plans", "outbox", "meta"} <= set(dump)
+    for store, text in dump.items():
+        for word in [*words.values(), account.email]:
+            assert word not in text, f"{word} readable in {store}"
+
+    # and stays so after a reload, an unlock and a sync that brings the plan back down
+    pwa.reload()
+    lock_screen(pwa)
+    unlock(pwa)
+    context.set_offline(False)
+    wait_synced(pwa)
+    for store, text in pwa.evaluate(DUMP_DEVICE).items():
+        for word in [*words.values(), account.email]:
+            assert word not in text, f"{word} readable in {store}"
+
+
+def test_an_entry_written_offline_before_locking_reaches_the_server_once_after_unlock(
+    pwa: Page, context, server_url, account
+):
+    sign_in(pwa, server_url, account.email)
+    wait_for_worker(pwa)
+    turn_on_lock(pwa, server_url)
+    context.set_offline(True)
+    write_entry(pwa, "Written in the lift, no signal.")
+    expect(entry_item(pwa, "Written in the lift")).to_contain_text("Saved on this device")
+
+    pwa.reload()
+    lock_screen(pwa)
+    context.set_offline(False)
+    # locked: nothing can be read to send (the app says nothing while locked)
+    expect(pwa.locator("#sync-status")).to_have_text("")
+    assert account.get("/api/v1/journal/entries").json["entries"] == []
+
+    unlock(pwa)
+    wait_synced(pwa)
+    pwa.goto(server_url + "/#/journal")
+    expect(entry_item(pwa, "Written in the lift")).to_contain_text("Synced")
+    bodies = [e["body"] for e in account.get("/api/v1/journal/entries").json["entries"]]
+    assert bodies == ["Written in the lift, no signal."]
+
+
+def test_wrong_pins_back_off_and_the_wipe_after_ten_warns_about_unsent_changes(
+    pwa: Page, context, server_url, account
+):
+    pwa.clock.install()
+    sign_in(pwa, server_url, account.email)
+    wait_for_worker(pwa)
+    turn_on_lock(pwa, server_url)
+    context.set_offline(True)
+    write_entry(pwa, "Not sent before the phone went missing.")
+    pwa.reload()
+    lock_screen(pwa)
+
+    pin, unlock_button = pwa.get_by_label("PIN"), pwa.get_by_role("button", name="Unlock")
+    message = pwa.locator("#lock-message")
+    waits = []
+    for attempt in range(1, 11):
+        expect(unlock_button).to_be_enabled()
+        pin.fill("000000")
+        unlock_button.click()
+        if attempt == 10:
+            break
+        expect(message).to_contain_text(f"Wrong PIN ({attempt} of 10)")
+        shown = message.text_content() or ""
+        wait = re.search(r"Try again in (\d+) seconds", shown)
+        if attempt == 4:
+            # the count and the wait survive a reload
+            pwa.reload()
+            lock_screen(pwa)
+            expect(message).to_contain_text("Wrong PIN (4 of 10)")
+            expect(message).to_contain_text("Try again in")
+        if wait:
+            waits.append(int(wait[1]))
+            expect(unlock_button).to_be_disabled()
+            pwa.clock.fast_forward(int(wait[1]) * 1000 + 1000)
+    assert len(waits) >= 5 and waits == sorted(waits) and waits[-1] > waits[0], waits
+
+    expect(message).to_contain_text("10 wrong PINs")
+    expect(unlock_button).to_be_disabled()
+    pwa.get_by_role("button", name="Erase Between from this device").click()
+    dialog = pwa.get_by_role("dialog")
+    expect(dialog).to_contain_text("1 change has not reached the server")
+    dialog.get_by_role("button", name="Erase and lose it").click()
+    expect(pwa.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    rows = wait_for(
+        pwa,
+        lambda: (dump := pwa.evaluate(DUMP_DEVICE)) and not any(dump.values()) and dump,
+        "an empty device store",
+    )
+    assert all(not text for text in rows.values())
+
+
+def test_forgot_pin_signs_in_again_with_the_password_after_warning(
+    pwa: Page, context, server_url, account
+):
+    sign_in(pwa, server_url, account.email)
+    wait_for_worker(pwa)
+    write_entry(pwa, "Already on the server.")
+    wait_synced(pwa)
+    turn_on_lock(pwa, server_url)
+    context.set_offline(True)
+    write_entry(pwa, "Only on this phone.")
+    pwa.reload()
+    lock_screen(pwa)
+    pwa.get_by_role("button", name="Forgot PIN? Sign in again").click()
+    dialog = pwa.get_by_role("dialog")
+    expect(dialog).to_contain_text("1 change has not reached the server")
+    dialog.get_by_role("button", name="Cancel").click()
+    lock_screen(pwa)
+    pwa.get_by_role("button", name="Forgot PIN? Sign in again").click()
+    pwa.get_by_role("dialog").get_by_role("button", name="Erase and lose it").click()
+
+    context.set_offline(False)
+    sign_in(pwa, server_url, account.email)
+    pwa.goto(server_url + "/#/journal")
+    expect(entry_item(pwa, "Already on the server")).to_contain_text("Synced")
+    expect(entry_item(pwa, "Only on this phone")).to_have_count(0)
