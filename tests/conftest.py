@@ -1,12 +1,17 @@
-"""Fixtures: a migrated database per test run, a fresh app per test, signed-in actors.
+"""Fixtures: a migrated database per test run, an app as create_app makes it for every
+test, signed-in actors.
 
 The suite runs on SQLite by default. With TEST_DATABASE_URL pointing at a PostgreSQL
 server, it makes its own uniquely named database there, runs on it, and drops it.
+
+Under pytest-xdist (`make test-fast` runs `-n auto`) each worker is a process of its own
+with its own instance folder, database and app.
 """
 
 from __future__ import annotations
 
 import atexit
+import copy
 import gc
 import logging
 import os
@@ -24,14 +29,20 @@ os.environ.setdefault("SECRET_KEY", "test-secret-" + "x" * 40)
 os.environ.setdefault("BETWEEN_ENV", "test")
 # Keys made on first run, development mail and the like go to a folder of this run's own,
 # never into the checkout's instance/ (the `flask` processes tests start inherit it).
-if "BETWEEN_INSTANCE_PATH" not in os.environ:
-    os.environ["BETWEEN_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="between-test-instance-")
+# An xdist worker inherits the folder its controller made here: it makes its own, so two
+# workers never race to write the first key or read each other's mail.
+_MADE_HERE = "BETWEEN_TEST_INSTANCE_MADE"
+_inherited = os.environ.get("BETWEEN_INSTANCE_PATH")
+if _inherited is None or _inherited == os.environ.get(_MADE_HERE):
+    os.environ["BETWEEN_INSTANCE_PATH"] = os.environ[_MADE_HERE] = tempfile.mkdtemp(
+        prefix="between-test-instance-"
+    )
     atexit.register(shutil.rmtree, os.environ["BETWEEN_INSTANCE_PATH"], ignore_errors=True)
 CHECKOUT_INSTANCE = Path(__file__).resolve().parents[1] / "instance"
 
 from config.settings import normalise_database_url  # noqa: E402
-from server import create_app  # noqa: E402
-from server.extensions import db  # noqa: E402
+from server import create_app, crypto  # noqa: E402
+from server.extensions import db, limiter  # noqa: E402
 from tests.factories import Actor, make_actor  # noqa: E402
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -88,6 +99,12 @@ def nothing_written_into_the_checkout():
 def database_url(tmp_path_factory):
     with fresh_database(tmp_path_factory.mktemp("db")) as url:
         upgrade_to_head(url)
+        # What is alive now (every module, the collected tests, what the first app
+        # loaded) stays for the whole run: frozen, it is left out of the gc.collect()
+        # after each test, which then looks only at what tests made (in milliseconds,
+        # not a quarter of a second) and still finds a connection one left open.
+        gc.collect()
+        gc.freeze()
         yield url
 
 
@@ -115,6 +132,53 @@ def make_app():
             db.engine.dispose()
 
 
+# The app the last test used, kept for the next test that asks for the same config.
+_kept: dict = {}
+
+
+def _app_for(config: dict):
+    """An app exactly as `create_app(config)` makes it, built once and handed on.
+
+    create_app is most of a small test's time (flask-smorest builds the OpenAPI spec),
+    so a test gets the previous test's app when it asks for the same config and nothing
+    has called create_app since. That is checked, not assumed: create_app also sets up
+    process-wide state (the field encryption key ring, the limiter's storage, the API
+    spec), and every call configures a new key ring, so the ring the kept app was made
+    with still being the one in force means no other app (a test's own, `make_app`,
+    a migration) has replaced that state meanwhile, and no test has swapped the keys.
+    Otherwise the test gets a new app, as it always did. What a test can change in its
+    app is put back after it (_hand_on): rows, config, attributes (a test may point
+    `app.instance_path` elsewhere), rate-limit counters."""
+    key = repr(sorted(config.items()))
+    if _kept and _kept["key"] == key and crypto.ring() is _kept["ring"]:
+        return _kept["app"]
+    app = create_app(config)
+    _kept.update(
+        key=key,
+        app=app,
+        ring=crypto.ring(),
+        config=copy.deepcopy(dict(app.config)),
+        attributes=dict(vars(app)),
+    )
+    return app
+
+
+def _hand_on(app) -> None:
+    """Leave the app as create_app made it, for the next test."""
+    _wipe(app)
+    if _kept.get("app") is app:
+        app.config.clear()
+        app.config.update(copy.deepcopy(_kept["config"]))
+        made = _kept["attributes"]
+        for name in set(vars(app)) - set(made):
+            delattr(app, name)  # set since, by the test or lazily by Flask: made again
+        for name, value in made.items():
+            if vars(app).get(name) is not value:
+                setattr(app, name, value)
+    # the in-memory counters of every rate limit: a new app started with none
+    limiter.reset()
+
+
 @pytest.fixture
 def app(request, database_url):
     marker = request.node.get_closest_marker("app_config")
@@ -126,9 +190,9 @@ def app(request, database_url):
     }
     if marker:
         config.update(marker.kwargs)
-    app = create_app(config)
+    app = _app_for(config)
     yield app
-    _wipe(app)
+    _hand_on(app)
     # collect now, so a connection some test forgot to close is reported by that test
     gc.collect()
 
@@ -179,6 +243,19 @@ def link():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(**kw): override app config for one test")
+
+
+def pytest_make_parametrize_id(config, val, argname):
+    """A parameter that is an id made at import (`str(uuid.uuid4())`) is named "uuid" in
+    the test's name: each xdist worker imports the tests itself, and they must all
+    collect the same names."""
+    if isinstance(val, str | uuid.UUID):
+        try:
+            uuid.UUID(str(val))
+        except ValueError:
+            return None
+        return "uuid"
+    return None
 
 
 # The folder says what a test needs, so `-m "not e2e"` (make test-fast) skips the browsers.
@@ -272,7 +349,11 @@ def served(app):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, closing_iterators(app), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to look up, which it does every poll_interval (0.5 s
+    # unless told): a test would wait that long for its server to stop
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
