@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_login import current_user, login_required
@@ -13,7 +14,7 @@ from limits import parse as parse_limit
 
 from server import logs, mail
 from server.audit import service as audit
-from server.auth import schemas, service, totp
+from server.auth import passkeys, passwords, schemas, service, totp
 from server.auth.session import (
     current_actor,
     current_session,
@@ -21,18 +22,20 @@ from server.auth.session import (
     sign_in,
     sign_out,
 )
-from server.errors import ApiError
+from server.errors import ApiError, validation_error
 from server.extensions import db, limiter
 
 
 def _me(user):
     """The user as the app sees itself, with this role's idle timeout."""
     user.idle_timeout_seconds = current_app.config["SESSION_TIMEOUTS"][user.role.value][0]
-    user.totp_required = _totp_required(user)
+    # still to set up: a registered passkey is a second factor too
+    user.totp_required = _totp_required(user) and not passkeys.has_passkey(user)
     return user
 
 
 def _totp_required(user) -> bool:
+    """The clinic requires this account to sign in with two factors."""
     return bool(current_app.config.get("REQUIRE_THERAPIST_TOTP")) and user.is_therapist
 
 
@@ -107,6 +110,15 @@ def login(data):
         # One answer for an unknown email and a wrong password.
         logs.auth_event("login_failed", reason="credentials")
         raise ApiError(401, "The email or password is not right.")
+    if not user.totp_enabled and _totp_required(user) and passkeys.has_passkey(user):
+        # the passkey is this account's second factor: a password alone is one
+        logs.auth_event("login_failed", user.id, reason="passkey_required")
+        db.session.commit()  # keep a rehashed password
+        raise ApiError(
+            401,
+            "Your clinic requires two-factor sign-in: sign in with your passkey.",
+            extra={"passkey_required": True},
+        )
     if user.totp_enabled:
         code, recovery = data.get("totp_code"), data.get("recovery_code")
         if not code and not recovery:
@@ -238,7 +250,7 @@ def totp_recovery_codes(data):
 def totp_disable(data):
     """Turn two-factor sign-in off with my password."""
     user = current_actor()
-    if _totp_required(user):
+    if _totp_required(user) and not passkeys.has_passkey(user):
         # it would only lock them out of their patients again
         raise ApiError(409, "Your clinic requires two-factor sign-in, so it stays on.")
     totp.disable(user, data["password"], data.get("code"))
@@ -313,9 +325,134 @@ def _second_factor_required():
         current_user.is_authenticated
         and current_user.is_therapist
         and not current_user.totp_enabled
+        and not passkeys.has_passkey(current_user)
     ):
         raise ApiError(
             403,
             "Turn on two-factor sign-in to continue (Account → Security).",
             extra={"totp_setup_required": True},
         )
+
+
+# -- passkeys ------------------------------------------------------------------------------
+
+
+def _relying_party() -> tuple[str, str]:
+    """The WebAuthn RP ID and the origin answers must come from. In production the
+    public URL says both (never a Host header); elsewhere the address the browser used,
+    so development on localhost and tests on any port work (127.0.0.1 is no valid RP ID:
+    open the app at http://localhost:PORT to use passkeys there)."""
+    origin = (
+        current_app.config["PUBLIC_URL"]
+        if current_app.config.get("PRODUCTION")
+        else request.host_url.rstrip("/")
+    )
+    return urlsplit(origin).hostname or "", origin
+
+
+def _confirm_for_passkey(user, data: dict) -> None:
+    """Adding a way to sign in asks again for the password (or a current code): an
+    open session on a borrowed phone is not enough to give someone a key of their own."""
+    code, password = data.get("totp_code"), data.get("password")
+    if code:
+        if not user.totp_enabled or not totp.second_factor_ok(user, code, None):
+            raise validation_error({"totp_code": ["That code is not right."]})
+        return
+    if not password:
+        raise validation_error({"password": ["Enter your password."]})
+    if not passwords.verify_password(user.password_hash, password):
+        raise validation_error({"password": ["This is not your password."]})
+
+
+def _audit_passkey(user, action: str, passkey_id) -> None:
+    audit.record(user, action, user.id if user.is_patient else None, "passkey", [passkey_id])
+
+
+@bp.post("/passkeys/options")
+@login_required
+@password_checked
+@bp.arguments(schemas.PasskeyConfirmSchema)
+@bp.response(200, schemas.PasskeyOptionsSchema)
+def passkey_registration_options(data):
+    """Start adding a passkey: confirm with my password (or a current code), get the
+    options for navigator.credentials.create()."""
+    user = current_actor()
+    _confirm_for_passkey(user, data)
+    options = passkeys.registration_options(user, _relying_party()[0])
+    db.session.commit()
+    return {"options": options}
+
+
+@bp.get("/passkeys")
+@login_required
+@bp.response(200, schemas.PasskeySchema(many=True))
+def passkey_list():
+    """My passkeys, with their names and when each was last used."""
+    return passkeys.list_passkeys(current_actor())
+
+
+@bp.post("/passkeys")
+@login_required
+@bp.arguments(schemas.PasskeyAddSchema)
+@bp.response(201, schemas.PasskeySchema)
+def passkey_add(data):
+    """Keep the passkey the browser made for the options I asked for, under a name."""
+    user = current_actor()
+    rp_id, origin = _relying_party()
+    passkey = passkeys.add_passkey(user, data["name"], data["credential"], rp_id, origin)
+    _audit_passkey(user, "passkey_add", passkey.id)
+    db.session.commit()
+    logs.auth_event("passkey_added", user.id)
+    return passkey
+
+
+@bp.patch("/passkeys/<uuid:passkey_id>")
+@login_required
+@bp.arguments(schemas.PasskeyRenameSchema)
+@bp.response(200, schemas.PasskeySchema)
+def passkey_rename(data, passkey_id: uuid.UUID):
+    """Rename one of my passkeys."""
+    passkey = passkeys.rename_passkey(current_actor(), passkey_id, data["name"])
+    db.session.commit()
+    return passkey
+
+
+@bp.delete("/passkeys/<uuid:passkey_id>")
+@login_required
+@bp.response(204)
+def passkey_remove(passkey_id: uuid.UUID):
+    """Remove one of my passkeys; it no longer signs me in. Not the last second factor
+    my clinic requires (409)."""
+    user = current_actor()
+    passkeys.remove_passkey(user, passkey_id, second_factor_required=_totp_required(user))
+    _audit_passkey(user, "passkey_remove", passkey_id)
+    db.session.commit()
+    logs.auth_event("passkey_removed", user.id)
+
+
+@bp.post("/login/passkey/options")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@bp.response(200, schemas.PasskeyOptionsSchema)
+def passkey_sign_in_options():
+    """Start signing in with a passkey: options for navigator.credentials.get()."""
+    options = passkeys.sign_in_options(_relying_party()[0])
+    db.session.commit()
+    return {"options": options}
+
+
+@bp.post("/login/passkey")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@bp.arguments(schemas.AuthenticationCredentialSchema)
+@bp.response(200, schemas.UserSchema)
+def passkey_sign_in(data):
+    """Sign in with a passkey. It counts as both factors: no code is asked."""
+    rp_id, origin = _relying_party()
+    user, why = passkeys.authenticate(data, rp_id, origin)
+    if user is None:
+        db.session.commit()  # the challenge stays spent
+        logs.auth_event("login_failed", reason="passkey_" + why)
+        raise ApiError(401, "This passkey did not sign you in. Try again, or use your password.")
+    sign_in(user)
+    db.session.commit()
+    logs.auth_event("login_passkey", user.id)
+    return _me(user)

@@ -96,3 +96,77 @@ class SessionSchema(StrictSchema):
     last_seen_at = fields.DateTime(dump_only=True)
     user_agent = fields.String(dump_only=True)
     current = fields.Boolean(dump_only=True)
+
+
+# -- passkeys (WebAuthn) -------------------------------------------------------------------
+
+# base64url without padding, as WebAuthn's JSON forms carry bytes
+_B64URL = validate.Regexp(r"^[A-Za-z0-9_-]*$", error="Not base64url.")
+
+
+def _b64(max_length: int, **kw) -> fields.String:
+    return fields.String(validate=[validate.Length(1, max_length), _B64URL], **kw)
+
+
+def _name_field(**kw) -> fields.String:
+    return fields.String(validate=validate.Length(1, 60), **kw)
+
+
+class PasskeyConfirmSchema(StrictSchema):
+    """A fresh check before a passkey is added: the password, or a code when two-factor
+    sign-in is on."""
+
+    password = fields.String(load_only=True, validate=validate.Length(1, MAX_LENGTH))
+    totp_code = fields.String(load_only=True, validate=validate.Regexp(r"^\d{6}$"))
+
+
+class PasskeyOptionsSchema(StrictSchema):
+    # what navigator.credentials.create() / get() takes as `publicKey`, bytes as base64url
+    options = fields.Dict(dump_only=True)
+
+
+class _AttestationResponseSchema(StrictSchema):
+    clientDataJSON = _b64(4096, required=True)
+    attestationObject = _b64(65536, required=True)
+    transports = fields.List(
+        fields.String(validate=validate.Length(1, 32)), validate=validate.Length(max=8)
+    )
+
+
+class _AssertionResponseSchema(StrictSchema):
+    clientDataJSON = _b64(4096, required=True)
+    authenticatorData = _b64(4096, required=True)
+    signature = _b64(1024, required=True)
+    userHandle = fields.String(allow_none=True, validate=[validate.Length(max=128), _B64URL])
+
+
+class _CredentialSchema(StrictSchema):
+    id = _b64(1400, required=True)
+    rawId = _b64(1400, required=True)
+    type = fields.String(required=True, validate=validate.Equal("public-key"))
+    authenticatorAttachment = fields.String(allow_none=True, validate=validate.Length(max=32))
+    clientExtensionResults = fields.Dict(load_default=dict)
+
+
+class RegistrationCredentialSchema(_CredentialSchema):
+    response = fields.Nested(_AttestationResponseSchema, required=True)
+
+
+class AuthenticationCredentialSchema(_CredentialSchema):
+    response = fields.Nested(_AssertionResponseSchema, required=True)
+
+
+class PasskeyAddSchema(StrictSchema):
+    name = _name_field(required=True, load_only=True)
+    credential = fields.Nested(RegistrationCredentialSchema, required=True, load_only=True)
+
+
+class PasskeyRenameSchema(StrictSchema):
+    name = _name_field(required=True, load_only=True)
+
+
+class PasskeySchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    last_used_at = fields.DateTime(dump_only=True, allow_none=True)
