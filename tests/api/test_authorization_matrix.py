@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.auth import service as auth_service
-from server.auth.models import Role, User
+from server.auth.models import Passkey, Role, User
 from server.auth.passwords import hash_password
 from server.extensions import db
 from tests.factories import PASSWORD
@@ -104,6 +104,16 @@ class World:
             json={"kind": "dosing", "starts_at": _in_days(30)},
         ).json["id"]
         self.auth_session = owner.get("/api/v1/auth/sessions").json[0]["id"]
+        with app.app_context():
+            passkey = Passkey(
+                user_id=uuid.UUID(self.ids["owner"]),
+                credential_id=uuid.uuid4().hex,
+                public_key=b"not checked here",
+                name="Phone",
+            )
+            db.session.add(passkey)
+            db.session.commit()
+            self.passkey = str(passkey.id)
 
     def share_everything(self):
         owner = self.clients["owner"]
@@ -142,6 +152,17 @@ def _subscription() -> dict:
 
 def _in_days(days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+def _passkey_answer(kind: str) -> dict:
+    """A well-formed WebAuthn answer that answers no challenge the server handed out."""
+    client_data = base64.urlsafe_b64encode(b'{"type":"webauthn.get","challenge":"AAAA"}')
+    response = {"clientDataJSON": client_data.decode().rstrip("=")}
+    if kind == "attestation":
+        response["attestationObject"] = "AAAA"
+    else:
+        response |= {"authenticatorData": "AAAA", "signature": "AAAA", "userHandle": None}
+    return {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": response}
 
 
 def _pid(w):
@@ -202,6 +223,29 @@ EXPECTATIONS = {
             lambda w: {"json": {"password": PASSWORD}},
             {a: 409 for a in ACTORS} | {"anon": 401},  # two-factor is off for all of them
         )
+    },
+    # passkeys: each is its owner's; adding one asks the password again
+    "/api/v1/auth/passkeys/options": {
+        "POST": (lambda w: {"json": {"password": PASSWORD}}, SIGNED_IN)
+    },
+    "/api/v1/auth/passkeys": {
+        "GET": (lambda w: {}, SIGNED_IN),
+        "POST": (
+            # an answer to no challenge of ours
+            lambda w: {"json": {"name": "Phone", "credential": _passkey_answer("attestation")}},
+            {a: 422 for a in ACTORS} | {"anon": 401},
+        ),
+    },
+    "/api/v1/auth/passkeys/<uuid:passkey_id>": {
+        "PATCH": (
+            lambda w: {"url": {"passkey_id": w.passkey}, "json": {"name": "Laptop"}},
+            OWNER_ONLY,
+        ),
+        "DELETE": (lambda w: {"url": {"passkey_id": w.passkey}}, OWNER_ONLY),
+    },
+    "/api/v1/auth/login/passkey/options": {"POST": (lambda w: {}, PUBLIC)},
+    "/api/v1/auth/login/passkey": {
+        "POST": (lambda w: {"json": _passkey_answer("assertion")}, {a: 401 for a in ACTORS})
     },
     "/api/v1/auth/password/forgot": {
         "POST": (lambda w: {"json": {"email": "nobody@example.test"}}, {a: 202 for a in ACTORS})

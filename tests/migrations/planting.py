@@ -86,6 +86,8 @@ def _value(table: sa.Table, column: sa.Column, i: int):
     if isinstance(kind, sa.JSON):
         # Any JSON will do; a later migration may retype it to TEXT and encrypt it.
         return {"planted": f"{table.name}.{column.name}", "row": i}
+    if isinstance(kind, sa.LargeBinary):
+        return f"planted {table.name}.{column.name} {i}".encode()  # a passkey's public key
     if isinstance(kind, sa.String):
         # Plain text (a later migration may encrypt it: it must not look like ciphertext).
         # A SQLite UUID is CHAR(32): a uuid's hex fills it and is unique.
