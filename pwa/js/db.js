@@ -271,6 +271,8 @@ export async function tx(names, mode, fn) {
       if (writes.length) throw new Error('a write in a readonly transaction');
       return result;
     }
+    // another tab may have turned the lock on or off meanwhile: seal as the device is now
+    sealing = Boolean((await rawRequest(META, (m) => m.get(LOCK)))?.value?.wrapped);
     for (const w of writes) if (w.value) w.value = await sealIfOn(w.store, w.value);
     await rawWrite(writes);
     return result;

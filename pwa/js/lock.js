@@ -72,6 +72,7 @@ export async function turnOn(pin, { idleMs = 5 * 60_000, showContacts = false } 
   await reseal(key, { salt, iterations: ITERATIONS, wrapped, idle_ms: idleMs, show_contacts: showContacts });
   await setMeta(LOCK_TRIES, { count: 0, until: 0 });
   await refreshLockedHelp();
+  tabs?.postMessage('on');
   watchIdle();
 }
 
@@ -87,6 +88,7 @@ export async function turnOff(pin) {
   await reseal(null, null);
   await remove(META, LOCKED_HELP);
   await remove(META, LOCK_TRIES);
+  tabs?.postMessage('off');
   return true;
 }
 
@@ -139,8 +141,13 @@ export async function refreshLockedHelp() {
 }
 
 // Locking is a reload: the key and every word drawn from the device copy leave memory
-// with the page, and the app opens again on the lock screen, at the same screen.
+// with the page, and the app opens again on the lock screen, at the same screen. Every
+// other tab of Between follows (locked, or turned on or off, the device changed under it).
+const tabs = 'BroadcastChannel' in self ? new BroadcastChannel('between-lock') : null;
+if (tabs) tabs.onmessage = () => location.reload();
+
 export function lockNow() {
+  tabs?.postMessage('lock');
   location.reload();
 }
 

@@ -136,6 +136,20 @@ def test_own_contacts_show_on_the_lock_screen_only_when_chosen(
     expect(pwa.locator("#first-help")).to_contain_text("988")
 
 
+def test_the_app_locks_itself_after_the_chosen_time_without_a_touch(pwa: Page, server_url, account):
+    pwa.clock.install()  # the app's timers and Date, moved by the test
+    sign_in(pwa, server_url, account.email)
+    turn_on_lock(pwa, server_url, after="1 minute")
+    pwa.locator("#tabbar").get_by_role("link", name="Journal").click()
+    expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
+    pwa.clock.fast_forward("00:40")
+    expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
+    pwa.clock.fast_forward("00:30")
+    lock_screen(pwa)
+    unlock(pwa)
+    expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
+
+
 def test_with_the_lock_on_nothing_personal_is_readable_on_the_device(
     pwa: Page, context, server_url, account
 ):
