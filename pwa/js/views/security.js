@@ -4,11 +4,16 @@
 //
 // off → set up (QR code, the key as text, a code) → recovery codes, shown once → on
 // on → new recovery codes (password) · turn off (password, then a confirmation)
+//
+// Passkeys, below it: add one (a name and the password again), see each with when it
+// was last used, rename, remove. A passkey counts as two factors, so a therapist whose
+// clinic requires two-factor sign-in may set one up here instead of an authenticator app.
 
 import * as api from '../api.js';
 import { OFFLINE_TRY_AGAIN } from '../constants.js';
 import { refreshUser, session } from '../session.js';
-import { confirmSheet, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { confirmSheet, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { cancelled, createPasskey, passkeysSupported } from '../webauthn.js';
 import { errorBox } from './forms.js';
 
 // the field's own words ("That code is not right.") rather than "code: …"
@@ -69,9 +74,12 @@ async function fill(ctx) {
     if (e instanceof api.NetworkError)
       return void mount(body, h('p', { class: 'error', role: 'alert' }, OFFLINE_TRY_AGAIN));
   }
-  if (required && user?.totp_enabled) return void done?.();
-  swap(body, user?.totp_enabled ? onCard(ctx) : offCard(ctx));
+  if (required && setUp2fa(user)) return void done?.();
+  swap(body, user?.totp_enabled ? onCard(ctx) : offCard(ctx), passkeysSupported() && passkeysCard(ctx));
 }
+
+// an authenticator app, or a passkey (the server's totp_required is off once one is there)
+const setUp2fa = (user) => Boolean(user?.totp_enabled || (user && !user.totp_required));
 
 function offCard(ctx) {
   const err = errorBox();
@@ -280,5 +288,192 @@ function passwordForm(ctx, kind, slot) {
     }
   });
   queueMicrotask(() => form.password.focus());
+  return form;
+}
+
+// -- passkeys -----------------------------------------------------------------------------
+
+function passkeysCard(ctx) {
+  const list = h('ul', { class: 'list passkeys', id: 'passkey-list', 'aria-live': 'polite' });
+  const slot = h('div', {});
+  const err = errorBox();
+  const card = h(
+    'section',
+    { class: 'card', id: 'passkeys' },
+    heading('Passkeys'),
+    h(
+      'p',
+      {},
+      ctx.required
+        ? 'Or add a passkey: it signs you in with this device’s screen lock (fingerprint, face or PIN) and ' +
+            'counts as both steps of two-factor sign-in.'
+        : 'A passkey signs you in with this device’s screen lock (fingerprint, face or PIN) instead of typing ' +
+            'your password. Your password keeps working.',
+    ),
+    list,
+    err,
+    h(
+      'div',
+      { class: 'actions' },
+      button(
+        'Add a passkey',
+        () =>
+          swap(
+            slot,
+            addForm(ctx, slot, () => load()),
+          ),
+        ctx.required ? 'primary' : '',
+      ),
+    ),
+    slot,
+  );
+  const load = async () => {
+    try {
+      const keys = await api.get('/auth/passkeys');
+      swap(
+        list,
+        keys.length ? keys.map((key) => passkeyItem(key, load, err)) : h('li', { class: 'muted' }, 'No passkeys yet.'),
+      );
+    } catch (e) {
+      fail(err, e);
+    }
+  };
+  load();
+  return card;
+}
+
+// a screen reader hears which passkey a Rename or Remove is for
+function labelled(el, label) {
+  el.setAttribute('aria-label', label);
+  return el;
+}
+
+function passkeyItem(key, reload, err) {
+  const slot = h('div', {});
+  const used = key.last_used_at ? `Last used ${fmtDateTime(key.last_used_at)}` : 'Not used yet';
+  const remove = async () => {
+    const sure = await confirmSheet(
+      `Remove “${key.name}”?`,
+      'It will no longer sign you in. Your password and other passkeys keep working.',
+      'Remove',
+      { danger: true },
+    );
+    if (!sure) return;
+    try {
+      await api.del(`/auth/passkeys/${key.id}`);
+      toast('Passkey removed');
+      reload();
+    } catch (e) {
+      fail(err, e);
+    }
+  };
+  return h(
+    'li',
+    { class: 'passkey' },
+    h('strong', { class: 'passkey-name' }, h('bdi', {}, key.name)),
+    h('span', { class: 'hint' }, `Added ${fmtDateTime(key.created_at)} · ${used}`),
+    h(
+      'div',
+      { class: 'actions' },
+      labelled(
+        button('Rename', () => swap(slot, renameForm(key, slot, reload)), 'link'),
+        `Rename ${key.name}`,
+      ),
+      labelled(button('Remove', remove, 'link danger'), `Remove ${key.name}`),
+    ),
+    slot,
+  );
+}
+
+const nameInput = (value = '') =>
+  h('input', {
+    id: 'passkey-name',
+    name: 'name',
+    type: 'text',
+    maxlength: 60,
+    required: true,
+    value,
+    autocomplete: 'off',
+  });
+
+function renameForm(key, slot, reload) {
+  const err = errorBox();
+  const form = h(
+    'form',
+    {},
+    h('label', { for: 'passkey-name' }, 'New name'),
+    nameInput(key.name),
+    err,
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, 'Save name'),
+      button('Cancel', () => slot.replaceChildren()),
+    ),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api.request('PATCH', `/auth/passkeys/${key.id}`, { name: form.name.value.trim() });
+      reload();
+    } catch (e) {
+      fail(err, e);
+    }
+  });
+  queueMicrotask(() => form.name.select());
+  return form;
+}
+
+// a name that says which device it is, then the password again: an open session on a
+// borrowed phone is not enough to give someone a passkey of their own
+function addForm(ctx, slot, reload) {
+  const err = errorBox();
+  const form = h(
+    'form',
+    {},
+    h(
+      'label',
+      { for: 'passkey-name' },
+      'Name for this passkey',
+      h('span', { class: 'hint' }, 'Which device it is on, such as “My phone”.'),
+    ),
+    nameInput(),
+    h('label', { for: 'passkey-password' }, 'Your password, to add a passkey'),
+    h('input', {
+      id: 'passkey-password',
+      name: 'password',
+      type: 'password',
+      autocomplete: 'current-password',
+      required: true,
+    }),
+    err,
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, 'Add passkey'),
+      button('Cancel', () => slot.replaceChildren()),
+    ),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const submit = form.querySelector('button[type=submit]');
+    submit.disabled = true;
+    try {
+      const { options } = await api.post('/auth/passkeys/options', { password: form.password.value });
+      const credential = await createPasskey(options);
+      await api.post('/auth/passkeys', { name: form.name.value.trim(), credential });
+      slot.replaceChildren();
+      toast('Passkey added');
+      const user = await refreshUser().catch(() => null);
+      if (ctx.required && setUp2fa(user)) return void ctx.done?.();
+      reload();
+    } catch (e) {
+      if (cancelled(e)) err.hidden = true;
+      else fail(err, e);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  queueMicrotask(() => form.name.focus());
   return form;
 }

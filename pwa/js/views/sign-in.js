@@ -6,9 +6,50 @@ import * as api from '../api.js';
 import { CARE_TEAM_SEES } from '../care-words.js';
 import { navigate } from '../nav.js';
 import { pendingCount } from '../outbox.js';
-import { session, signIn, unsentFor } from '../session.js';
+import { session, signedIn, signIn, unsentFor } from '../session.js';
 import { confirmSheet, h, mount, offlineScreen, pageTitle } from '../ui.js';
 import { errorBox, field, showError, takeNotice } from './forms.js';
+
+// Changes saved on this device for another account would go with a new sign-in.
+async function sureToReplace(lose) {
+  return (
+    !lose ||
+    confirmSheet(
+      'Sign in as someone else?',
+      `${lose} changes saved on this device belong to the account that was signed in. Signing in as ` +
+        `another person removes them from this device.`,
+      'Remove and sign in',
+      { danger: true },
+    )
+  );
+}
+
+// The passkey says who signs in, so the question about another account's unsent
+// changes comes after the server's answer; a "no" signs that session out again.
+// webauthn.js is loaded here, not with the precached shell: signing in is online anyway.
+async function passkeySignIn(err, button) {
+  err.hidden = true;
+  button.disabled = true;
+  let cancelled = () => false;
+  try {
+    const webauthn = await import('../webauthn.js').catch(() => {
+      throw new api.NetworkError('offline');
+    });
+    cancelled = webauthn.cancelled;
+    const { options } = await api.post('/auth/login/passkey/options');
+    const user = await api.post('/auth/login/passkey', await webauthn.getPasskey(options));
+    if (!(await sureToReplace(await unsentFor(user.email)))) {
+      await api.post('/auth/logout').catch(() => {});
+      return;
+    }
+    await signedIn(user);
+    navigate('today');
+  } catch (e) {
+    if (!cancelled(e)) showError(err, e);
+  } finally {
+    button.disabled = false;
+  }
+}
 
 async function signInForm(root) {
   const unsent = session.user ? await pendingCount() : 0;
@@ -42,18 +83,7 @@ async function signInForm(root) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const email = form.email.value.trim();
-    const lose = await unsentFor(email);
-    if (
-      lose &&
-      !(await confirmSheet(
-        'Sign in as someone else?',
-        `${lose} changes saved on this device belong to the account that was signed in. Signing in as ` +
-          `another person removes them from this device.`,
-        'Remove and sign in',
-        { danger: true },
-      ))
-    )
-      return;
+    if (!(await sureToReplace(await unsentFor(email)))) return;
     const t = form.totp.value.replace(/\s/g, '');
     const secondFactor = !t ? {} : /^\d{6}$/.test(t) ? { totp_code: t } : { recovery_code: t };
     try {
@@ -65,9 +95,20 @@ async function signInForm(root) {
         err.hidden = true;
         form.totp.required = true;
         form.totp.focus();
-      } else showError(err, e);
+      } else {
+        showError(err, e);
+        if (e.body?.passkey_required) withPasskey?.focus();
+      }
     }
   });
+  // where the browser can use passkeys; the password stays
+  const withPasskey =
+    typeof window.PublicKeyCredential === 'function' &&
+    h(
+      'button',
+      { type: 'button', class: 'passkey', onclick: (event) => passkeySignIn(err, event.currentTarget) },
+      'Use a passkey',
+    );
   const said = takeNotice();
   mount(
     root,
@@ -83,6 +124,7 @@ async function signInForm(root) {
         )
       : h('p', { class: 'muted' }, 'Your companion between therapy sessions.'),
     form,
+    withPasskey && h('div', { class: 'actions' }, withPasskey),
     h('p', {}, h('a', { href: '#/signin/forgot' }, 'Forgot your password?')),
     h('p', {}, 'New to Between? ', h('a', { href: '#/signin/create' }, 'Create an account')),
   );
