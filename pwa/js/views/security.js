@@ -45,6 +45,14 @@ function show(body, ...children) {
 
 const heading = (text) => h('h2', { tabindex: '-1' }, text);
 const button = (label, onclick, cls = '') => h('button', { type: 'button', class: cls, onclick }, label);
+// a form's own buttons: its submit, and Cancel, which closes the slot it opened in
+const formButtons = (ok, slot, cls = 'primary') =>
+  h(
+    'div',
+    { class: 'actions' },
+    h('button', { type: 'submit', class: cls }, ok),
+    button('Cancel', () => slot.replaceChildren()),
+  );
 
 export async function render(root, _params, { required = false, done = null } = {}) {
   const body = h('div', { class: 'security' });
@@ -256,12 +264,7 @@ function passwordForm(ctx, kind, slot) {
       required: true,
     }),
     err,
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: ask.cls }, ask.ok),
-      button('Cancel', () => slot.replaceChildren()),
-    ),
+    formButtons(ask.ok, slot, ask.cls),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -404,12 +407,7 @@ function renameForm(key, slot, reload) {
     h('label', { for: 'passkey-name' }, 'New name'),
     nameInput(key.name),
     err,
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: 'primary' }, 'Save name'),
-      button('Cancel', () => slot.replaceChildren()),
-    ),
+    formButtons('Save name', slot),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -447,12 +445,7 @@ function addForm(ctx, slot, reload) {
       required: true,
     }),
     err,
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: 'primary' }, 'Add passkey'),
-      button('Cancel', () => slot.replaceChildren()),
-    ),
+    formButtons('Add passkey', slot),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
