@@ -29,6 +29,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from server.audit import service as audit
 from server.auth.models import Passkey, PasskeyChallenge, User
 from server.auth.service import clean_display_name
 from server.db import utcnow
@@ -241,6 +242,13 @@ def authenticate(credential: dict, rp_id: str, origin: str) -> tuple[User | None
             require_user_verification=True,
         )
     except _BAD_ANSWER:
+        # a known passkey whose answer failed (a counter gone back: a cloned key?) is
+        # recorded for its owner, as a wrong second factor is
+        owner = db.session.get(User, passkey.user_id)
+        patient_id = owner.id if owner.is_patient else None
+        audit.record(
+            owner, "sign_in_passkey", patient_id, "passkey", [passkey.id], outcome="denied"
+        )
         return None, "passkey"
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()

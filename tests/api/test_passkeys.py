@@ -15,10 +15,10 @@ import pyotp
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from server.audit.models import AuditEvent
-from server.auth.models import PasskeyChallenge
+from server.auth.models import Passkey, PasskeyChallenge
 from server.db import utcnow
 from server.extensions import db
 from tests.factories import PASSWORD
@@ -234,11 +234,25 @@ def test_an_expired_challenge_is_refused(app, patient):
     assert client.post("/api/v1/auth/login/passkey", json=device.get(options)).status_code == 401
 
 
-def test_a_counter_that_goes_back_is_refused(app, patient):
-    device, _ = add_passkey(patient)
+def test_a_counter_that_goes_back_is_refused_and_recorded(app, patient):
+    device, made = add_passkey(patient)
     assert sign_in_with(app, device)[1].status_code == 200
     device.count = 0  # a cloned authenticator starts over
     assert sign_in_with(app, device)[1].status_code == 401
+    with app.app_context():
+        denied = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "sign_in_passkey")
+        ).scalar_one()
+    assert (denied.outcome, denied.object_ids) == ("denied", [made["id"]])
+    assert str(denied.patient_id) == patient.id
+
+
+def test_deleting_my_account_deletes_my_passkeys(app, patient):
+    add_passkey(patient)
+    deleted = patient.delete("/api/v1/me", json={"password": PASSWORD})
+    assert deleted.status_code in (200, 204), deleted.json
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Passkey)) == 0
 
 
 def test_sign_in_needs_user_verification(app, patient):
