@@ -323,3 +323,15 @@ def test_a_therapist_with_two_factor_signs_in_by_passkey_without_a_code(app, the
     client, signed_in = sign_in_with(app, device)
     assert signed_in.status_code == 200
     assert client.get("/api/v1/caseload").status_code == 200
+
+
+@pytest.mark.app_config(RATELIMIT_LOGIN="3 per minute")
+def test_passkey_sign_in_is_rate_limited_like_password_sign_in(app):
+    client = app.test_client()
+    statuses = [client.post("/api/v1/auth/login/passkey/options").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    answers = [
+        client.post("/api/v1/auth/login/passkey", json=Authenticator().get(options)).status_code
+        for options in [{"challenge": "AAAA", "rpId": "localhost"}] * 4
+    ]
+    assert answers == [401, 401, 401, 429]
