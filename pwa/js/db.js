@@ -7,10 +7,11 @@
 // writes through here, so this is the one place that encrypts.
 //
 // A WebCrypto call ends an IndexedDB transaction (it answers in a later task, and a
-// transaction with no request pending commits). So a transaction here is: read (each
-// read its own short transaction, opened here), let the caller decide, seal what it
-// wrote, then apply every write in one transaction. Writers take turns (a Web Lock,
-// across tabs), so no other write lands between a writer's reads and its writes.
+// transaction with no request pending commits). So with the lock on, a transaction here
+// is: read (each read its own short transaction, opened here), let the caller decide,
+// seal what it wrote, then apply every write in one transaction. Writers take turns (a
+// Web Lock, across tabs), so no other write lands between a writer's reads and its
+// writes. With the lock off there is nothing to seal: one plain IndexedDB transaction.
 
 const DB_NAME = 'between';
 const DB_VERSION = 1;
@@ -257,12 +258,82 @@ class StoreView {
   }
 }
 
-// Run fn(stores) with a view of each store (get, getAll, index(…).getAll, put, add,
-// delete, clear, each awaited or not); resolves with fn's result once every write it
-// made has been sealed and committed together.
-export async function tx(names, mode, fn) {
-  await openDB();
-  const list = Array.isArray(names) ? names : [names];
+// The lock off: fn runs in one IndexedDB transaction, its reads and writes straight on the
+// stores (promises for reads, as `idb` does: a request's answer keeps the transaction
+// alive). IndexedDB itself keeps writers apart then. Resolves to RESEAL when the device
+// turns out to be sealed (another tab turned the lock on): nothing was written.
+const RESEAL = Symbol('sealed meanwhile');
+
+class DirectView {
+  constructor(store) {
+    this.store = store;
+  }
+
+  async get(key) {
+    return clearOnly(await done(this.store.get(key)));
+  }
+
+  async getAll() {
+    return clearOnly(await done(this.store.getAll()));
+  }
+
+  index(name) {
+    return { getAll: async (value) => clearOnly(await done(this.store.index(name).getAll(value))) };
+  }
+
+  put(value) {
+    this.store.put(value);
+  }
+
+  add(value) {
+    this.store.add(value);
+  }
+
+  delete(key) {
+    this.store.delete(key);
+  }
+
+  clear() {
+    this.store.clear();
+  }
+}
+
+class SealedMeanwhile extends Error {}
+function clearOnly(found) {
+  if ([].concat(found ?? []).some((row) => row?.sealed)) throw new SealedMeanwhile();
+  return found;
+}
+
+async function direct(list, mode, fn) {
+  const db = await openDB();
+  const t = db.transaction(mode === 'readwrite' ? [...new Set([...list, META])] : list, mode);
+  const committed = new Promise((resolve, reject) => {
+    t.oncomplete = resolve;
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error || new Error('transaction aborted'));
+  });
+  committed.catch(() => {}); // awaited below, unless given up
+  try {
+    if (mode === 'readwrite' && (await done(t.objectStore(META).get(LOCK)))?.value?.wrapped)
+      throw new SealedMeanwhile();
+    const result = await fn(Object.fromEntries(list.map((n) => [n, new DirectView(t.objectStore(n))])));
+    await committed;
+    return result;
+  } catch (err) {
+    try {
+      t.abort(); // all or nothing
+    } catch {
+      // already finished
+    }
+    if (!(err instanceof SealedMeanwhile)) throw err;
+    sealing = true;
+    return RESEAL;
+  }
+}
+
+// With the lock on: each read its own short transaction, opened (unsealed) here; the
+// writes kept, sealed, then applied together; one writer at a time across tabs.
+async function sealedTx(list, mode, fn) {
   const run = async () => {
     const writes = [];
     const stores = Object.fromEntries(list.map((n) => [n, new StoreView(n, writes)]));
@@ -278,6 +349,19 @@ export async function tx(names, mode, fn) {
     return result;
   };
   return mode === 'readwrite' ? asWriter(run) : run();
+}
+
+// Run fn(stores) with a view of each store (get, getAll, index(…).getAll: awaited; put,
+// add, delete, clear); resolves with fn's result once every write it made has been
+// committed together. Only IndexedDB work may be awaited inside fn.
+export async function tx(names, mode, fn) {
+  await openDB();
+  const list = Array.isArray(names) ? names : [names];
+  if (!sealing) {
+    const result = await direct(list, mode, fn);
+    if (result !== RESEAL) return result;
+  }
+  return sealedTx(list, mode, fn);
 }
 
 export const getAll = (store) => tx(store, 'readonly', (s) => s[store].getAll());
