@@ -11,9 +11,10 @@ from tests.e2e.pwa import served_cache_name, sign_in, wait_for_worker
 PWA = Path(__file__).resolve().parents[2] / "pwa"
 # stylesheets of server-rendered pages (the API reference, the printable export)
 NOT_SHELL = {"css/docs.css", "css/export.css"}
-# screens that need the network anyway (sign-up, password reset, two-factor set-up):
-# loaded from it, so the shell stays small
-NETWORK_ONLY = {"/js/views/account.js", "/js/views/security.js"}
+# screens that need the network anyway (sign-up, password reset, two-factor set-up, and
+# passkeys, whose helpers sign-in.js loads only when one is used): loaded from it, so the
+# shell stays small
+NETWORK_ONLY = {"/js/views/account.js", "/js/views/security.js", "/js/webauthn.js"}
 
 
 def precache_list() -> list[str]:
