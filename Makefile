@@ -55,9 +55,12 @@ test: install-test lint
 	  echo "PostgreSQL pass not run: set TEST_DATABASE_URL=postgresql://user@host:5432/postgres"; \
 	fi
 
-# The inner loop: API and unit tests on SQLite, no browsers, no PostgreSQL suite.
+# The inner loop: API and unit tests on SQLite, no browsers, no PostgreSQL suite, over
+# every core (pytest-xdist; each worker has its own database, instance folder and app).
+# worksteal: a worker that runs out takes tests queued behind a long one on the other.
 test-fast: install-test
-	TEST_DATABASE_URL= $(BIN)/pytest -q -m "not e2e and not postgres" tests/api tests/unit
+	TEST_DATABASE_URL= $(BIN)/pytest -q -n auto --dist worksteal -m "not e2e and not postgres" \
+	  tests/api tests/unit
 
 bench: install-test
 	scripts/ensure-chromium
