@@ -281,3 +281,31 @@ def test_forgot_pin_signs_in_again_with_the_password_after_warning(
     pwa.goto(server_url + "/#/journal")
     expect(entry_item(pwa, "Already on the server")).to_contain_text("Synced")
     expect(entry_item(pwa, "Only on this phone")).to_have_count(0)
+
+
+def test_turning_the_lock_off_takes_the_pin_and_opens_the_device_copy_again(
+    pwa: Page, context, server_url, account
+):
+    sign_in(pwa, server_url, account.email)
+    wait_for_worker(pwa)
+    context.set_offline(True)
+    write_entry(pwa, "CANARY-OFF-wren")
+    turn_on_lock(pwa, server_url)
+    assert "CANARY-OFF-wren" not in "".join(device_text(pwa).values())
+
+    pwa.get_by_label("Your PIN").fill("999999")
+    pwa.get_by_role("button", name="Turn off app lock").click()
+    expect(pwa.get_by_role("alert").filter(has_text="That is not your PIN")).to_be_visible()
+    pwa.get_by_label("Your PIN").fill(PIN)
+    pwa.get_by_role("button", name="Turn off app lock").click()
+    expect(pwa.get_by_role("status").filter(has_text="App lock is off")).to_be_visible()
+    assert "CANARY-OFF-wren" in device_text(pwa)["outbox"]
+
+    pwa.reload()
+    expect(pwa.get_by_role("heading", level=1, name="App lock")).to_be_visible()
+    expect(pwa.locator("#lock-screen")).to_have_count(0)
+    context.set_offline(False)
+    wait_synced(pwa)
+    assert [e["body"] for e in account.get("/api/v1/journal/entries").json["entries"]] == [
+        "CANARY-OFF-wren"
+    ]
