@@ -58,9 +58,11 @@ test: install-test lint
 # The inner loop: API and unit tests on SQLite, no browsers, no PostgreSQL suite, over
 # every core (pytest-xdist; each worker has its own database, instance folder and app).
 # worksteal: a worker that runs out takes tests queued behind a long one on the other.
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: each worker would
+# otherwise compile and assert-rewrite every test module and plugin again, every run.
 test-fast: install-test
-	TEST_DATABASE_URL= $(BIN)/pytest -q -n auto --dist worksteal -m "not e2e and not postgres" \
-	  tests/api tests/unit
+	PYTHONDONTWRITEBYTECODE= TEST_DATABASE_URL= $(BIN)/pytest -q -n auto --dist worksteal \
+	  -m "not e2e and not postgres" tests/api tests/unit
 
 bench: install-test
 	scripts/ensure-chromium
