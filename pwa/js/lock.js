@@ -143,12 +143,32 @@ export async function refreshLockedHelp() {
 // Locking is a reload: the key and every word drawn from the device copy leave memory
 // with the page, and the app opens again on the lock screen, at the same screen. Every
 // other tab of Between follows (locked, or turned on or off, the device changed under it).
+// Before that reload, what is being written is saved to the device (sealed, as every
+// write is): the open journal editor registers its save here, so no keystroke is lost.
+const beforeLock = new Set();
+const FLUSH_MS = 3000; // a save that hangs must not keep the app open
+
+export function onBeforeLock(save) {
+  beforeLock.add(save);
+  return () => beforeLock.delete(save);
+}
+
+let reloading = false;
+
+async function saveThenReload() {
+  if (reloading) return;
+  reloading = true;
+  const saves = Promise.allSettled([...beforeLock].map(async (save) => save()));
+  await Promise.race([saves, new Promise((resolve) => setTimeout(resolve, FLUSH_MS))]);
+  location.reload();
+}
+
 const tabs = 'BroadcastChannel' in self ? new BroadcastChannel('between-lock') : null;
-if (tabs) tabs.onmessage = () => location.reload();
+if (tabs) tabs.onmessage = saveThenReload;
 
 export function lockNow() {
   tabs?.postMessage('lock');
-  location.reload();
+  return saveThenReload();
 }
 
 let watching = false;
@@ -164,12 +184,13 @@ export function watchIdle() {
     addEventListener(type, () => (lastTouch = Date.now()), { capture: true, passive: true });
   }
   document.addEventListener('visibilitychange', async () => {
+    const now = Date.now(); // when it happened, not when the settings were read
+    if (document.hidden) hiddenAt = now;
     const ms = await idle();
     if (ms == null) return;
     if (document.hidden) {
-      hiddenAt = Date.now();
       if (ms === 0) lockNow();
-    } else if (hiddenAt != null && Date.now() - hiddenAt >= ms) lockNow();
+    } else if (hiddenAt != null && now - hiddenAt >= ms) lockNow();
   });
   setInterval(async () => {
     const ms = await idle();

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.pwa import (
     DEVICE_ROWS,
+    SAVED,
     entry_item,
     sign_in,
     wait_for,
@@ -309,3 +310,69 @@ def test_turning_the_lock_off_takes_the_pin_and_opens_the_device_copy_again(
     assert [e["body"] for e in account.get("/api/v1/journal/entries").json["entries"]] == [
         "CANARY-OFF-wren"
     ]
+
+
+# Away from the app: the page says it is hidden (document.hidden and visibilityState
+# overridden, then a real `visibilitychange` dispatched to the app's own listener), and
+# the clock's Date moves without firing a timer, so only the background rule can lock.
+HIDE = """() => {
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+SHOW = """() => {
+  delete document.hidden;
+  delete document.visibilityState;
+  document.dispatchEvent(new Event('visibilitychange'));
+  return document.hidden;
+}"""
+
+
+def away_for(page: Page, seconds: int) -> None:
+    """Leave Between for `seconds` (another app in front), then come back to it."""
+    page.evaluate(HIDE)
+    page.clock.set_system_time(page.evaluate("() => Date.now()") / 1000 + seconds)  # seconds
+    assert page.evaluate(SHOW) is False
+
+
+def test_away_longer_than_the_chosen_time_locks_and_shorter_does_not(
+    pwa: Page, server_url, account
+):
+    pwa.clock.install()
+    sign_in(pwa, server_url, account.email)
+    turn_on_lock(pwa, server_url, after="5 minutes")
+    pwa.locator("#tabbar").get_by_role("link", name="Journal").click()
+    expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
+    pwa.evaluate("() => { window.stillThisPage = true; }")  # a reload (a lock) forgets it
+
+    away_for(pwa, 4 * 60)
+    expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
+    assert pwa.evaluate("() => window.stillThisPage") is True
+
+    away_for(pwa, 6 * 60)
+    lock_screen(pwa)
+    assert pwa.evaluate("() => window.stillThisPage") is None
+    unlock(pwa)
+    expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
+
+
+def test_words_typed_just_before_the_idle_lock_are_in_the_editor_after_unlocking(
+    pwa: Page, server_url, account
+):
+    pwa.clock.install()
+    sign_in(pwa, server_url, account.email)
+    turn_on_lock(pwa, server_url, after="1 minute")
+    words = "The train was late and I did not mind, for once."
+    pwa.goto(server_url + "/#/journal/new")
+    body = pwa.get_by_label("Your words")
+    body.fill(words[:20])
+    expect(pwa.locator(".state-line")).to_contain_text(SAVED)
+    body.press_sequentially(words[20:])  # the last keystrokes, not yet autosaved
+    pwa.clock.fast_forward("01:10")
+    lock_screen(pwa)
+    unlock(pwa)
+    expect(pwa.get_by_label("Your words")).to_have_value(words)
+    pwa.get_by_role("button", name="Done").click()
+    wait_synced(pwa)
+    bodies = [e["body"] for e in account.get("/api/v1/journal/entries").json["entries"]]
+    assert bodies == [words]

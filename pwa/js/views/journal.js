@@ -6,6 +6,7 @@
 import { CARE_TEAM_SEES, WRITING_NOTICE } from '../care-words.js';
 import { ATTENTION, SYNCED } from '../constants.js';
 import { STORES, get, getAll, getMeta } from '../db.js';
+import { onBeforeLock } from '../lock.js';
 import { navigate } from '../nav.js';
 import { allOps, deleteItem, saveItem } from '../outbox.js';
 import { syncEvents } from '../sync.js';
@@ -351,6 +352,7 @@ async function renderEditor(root, id, promptId, sessionId) {
   const liveParts = parts.filter((p) => !p.deleted && !p.conflict_of);
   let dirty = false;
   let timer = null;
+  let inFlight = null; // the save under way, if any
 
   const state = h('p', { class: 'state-line', role: 'status', 'aria-live': 'polite' });
   const errorsBox = h('div', { class: 'banner attention', hidden: true });
@@ -389,7 +391,8 @@ async function renderEditor(root, id, promptId, sessionId) {
       return;
     }
     dirty = false;
-    await saveItem(TYPE, rec, entryData(rec));
+    inFlight = saveItem(TYPE, rec, entryData(rec));
+    await inFlight;
     if (isNew && location.hash.startsWith('#/journal/new')) {
       history.replaceState(null, '', `#/journal/${rec.id}`);
     }
@@ -643,13 +646,14 @@ async function renderEditor(root, id, promptId, sessionId) {
   if (isNew) setTimeout(() => body.isConnected && body.focus({ preventScroll: true }));
   const onChange = () => showState();
   syncEvents.addEventListener('change', onChange);
-  const flush = () => {
-    if (dirty) save();
-  };
+  // the last keystrokes (or the save already under way) reach the device before the page goes
+  const flush = () => (dirty ? save() : inFlight);
   window.addEventListener('pagehide', flush);
+  const noLockHook = onBeforeLock(flush);
   return () => {
     syncEvents.removeEventListener('change', onChange);
     window.removeEventListener('pagehide', flush);
+    noLockHook();
     flush();
   };
 }
