@@ -26,6 +26,17 @@ def early_afternoon(now: datetime) -> tuple[str, datetime]:
     return zone, now.astimezone(timezone(timedelta(hours=hours_east)))
 
 
+def hourly_worker_and_a_device(app, patient, push):
+    """A worker that looks again only hourly, the patient's subscribed phone, now, an
+    early-afternoon zone with its local time, and the local time five minutes ahead."""
+    app.config["REMINDER_RECHECK_SECONDS"] = 3600
+    device = push.device()
+    subscribe(patient, device)
+    now = datetime.now(UTC)
+    zone, local_now = early_afternoon(now)
+    return device, now, zone, local_now, (local_now + timedelta(minutes=5)).strftime("%H:%M")
+
+
 def next_push_in_minutes(app, patient, push, device, kind: str, now: datetime) -> dict:
     """The reminder the patient sees as next is of this kind and due within minutes (not
     at the worker's hourly look), and one worker pass just after it sends exactly it."""
@@ -43,12 +54,7 @@ def test_a_new_review_cadence_brings_the_plan_review_reminder_on_time(app, patie
     cadence there is nothing to remind, so the worker would next look in an hour
     (REMINDER_RECHECK_SECONDS). Saving the plan with a cadence wakes the schedule: the
     review reminder due in a few minutes arrives then, not an hour late."""
-    app.config["REMINDER_RECHECK_SECONDS"] = 3600
-    device = push.device()
-    subscribe(patient, device)
-    now = datetime.now(UTC)
-    zone, local_now = early_afternoon(now)
-    soon = (local_now + timedelta(minutes=5)).strftime("%H:%M")
+    device, now, zone, local_now, soon = hourly_worker_and_a_device(app, patient, push)
     set_reminders(
         patient, timezone=zone, plan_review={"enabled": True, "time": soon}, quiet_hours=None
     )
@@ -76,13 +82,8 @@ def test_a_dosing_session_set_by_the_therapist_brings_the_next_days_prompt_on_ti
     puts yesterday's dosing on the timeline (it was not entered at the time): the
     schedule wakes, and today's prompt, due in a few minutes, arrives then, not at the
     worker's hourly look."""
-    app.config["REMINDER_RECHECK_SECONDS"] = 3600
     link(therapist, patient)
-    device = push.device()
-    subscribe(patient, device)
-    now = datetime.now(UTC)
-    zone, local_now = early_afternoon(now)
-    soon = (local_now + timedelta(minutes=5)).strftime("%H:%M")
+    device, now, zone, local_now, soon = hourly_worker_and_a_device(app, patient, push)
     set_reminders(
         patient,
         timezone=zone,
