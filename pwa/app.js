@@ -1,13 +1,14 @@
 // Boot: the device copy first (offline), then the worker, session and sync.
 
 import { setUnauthorizedHandler } from './js/api.js';
-import { isLocked, openDB } from './js/db.js';
+import { isLocked, isSealing, openDB } from './js/db.js';
 import { watchIdle } from './js/lock.js';
 import { followTimeZone, resubscribeOnLaunch } from './js/push.js';
 import { parse, render, startRouter } from './js/router.js';
 import { loadSession, markExpired, session, sessionEvents } from './js/session.js';
 import { startSync, status, syncEvents, syncNow } from './js/sync.js';
 import { h } from './js/ui.js';
+import { requireLock } from './js/views/app-lock.js';
 import { showLockScreen } from './js/views/lock-screen.js';
 
 const STATUS_WORDS = {
@@ -138,6 +139,9 @@ async function registerWorker() {
 
 const follow = () => session.user && !document.hidden && followTimeZone().catch(() => {});
 
+// a therapist without the app lock (on by default for them) sets a PIN before anything else
+const needsLock = () => session.user?.role === 'therapist' && !isSealing();
+
 async function boot() {
   await openDB();
   // with the app lock on, nothing is read from the device copy before the PIN
@@ -145,10 +149,15 @@ async function boot() {
     registerWorker().catch(() => {});
     await showLockScreen(document.getElementById('main'));
   }
-  watchIdle();
   await loadSession();
+  if (needsLock()) {
+    const signOutMs = (Number(session.user.idle_timeout_seconds) || 30 * 60) * 1000;
+    await requireLock(document.getElementById('main'), { signOutMs });
+  }
+  watchIdle();
   setUnauthorizedHandler(markExpired);
   sessionEvents.addEventListener('change', () => {
+    if (needsLock()) return location.reload(); // signed in: boot asks for the PIN first
     showStatus();
     showBanners();
     if (!session.user) render();

@@ -61,7 +61,9 @@ export async function tries() {
 }
 
 // Turn the lock on: a new data key, wrapped by the PIN; everything on the device sealed.
-export async function turnOn(pin, { idleMs = 5 * 60_000, showContacts = false } = {}) {
+// `signOutMs` (a therapist's device): the session's idle time, after which even a locked
+// tab signs out, as the therapist's app would have.
+export async function turnOn(pin, { idleMs = 5 * 60_000, showContacts = false, signOutMs = null } = {}) {
   if (!validPin(pin)) throw new Error('A PIN is 6 digits or more.');
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const kek = await pinKey(pin, salt, ITERATIONS);
@@ -69,7 +71,15 @@ export async function turnOn(pin, { idleMs = 5 * 60_000, showContacts = false } 
   const wrapped = await crypto.subtle.wrapKey('raw', fresh, kek, 'AES-KW');
   // the key kept in memory cannot be exported: only its wrapped form ever leaves
   const key = await crypto.subtle.unwrapKey('raw', wrapped, kek, 'AES-KW', 'AES-GCM', false, ['encrypt', 'decrypt']);
-  await reseal(key, { salt, iterations: ITERATIONS, wrapped, idle_ms: idleMs, show_contacts: showContacts });
+  noteTouch(Date.now());
+  await reseal(key, {
+    salt,
+    iterations: ITERATIONS,
+    wrapped,
+    idle_ms: idleMs,
+    show_contacts: showContacts,
+    sign_out_ms: signOutMs,
+  });
   await setMeta(LOCK_TRIES, { count: 0, until: 0 });
   await refreshLockedHelp();
   tabs?.postMessage('on');
@@ -114,6 +124,7 @@ export async function unlock(pin) {
     return { ok: false, count, until };
   }
   await setMeta(LOCK_TRIES, { count: 0, until: 0 });
+  noteTouch(Date.now());
   useDataKey(key);
   return { ok: true };
 }
@@ -171,6 +182,30 @@ export function lockNow() {
   return saveThenReload();
 }
 
+// The last touch, kept across the lock's reload (a number, in localStorage: nothing
+// personal, and readable while locked), so a locked tab knows how long it was left.
+const TOUCHED = 'between-touched-at';
+let noted = 0;
+
+function noteTouch(at) {
+  if (at - noted < 1000) return;
+  noted = at;
+  try {
+    localStorage.setItem(TOUCHED, String(at));
+  } catch {
+    // no storage: a locked tab then signs out at its first check, the safe way
+  }
+}
+
+// Is it time to sign out though locked? Only on a device whose lock says when (a
+// therapist's): the same idle time as the session, counted from the last touch.
+export async function signOutDue() {
+  const ms = (await lockSettings())?.sign_out_ms;
+  if (!ms) return false;
+  const at = Number(localStorage.getItem(TOUCHED)) || 0;
+  return Date.now() - at >= ms;
+}
+
 let watching = false;
 
 // Lock after the chosen time without a touch, or away from the app for that long.
@@ -180,8 +215,12 @@ export function watchIdle() {
   let lastTouch = Date.now();
   let hiddenAt = null;
   const idle = async () => (await lockSettings())?.idle_ms ?? null;
+  const touched = () => {
+    lastTouch = Date.now();
+    noteTouch(lastTouch);
+  };
   for (const type of ['pointerdown', 'keydown', 'input', 'wheel']) {
-    addEventListener(type, () => (lastTouch = Date.now()), { capture: true, passive: true });
+    addEventListener(type, touched, { capture: true, passive: true });
   }
   document.addEventListener('visibilitychange', async () => {
     const now = Date.now(); // when it happened, not when the settings were read

@@ -29,7 +29,7 @@ const TAB_OF = { conflict: 'journal', trends: 'checkin', privacy: 'more', remind
 const OFFLINE = { render: offlineScreen };
 // the screens both roles use, handed to the therapist's shell so that therapist code
 // loads no patient screen module itself
-const SHARED = { security: VIEWS.security };
+const SHARED = { security: VIEWS.security, appLock: () => import('./views/app-lock.js') };
 
 let outlet;
 let cleanup = null;

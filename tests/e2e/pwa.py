@@ -21,7 +21,7 @@ def sign_in(page: Page, server_url: str, email: str, password: str = PASSWORD) -
     page.goto(server_url + "/#/signin")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
     wait_synced(page)
 
@@ -122,12 +122,43 @@ CACHED_PATHS = """async () => {
 }"""
 
 
+DEVICE_PIN = "135790"
+
+
+def set_device_pin(page: Page, pin: str = DEVICE_PIN) -> None:
+    """A therapist's first step after signing in on a device: the app lock is on by
+    default for them, so they choose its PIN before anything else opens."""
+    expect(page.get_by_role("heading", level=1, name="Set a PIN for this device")).to_be_visible()
+    page.get_by_label("New PIN").fill(pin)
+    page.get_by_label("The PIN again").fill(pin)
+    page.get_by_role("button", name="Turn on app lock").click()
+    expect(page.get_by_role("heading", level=1, name="Set a PIN for this device")).to_have_count(0)
+
+
+def lock_screen(page: Page):
+    """The lock screen, which shows nothing but Between, the PIN and Help now."""
+    screen = page.locator("#lock-screen")
+    expect(screen.get_by_role("heading", level=1, name="Between")).to_be_visible()
+    return screen
+
+
+def unlock_device(page: Page, pin: str = DEVICE_PIN) -> None:
+    """With the app lock on (a therapist's device always), a reload or a new page opens
+    on the lock screen: the PIN opens the app where it was."""
+    lock_screen(page)
+    page.get_by_label("PIN").fill(pin)
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.locator("#lock-screen")).to_have_count(0)
+
+
 def sign_in_therapist(page: Page, server_url: str, email: str, password: str) -> None:
-    """Sign in on the same form patients use; a therapist lands on the caseload."""
+    """Sign in on the same form patients use, set the device's PIN; a therapist lands on
+    the caseload."""
     page.goto(server_url + "/#/signin")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    set_device_pin(page)
     expect(page.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
     expect(page.locator("#caseload tbody tr").first).to_be_visible()
 

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pwa import LAPTOP, sign_in
+from tests.e2e.pwa import LAPTOP, set_device_pin, sign_in
 from tests.factories import PASSWORD
 
 ME = "() => fetch('/api/v1/auth/me').then((r) => r.json())"
@@ -124,6 +124,7 @@ def test_required_two_factor_lands_a_therapist_on_set_up_then_the_caseload(
     pwa.set_viewport_size(LAPTOP)
     pwa.goto(server_url + "/#/signin")
     submit_password(pwa, therapist.email)
+    set_device_pin(pwa)
     expect(pwa.get_by_role("heading", level=1, name="Set up two-factor sign-in")).to_be_visible()
     expect(pwa.get_by_text("Your clinic requires two-factor sign-in")).to_be_visible()
     expect(pwa.get_by_role("link", name="Caseload")).to_be_hidden()
@@ -148,6 +149,7 @@ def test_therapist_turns_two_factor_on_from_account(pwa: Page, server_url, thera
     pwa.set_viewport_size(LAPTOP)
     pwa.goto(server_url + "/#/signin")
     submit_password(pwa, therapist.email)
+    set_device_pin(pwa)
     expect(pwa.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
     pwa.get_by_role("link", name="Account").click()
     expect(pwa.get_by_role("link", name="Account")).to_have_attribute("aria-current", "page")
@@ -231,6 +233,7 @@ def test_therapist_signs_up_from_the_clinic_invitation(pwa: Page, app, server_ur
     expect(pwa.get_by_label("Your name")).to_have_value("Dr Invited")
     pwa.get_by_label("Password").fill("a-long-therapist-passphrase")
     pwa.get_by_role("button", name="Create my account").click()
+    set_device_pin(pwa)
     expect(pwa.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
     me = pwa.evaluate(ME)
     assert (me["role"], me["email"], me["display_name"]) == (

@@ -10,17 +10,23 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.pwa import (
+    DEVICE_PIN,
     DEVICE_ROWS,
+    LAPTOP,
     SAVED,
     entry_item,
+    lock_screen,
+    set_device_pin,
     sign_in,
+    unlock_device,
     wait_for,
     wait_for_worker,
     wait_synced,
     write_entry,
 )
+from tests.factories import PASSWORD
 
-PIN = "246813"
+PIN = DEVICE_PIN
 
 # every record of every IndexedDB store, as it is stored
 DEVICE_RECORDS = DEVICE_ROWS.replace("getAllKeys()", "getAll()")
@@ -42,19 +48,6 @@ def turn_on_lock(page: Page, server_url: str, pin: str = PIN, after: str = "5 mi
     page.get_by_label("Lock after").select_option(label=after)
     page.get_by_role("button", name="Turn on app lock").click()
     expect(page.get_by_role("status").filter(has_text="App lock is on")).to_be_visible()
-
-
-def lock_screen(page: Page):
-    """The lock screen, which shows nothing but Between, the PIN and Help now."""
-    screen = page.locator("#lock-screen")
-    expect(screen.get_by_role("heading", level=1, name="Between")).to_be_visible()
-    return screen
-
-
-def unlock(page: Page, pin: str = PIN) -> None:
-    page.get_by_label("PIN").fill(pin)
-    page.get_by_role("button", name="Unlock").click()
-    expect(page.locator("#lock-screen")).to_have_count(0)
 
 
 def sign_in_with_robin_in_the_plan(page: Page, server_url: str, account) -> None:
@@ -98,7 +91,7 @@ def test_reload_shows_the_lock_screen_help_now_works_offline_journal_after_the_p
     pwa.get_by_role("link", name="Back to unlock").click()
     lock_screen(pwa)
 
-    unlock(pwa)
+    unlock_device(pwa)
     expect(pwa.get_by_role("heading", name="Journal")).to_be_visible()
     expect(entry_item(pwa, "The kettle sang")).to_be_visible()
 
@@ -129,7 +122,7 @@ def test_the_app_locks_itself_after_the_chosen_time_without_a_touch(pwa: Page, s
     expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
     pwa.clock.fast_forward("00:30")
     lock_screen(pwa)
-    unlock(pwa)
+    unlock_device(pwa)
     expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
 
 
@@ -174,7 +167,7 @@ def test_with_the_lock_on_nothing_personal_is_readable_on_the_device(
     # and stays so after a reload, an unlock and a sync that brings the plan back down
     pwa.reload()
     lock_screen(pwa)
-    unlock(pwa)
+    unlock_device(pwa)
     context.set_offline(False)
     wait_synced(pwa)
     for store, text in device_text(pwa).items():
@@ -199,7 +192,7 @@ def test_an_entry_written_offline_before_locking_reaches_the_server_once_after_u
     expect(pwa.locator("#sync-status")).to_have_text("")
     assert account.get("/api/v1/journal/entries").json["entries"] == []
 
-    unlock(pwa)
+    unlock_device(pwa)
     wait_synced(pwa)
     pwa.goto(server_url + "/#/journal")
     expect(entry_item(pwa, "Written in the lift")).to_contain_text("Synced")
@@ -352,7 +345,7 @@ def test_away_longer_than_the_chosen_time_locks_and_shorter_does_not(
     away_for(pwa, 6 * 60)
     lock_screen(pwa)
     assert pwa.evaluate("() => window.stillThisPage") is None
-    unlock(pwa)
+    unlock_device(pwa)
     expect(pwa.get_by_role("heading", level=1, name="Journal")).to_be_visible()
 
 
@@ -370,9 +363,50 @@ def test_words_typed_just_before_the_idle_lock_are_in_the_editor_after_unlocking
     body.press_sequentially(words[20:])  # the last keystrokes, not yet autosaved
     pwa.clock.fast_forward("01:10")
     lock_screen(pwa)
-    unlock(pwa)
+    unlock_device(pwa)
     expect(pwa.get_by_label("Your words")).to_have_value(words)
     pwa.get_by_role("button", name="Done").click()
     wait_synced(pwa)
     bodies = [e["body"] for e in account.get("/api/v1/journal/entries").json["entries"]]
     assert bodies == [words]
+
+
+def test_a_therapist_sets_a_pin_before_the_caseload_and_meets_the_lock_after_a_reload(
+    pwa: Page, context, server_url, therapist
+):
+    pwa.set_viewport_size(LAPTOP)
+    pwa.goto(server_url + "/#/signin")
+    pwa.get_by_label("Email").fill(therapist.email)
+    pwa.get_by_label("Password", exact=True).fill(PASSWORD)
+    pwa.get_by_role("button", name="Sign in", exact=True).click()
+    expect(pwa.get_by_role("heading", level=1, name="Set a PIN for this device")).to_be_visible()
+    expect(pwa.get_by_role("link", name="Caseload")).to_have_count(0)
+    expect(pwa.get_by_label("Show my own contacts in Help now on the lock screen")).to_have_count(0)
+    set_device_pin(pwa)
+    expect(pwa.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
+
+    # the lock's settings are in the therapist's navigation; the lock stays on
+    pwa.get_by_role("link", name="App lock").click()
+    expect(pwa.get_by_role("heading", level=1, name="App lock")).to_be_visible()
+    expect(pwa.get_by_role("button", name="Lock now")).to_be_visible()
+    expect(pwa.get_by_role("button", name="Turn off app lock")).to_have_count(0)
+    pwa.get_by_label("Lock after").select_option(label="15 minutes")
+    expect(pwa.get_by_role("status").filter(has_text="Lock settings saved")).to_be_visible()
+
+    pwa.get_by_role("link", name="Caseload").click()
+    expect(pwa.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
+    pwa.reload()
+    lock_screen(pwa)
+    expect(pwa.get_by_role("link", name="Caseload")).to_have_count(0)
+    pwa.get_by_role("link", name="Help now").click()
+    expect(pwa.get_by_role("heading", level=1, name="Help now")).to_be_visible()
+    pwa.get_by_role("link", name="Back to unlock").click()
+    unlock_device(pwa)
+    expect(pwa.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
+
+
+def test_a_patient_is_never_asked_for_a_pin(pwa: Page, server_url, account):
+    sign_in(pwa, server_url, account.email)  # lands on Today
+    pwa.reload()
+    expect(pwa.get_by_role("heading", level=1)).to_contain_text("Hello")
+    expect(pwa.locator("#lock-screen")).to_have_count(0)

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import fresh_database
 from tests.e2e import production
-from tests.e2e.pwa import LAPTOP, sign_in
+from tests.e2e.pwa import LAPTOP, set_device_pin, sign_in
 from tests.e2e.test_account_security import sign_out_patient, submit_password
 from tests.factories import PASSWORD
 
@@ -135,6 +135,7 @@ def test_therapist_signs_in_with_a_passkey_and_no_code_in_production(clinic, bro
     # the clinic requires two-factor sign-in: a passkey instead of an authenticator app
     t.goto(url + "/#/signin")
     submit_password(t, THERAPIST)
+    set_device_pin(t)  # a therapist's device: the app lock first
     expect(t.get_by_role("heading", level=1, name="Set up two-factor sign-in")).to_be_visible()
     add_passkey(t, "Desk laptop")
     expect(t.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
@@ -148,6 +149,7 @@ def test_therapist_signs_in_with_a_passkey_and_no_code_in_production(clinic, bro
 
     # the passkey is both factors: no code, no set-up, straight to the caseload
     t.get_by_role("button", name="Use a passkey").click()
+    set_device_pin(t)  # signing out took the device copy and its lock with it
     expect(t.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
     expect(t.get_by_role("link", name="Caseload")).to_be_visible()
     expect(t.get_by_text("requires two-factor sign-in")).to_be_hidden()

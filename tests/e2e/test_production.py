@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from tests.api.test_flag_mail import HEALTH_WORDS
 from tests.conftest import fresh_database
 from tests.e2e.production import start_clinic
+from tests.e2e.pwa import set_device_pin, unlock_device
 from tests.mailbox import text_of
 
 THERAPIST = "dr.rivera@clinic.test"
@@ -61,6 +62,7 @@ def test_a_clinic_runs_in_production(clinic, mailbox, browser):
     expect(t.get_by_label("Email")).to_have_value(THERAPIST)
     t.get_by_label("Password").fill(PASSPHRASE)
     t.get_by_role("button", name="Create my account").click()
+    set_device_pin(t)
 
     # production requires two-factor: the therapist lands on its set-up, not a dead end
     expect(t.get_by_text("requires two-factor sign-in")).to_be_visible()
@@ -131,6 +133,7 @@ def test_a_clinic_runs_in_production(clinic, mailbox, browser):
     # and the therapist sees the flag first on the caseload
     t.goto(clinic.url + "/#/caseload")
     t.reload()
+    unlock_device(t)
     expect(t.locator("table tbody tr")).to_have_count(2)
     first_row = t.locator("table tbody tr").first
     expect(first_row).to_contain_text("Sam")

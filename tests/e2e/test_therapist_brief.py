@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.pwa import LAPTOP, sign_in_therapist
+from tests.e2e.pwa import LAPTOP, sign_in_therapist, unlock_device
 from tests.e2e.seed import _answers, seed_demo_caseload
 
 TABLET_PORTRAIT = {"width": 768, "height": 1024}
@@ -139,6 +139,7 @@ def test_a_flag_closes_only_with_an_action_or_a_note_and_takes_later_notes(
     expect(notes).to_have_count(2)
     expect(notes.nth(1)).to_contain_text("Reviewed the plan together in session.")
     page.reload()
+    unlock_device(page)
     notes = page.locator("#flag-list .flag").first.locator(".flag-note")
     expect(notes).to_have_text(
         [re.compile("Called; safe tonight"), re.compile("Reviewed the plan")]
@@ -232,6 +233,7 @@ def test_the_invite_link_and_qr_code_carry_the_code_to_a_new_patient(
     phone.close()
 
     page.reload()
+    unlock_device(page)
     expect(page.locator("#caseload tbody")).to_contain_text("Robin")
     context.close()
 

@@ -1,6 +1,7 @@
 """Session safety on a therapist's laptop: the idle timeout is visible before it
 strikes ("You'll be signed out in 2 minutes"), activity puts it off, and when it runs
-out the app signs out and nothing about patients is left on the device."""
+out the app signs out and nothing about patients is left on the device; a tab the app
+lock closed and nobody came back to signs out all the same."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.pwa import DEVICE_ROWS, LAPTOP, sign_in_therapist
+from tests.e2e.pwa import DEVICE_ROWS, LAPTOP, lock_screen, sign_in_therapist
 from tests.e2e.seed import seed_demo_caseload
 
 ME = "() => fetch('/api/v1/auth/me').then((r) => r.status)"
@@ -17,17 +18,27 @@ ME = "() => fetch('/api/v1/auth/me').then((r) => r.status)"
 def test_idle_therapist_is_warned_then_signed_out_and_the_device_wiped(
     browser, app, server_url, page_errors
 ):
+    # a clinic whose sessions end sooner than the therapist's app lock locks: the app
+    # itself warns, then signs out
+    therapist_timeouts = (10 * 60, app.config["SESSION_TIMEOUTS"]["therapist"][1])
+    app.config["SESSION_TIMEOUTS"] = {
+        **app.config["SESSION_TIMEOUTS"],
+        "therapist": therapist_timeouts,
+    }
     demo = seed_demo_caseload(app)
     context = browser.new_context(viewport=LAPTOP)
     page = page_errors.watch(context.new_page())
     page.clock.install()  # the app's timers and Date, moved by the test (the server's are real)
     sign_in_therapist(page, server_url, demo["therapist"], demo["password"])
+    page.get_by_role("link", name="App lock").click()
+    page.get_by_label("Lock after").select_option(label="15 minutes")
+    expect(page.get_by_role("status").filter(has_text="Lock settings saved")).to_be_visible()
     page.goto(f"{server_url}/#/patient/{demo['patient_id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Brief: Demo Patient")
     warning = page.locator("#idle-warning")
     expect(warning).to_be_hidden()
 
-    page.clock.fast_forward("28:30")
+    page.clock.fast_forward("08:30")
     expect(warning).to_be_visible()
     expect(warning.locator("p")).to_have_text("You'll be signed out in 2 minutes")
     page.clock.fast_forward("01:15")
@@ -35,7 +46,7 @@ def test_idle_therapist_is_warned_then_signed_out_and_the_device_wiped(
 
     warning.get_by_role("button", name="Stay signed in").click()
     expect(warning).to_be_hidden()
-    page.clock.fast_forward("27:00")
+    page.clock.fast_forward("07:00")
     expect(warning).to_be_hidden()  # the click restarted the clock
     expect(page.get_by_role("heading", level=1)).to_have_text("Brief: Demo Patient")
 
@@ -45,6 +56,34 @@ def test_idle_therapist_is_warned_then_signed_out_and_the_device_wiped(
         "signed out after a while without activity"
     )
     expect(page.get_by_text("Demo Patient")).to_have_count(0)
+    assert not any(page.evaluate(DEVICE_ROWS).values())
+    assert page.evaluate(ME) == 401  # the server session ended too
+    context.close()
+
+
+def test_a_locked_forgotten_tab_signs_out_when_the_session_would_have(
+    browser, app, server_url, page_errors
+):
+    demo = seed_demo_caseload(app)
+    context = browser.new_context(viewport=LAPTOP)
+    page = page_errors.watch(context.new_page())
+    page.clock.install()
+    sign_in_therapist(
+        page, server_url, demo["therapist"], demo["password"]
+    )  # locks after 5 minutes
+    page.goto(f"{server_url}/#/patient/{demo['patient_id']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Brief: Demo Patient")
+
+    page.clock.fast_forward("05:10")
+    lock_screen(page)
+    expect(page.get_by_text("Demo Patient")).to_have_count(0)
+    page.clock.fast_forward("24:00")
+    lock_screen(page)  # 29 minutes without a touch: still only locked
+    page.clock.fast_forward("01:00")
+    expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    expect(page.locator("#signed-out-banner")).to_contain_text(
+        "signed out after a while without activity"
+    )
     assert not any(page.evaluate(DEVICE_ROWS).values())
     assert page.evaluate(ME) == 401  # the server session ended too
     context.close()

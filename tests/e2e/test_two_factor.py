@@ -5,6 +5,7 @@ import time
 import pyotp
 from playwright.sync_api import Page, expect
 
+from tests.e2e.pwa import set_device_pin
 from tests.factories import PASSWORD
 
 
@@ -27,4 +28,5 @@ def test_therapist_signs_in_with_an_authenticator_code(page: Page, server_url, t
     expect(page.get_by_text("That code is not right.")).to_be_visible()
     code.fill(totp.at(time.time() + 30))  # the enrolment code is spent
     page.get_by_role("button", name="Sign in").click()
+    set_device_pin(page)
     expect(page.get_by_role("link", name="Caseload")).to_be_visible()

@@ -33,8 +33,10 @@ const ROUTES = {
   sessions: () => import('./sessions.js'),
   plan: () => import('./plan.js'),
   print: () => import('./brief.js'),
-  // the screen both roles use: the router hands over its loader (render's `shared`)
+  // the screens both roles use: the router hands over their loaders (render's `shared`)
   security: () => shared.security(),
+  // the app lock, on by default on a therapist's device: how soon it locks, Lock now
+  'app-lock': () => shared.appLock(),
 };
 
 const mustSetUp = (user) => Boolean(user?.totp_required && !user.totp_enabled);
@@ -99,6 +101,7 @@ function setUp() {
     h('a', { href: '#/caseload', 'data-route': 'caseload' }, 'Caseload'),
     h('a', { href: '#/flags', 'data-route': 'flags' }, 'Flags'),
     h('a', { href: '#/security', 'data-route': 'security' }, 'Account'),
+    h('a', { href: '#/app-lock', 'data-route': 'app-lock' }, 'App lock'),
     h('span', { class: 'who' }, session.user?.display_name || ''),
     signOutButton,
   );
@@ -185,7 +188,9 @@ export async function render(root, _params, screens) {
   if (route === 'caseload' && !/^#\/caseload/.test(location.hash)) history.replaceState(null, '', '#/caseload');
   for (const a of chrome.nav.querySelectorAll('a')) {
     a.hidden = locked;
-    const own = a.dataset.route === route || (!['flags', 'security'].includes(route) && a.dataset.route === 'caseload');
+    const own =
+      a.dataset.route === route ||
+      (!['flags', 'security', 'app-lock'].includes(route) && a.dataset.route === 'caseload');
     if (own) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }

@@ -3,7 +3,7 @@
 // #/more/app-lock (the More screen draws it).
 
 import { IDLE_CHOICES, lockNow, lockSettings, saveSettings, turnOff, turnOn, validPin } from '../lock.js';
-import { h, pageTitle, swap } from '../ui.js';
+import { h, mount, pageTitle, swap } from '../ui.js';
 
 const ABOUT =
   'With the app lock on, Between asks for your PIN when it opens and after you leave it for a while. ' +
@@ -40,11 +40,13 @@ const pinInput = (id, autocomplete = 'off') =>
     required: true,
   });
 
-function offForm(root, status) {
+// `after`: what follows turning the lock on (by default, this screen again, saying so);
+// `signOutMs`: a therapist's session idle time, which a locked tab keeps to
+function offForm(root, status, { after = null, withContacts = true, signOutMs = null } = {}) {
   const pin = pinInput('lock-new', 'new-password');
   const again = pinInput('lock-again', 'new-password');
   const idle = idleSelect(5 * 60_000);
-  const contacts = contactsBox(false);
+  const contacts = withContacts && contactsBox(false);
   const error = h('p', { class: 'error', role: 'alert' });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Turn on app lock');
   return h(
@@ -60,9 +62,11 @@ function offForm(root, status) {
         swap(status, 'Turning the app lock on…');
         await turnOn(pin.value, {
           idleMs: Number(idle.value),
-          showContacts: contacts.querySelector('input').checked,
+          showContacts: Boolean(contacts && contacts.querySelector('input').checked),
+          signOutMs,
         });
-        await draw(root, 'App lock is on. Between will ask for your PIN when it opens.');
+        if (after) after();
+        else await draw(root, 'App lock is on. Between will ask for your PIN when it opens.');
       },
     },
     field('lock-new', 'New PIN', pin),
@@ -74,15 +78,22 @@ function offForm(root, status) {
   );
 }
 
+// a therapist's device (its lock signs out with the session) keeps the lock on, and has
+// no own contacts to show
+const therapistDevice = (lock) => Boolean(lock.sign_out_ms);
+
 function onForm(root, lock, status) {
   const idle = idleSelect(lock.idle_ms);
-  const contacts = contactsBox(Boolean(lock.show_contacts));
+  const contacts = !therapistDevice(lock) && contactsBox(Boolean(lock.show_contacts));
   const save = async () => {
-    await saveSettings({ idleMs: Number(idle.value), showContacts: contacts.querySelector('input').checked });
+    await saveSettings({
+      idleMs: Number(idle.value),
+      showContacts: contacts && contacts.querySelector('input').checked,
+    });
     swap(status, 'Lock settings saved.');
   };
   idle.addEventListener('change', save);
-  contacts.addEventListener('change', save);
+  if (contacts) contacts.addEventListener('change', save);
   const pin = pinInput('lock-off');
   const error = h('p', { class: 'error', role: 'alert' });
   return [
@@ -93,21 +104,23 @@ function onForm(root, lock, status) {
       contacts,
       h('button', { type: 'button', onclick: lockNow }, 'Lock now'),
     ),
-    h(
-      'form',
-      {
-        class: 'card',
-        onsubmit: async (event) => {
-          event.preventDefault();
-          if (!(await turnOff(pin.value))) return swap(error, 'That is not your PIN.');
-          await draw(root, 'App lock is off. What Between keeps on this phone is no longer encrypted.');
-        },
-      },
-      h('h2', {}, 'Turn the app lock off'),
-      field('lock-off', 'Your PIN', pin),
-      error,
-      h('button', { type: 'submit' }, 'Turn off app lock'),
-    ),
+    therapistDevice(lock)
+      ? h('p', { class: 'muted' }, 'On a therapist’s device the app lock stays on.')
+      : h(
+          'form',
+          {
+            class: 'card',
+            onsubmit: async (event) => {
+              event.preventDefault();
+              if (!(await turnOff(pin.value))) return swap(error, 'That is not your PIN.');
+              await draw(root, 'App lock is off. What Between keeps on this phone is no longer encrypted.');
+            },
+          },
+          h('h2', {}, 'Turn the app lock off'),
+          field('lock-off', 'Your PIN', pin),
+          error,
+          h('button', { type: 'submit' }, 'Turn off app lock'),
+        ),
   ];
 }
 
@@ -124,3 +137,30 @@ async function draw(root, said = '') {
 }
 
 export const render = (root) => draw(root);
+
+// A therapist's device: the lock is on by default, so after signing in a therapist sets a
+// PIN before anything else opens (app.js waits for this). What they open holds patients'
+// words, even if this device keeps none of them. A locked tab still signs out after the
+// session's idle time (`signOutMs`), as the open app would have.
+export function requireLock(main, { signOutMs }) {
+  document.getElementById('tabbar').hidden = true;
+  return new Promise((resolve) => {
+    const view = h('div', { class: 'view view-app-lock' });
+    const status = h('p', { id: 'lock-status', role: 'status' });
+    swap(
+      main,
+      mount(
+        view,
+        pageTitle('Set a PIN for this device'),
+        h(
+          'p',
+          {},
+          'Between stays locked on a therapist’s device: choose a PIN of 6 digits or more. It asks for it when ' +
+            'it opens and after you leave it for a while.',
+        ),
+        status,
+        offForm(view, status, { after: resolve, withContacts: false, signOutMs }),
+      ),
+    );
+  });
+}

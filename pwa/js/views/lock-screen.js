@@ -3,7 +3,7 @@
 // Help now works here, offline too, from the copy the lock keeps unsealed for it.
 
 import { pendingCount } from '../outbox.js';
-import { MAX_TRIES, tries, unlock } from '../lock.js';
+import { MAX_TRIES, signOutDue, tries, unlock } from '../lock.js';
 import { signOut } from '../session.js';
 import { confirmSheet, h, mount, swap } from '../ui.js';
 import { render as renderHelp } from './help-now.js';
@@ -29,6 +29,10 @@ async function erase(title) {
   return true;
 }
 
+const SIGNED_OUT =
+  'You were signed out after a while without activity. Nothing about your patients is kept on this device.';
+const CHECK_MS = 5000;
+
 export function showLockScreen(main) {
   const tabbar = document.getElementById('tabbar');
   tabbar.hidden = true;
@@ -36,8 +40,10 @@ export function showLockScreen(main) {
   const back = /^#\/?help\b/.test(location.hash) ? '#/today' : location.hash || '#/today';
   return new Promise((resolve) => {
     let ticker = null;
+    let watcher = null;
     const finish = (hash) => {
       clearInterval(ticker);
+      clearInterval(watcher);
       window.removeEventListener('hashchange', draw);
       history.replaceState(null, '', hash);
       resolve();
@@ -146,7 +152,21 @@ export function showLockScreen(main) {
       pin.focus();
     }
 
+    // a therapist's tab, locked and forgotten, signs out when the session would have
+    // (the server ends its side then too): the device copy goes, the lock with it
+    let leaving = false;
+    const leaveIfDue = async () => {
+      if (leaving || !(await signOutDue())) return;
+      leaving = true;
+      await signOut();
+      finish('#/signin');
+      mount(
+        document.getElementById('banners'),
+        h('div', { class: 'banner', id: 'signed-out-banner', role: 'status' }, h('p', {}, SIGNED_OUT)),
+      );
+    };
+    watcher = setInterval(leaveIfDue, CHECK_MS);
     window.addEventListener('hashchange', draw);
-    draw();
+    leaveIfDue().then(() => leaving || draw());
   });
 }
