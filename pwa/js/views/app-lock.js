@@ -1,13 +1,14 @@
 // More → App lock: a PIN that keeps Between closed, and everything it keeps on this
 // phone encrypted, for when a phone is shared, borrowed or picked up. Reached at
-// #/more/app-lock (the More screen draws it).
+// #/more/app-lock (the More screen draws it); on a therapist's device, at #/app-lock from
+// the therapist's navigation.
 
 import { IDLE_CHOICES, lockNow, lockSettings, saveSettings, turnOff, turnOn, validPin } from '../lock.js';
 import { h, mount, pageTitle, swap } from '../ui.js';
 
 const ABOUT =
   'With the app lock on, Between asks for your PIN when it opens and after you leave it for a while. ' +
-  'Everything it keeps on this phone is encrypted, so nobody who picks the phone up can read it. ' +
+  'Everything it keeps on this device is encrypted, so nobody who picks it up can read it. ' +
   'Help now works on the lock screen too.';
 
 function idleSelect(current) {
