@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from flask import make_response
 from flask_smorest import Blueprint
 
 from server import access
 from server.auth.session import current_actor, role_required
-from server.checkins import schemas, service
+from server.checkins import fhir, schemas, service
 from server.extensions import db
 
 bp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins and flags")
@@ -73,6 +74,32 @@ def patient_trends(args, patient_id: uuid.UUID):
     answer = service.therapist_trends(access.shared_scope(current_actor(), patient_id), args)
     db.session.commit()
     return answer
+
+
+def _fhir(document: str):
+    # a Response passes through flask-smorest untouched
+    return make_response(document, 200, {"Content-Type": fhir.MEDIA_TYPE})
+
+
+@bp.get("/me/fhir")
+@role_required("patient")
+@bp.response(200, content_type="application/fhir+json")
+def my_fhir():
+    """My PHQ-9 and GAD-7 answers and scores as a FHIR R4B Bundle (audited)."""
+    document = fhir.export_mine(current_actor())
+    db.session.commit()
+    return _fhir(document)
+
+
+@bp.get("/patients/<uuid:patient_id>/fhir")
+@role_required("therapist")
+@bp.response(200, content_type="application/fhir+json")
+def patient_fhir(patient_id: uuid.UUID):
+    """A linked patient's PHQ-9 and GAD-7 answers and scores as a FHIR R4B Bundle
+    (audited)."""
+    document = fhir.export_for_therapist(access.shared_scope(current_actor(), patient_id))
+    db.session.commit()
+    return _fhir(document)
 
 
 @bp.get("/flags")
