@@ -32,9 +32,11 @@ schedule_inputs_changed = _signals.signal(
     "schedule-inputs-changed",
     doc="""Something a patient's reminder schedule is computed from changed: a treatment
     session was added, moved or cancelled (post-dosing prompts follow it), or the plan was
-    saved (its review cadence times the review prompt).
+    saved (its review cadence times the review prompt), or the person chose another time
+    zone in their settings.
 
-    sender: the patient's id. Reminders wakes that patient's schedule for the worker.""",
+    sender: the patient's id; `timezone` (optional): the person's new IANA zone. Reminders
+    wakes that schedule for the worker, moved to the new zone at the same wall times.""",
 )
 
 risk_flagged = _signals.signal(

@@ -47,6 +47,9 @@ class User(Base):
     )
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str] = mapped_column(String(16), default="en-US")
+    # ISO 3166-1 alpha-2: the crisis lines shown unless the plan names its own region;
+    # None when nobody said and the language names no country
+    region: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # TOTP two-factor sign-in (therapists): the secret is encrypted at rest; it counts only

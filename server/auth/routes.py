@@ -164,6 +164,17 @@ def me():
     return _me(current_actor())
 
 
+@bp.patch("/me")
+@login_required
+@bp.arguments(schemas.MeUpdateSchema)
+@bp.response(200, schemas.UserSchema)
+def update_me(data):
+    """Change my name, time zone, language or region."""
+    user = service.update_me(current_actor(), data)
+    db.session.commit()
+    return _me(user)
+
+
 @bp.post("/password")
 @login_required
 @password_checked

@@ -82,12 +82,22 @@ class UserSchema(StrictSchema):
     role = fields.Enum(Role, by_value=True, dump_only=True)
     timezone = fields.String(dump_only=True)
     locale = fields.String(dump_only=True)
+    region = fields.String(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     totp_enabled = fields.Boolean(dump_only=True)
     # this account must turn two-factor on before it reaches patient data
     totp_required = fields.Boolean(dump_only=True)
     # so the app can warn before the server signs it out
     idle_timeout_seconds = fields.Integer(dump_only=True)
+
+
+class MeUpdateSchema(StrictSchema):
+    """My settings; each is optional, and the service checks what it means."""
+
+    display_name = fields.String(validate=validate.Length(1, 100))
+    timezone = fields.String(validate=validate.Length(1, 64))
+    locale = fields.String(validate=validate.Length(1, 16))
+    region = fields.String(validate=validate.Length(2, 2))
 
 
 class SessionSchema(StrictSchema):

@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Uuid, bindparam, delete, func, select, update
 from sqlalchemy.orm import defer
 
-from server import localtime
+from config.crisis_lines import choose_region
+from server import events, localtime
 from server.auth import passwords
 from server.auth.models import PasswordReset, Role, TherapistInvite, User, UserSession
+from server.auth.regions import LANGUAGES, REGIONS
 from server.db import UTCDateTime, utcnow
 from server.errors import ApiError, not_found, validation_error
 from server.extensions import db
@@ -77,6 +79,23 @@ def normalise_locale(hint: str | None) -> str:
     return full if len(full) <= _LOCALE_MAX else core
 
 
+def region_of_locale(locale: str) -> str | None:
+    """The country a language tag names ("en-GB" → "GB"), when it is one."""
+    match = _BCP47.fullmatch(locale)
+    region = (match["region"] or "").upper() if match else ""
+    return region if region in REGIONS else None
+
+
+def locale_setting(tag: str) -> str | None:
+    """A BCP 47 tag a person chose, in its usual case ("es-mx" → "es-MX"); None when it
+    is not one or names no language we know (a choice is checked, unlike a device's hint)."""
+    match = _BCP47.fullmatch(tag)
+    if not match or match["language"].lower() not in LANGUAGES:
+        return None
+    normal = normalise_locale(tag)
+    return normal if normal.lower() == tag.lower() else None
+
+
 def normalise_timezone(hint: str | None) -> str:
     """An IANA time zone name as given, or the default when the tz database lacks it."""
     return hint if localtime.is_zone(hint) else DEFAULT_TIMEZONE
@@ -114,8 +133,44 @@ def register_user(
         timezone=normalise_timezone(timezone),
         locale=normalise_locale(locale),
     )
+    # the account's region (crisis lines, unless the plan names its own) starts as the
+    # country the device is in: its time zone's, or its language's where the zone names
+    # none or shares it (an English browser in Madrid is in Spain: config/crisis_lines.py)
+    guess = choose_region(user.locale, user.timezone)
+    user.region = guess if guess in REGIONS else None
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+def update_me(user: User, data: dict) -> User:
+    """Change my name, time zone, language or region; a new time zone moves my reminders
+    to the same wall times there."""
+    changes, problems = {}, {}
+    if "display_name" in data:
+        changes["display_name"] = clean_display_name(data["display_name"])
+        if not changes["display_name"]:
+            problems["display_name"] = ["Enter a name."]
+    if "timezone" in data:
+        changes["timezone"] = data["timezone"]
+        if not localtime.is_zone(data["timezone"]):
+            problems["timezone"] = ["Unknown time zone."]
+    if "locale" in data:
+        changes["locale"] = locale_setting(data["locale"])
+        if changes["locale"] is None:
+            problems["locale"] = ["Not a language tag like en or es-MX."]
+    if "region" in data:
+        changes["region"] = data["region"].upper()
+        if changes["region"] not in REGIONS:
+            problems["region"] = ["Not a country code like US or MX."]
+    if problems:
+        raise validation_error(problems)
+    moved = changes.get("timezone", user.timezone) != user.timezone
+    for key, value in changes.items():
+        setattr(user, key, value)
+    db.session.flush()
+    if moved:
+        events.send(events.schedule_inputs_changed, user.id, timezone=user.timezone)
     return user
 
 

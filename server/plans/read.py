@@ -15,7 +15,7 @@ from config.crisis_lines import (
     EMERGENCY_WORDS,
     FALLBACK_EMERGENCY_WORDS,
     REGIONS,
-    region_from_locale,
+    choose_region,
 )
 from server import access
 from server.auth.models import User
@@ -37,12 +37,30 @@ def plan_of(scope) -> Plan | None:
     return db.session.scalar(scope.select(Plan))
 
 
+# what a plan's crisis_lines item holds (plans/schemas.py CrisisLineSchema); the data
+# file's hours, languages and chat travel on the crisis card
+PLAN_LINE_FIELDS = ("name", "phone", "sms", "note")
+
+
 def _region(plan: Plan | None, patient: User) -> str | None:
-    return (plan.region if plan else None) or region_from_locale(patient.locale)
+    # the plan's own region is the patient's choice for their crisis card; else their
+    # account's (Settings), else where their time zone and language put them; None when
+    # nothing names a country (the card then says: your local emergency number)
+    return (
+        (plan.region if plan else None)
+        or getattr(patient, "region", None)
+        or choose_region(patient.locale, patient.timezone)
+    )
+
+
+def region_lines(region: str | None) -> list[dict]:
+    """The data file's lines for a region, as written there; none for an unknown one."""
+    return [dict(line) for line in REGIONS.get(region or "", {}).get("lines", [])]
 
 
 def default_crisis_lines(region: str | None) -> list[dict]:
-    return [dict(line) for line in REGIONS.get(region or "", {}).get("lines", [])]
+    """The region's lines as a new plan offers them (the fields a plan item holds)."""
+    return [{k: line.get(k) for k in PLAN_LINE_FIELDS} for line in region_lines(region)]
 
 
 def tel(phone: str | None) -> str | None:
@@ -143,13 +161,17 @@ def crisis_card(patient: User, plan: Plan | None = None) -> dict:
         for c in content.get(section, [])
         if c.get("phone")
     ]
-    lines, seen = [], set()
-    for line in list(content.get("crisis_lines", [])) + default_crisis_lines(region):
+    lines, seen = [], {}
+    for line in list(content.get("crisis_lines", [])) + region_lines(region):
         key = (tel(line.get("phone")), tel(line.get("sms")))
         if key in seen:
+            # the plan's copy of a region line: keep its place and words, add the data
+            # file's hours, languages and chat
+            known = seen[key]
+            known.update({k: v for k, v in line.items() if known.get(k) in (None, "")})
             continue
-        seen.add(key)
-        lines.append({**line, "tel": tel(line.get("phone")), "sms_to": tel(line.get("sms"))})
+        seen[key] = {**line, "tel": tel(line.get("phone")), "sms_to": tel(line.get("sms"))}
+        lines.append(seen[key])
     return {
         "region": region,
         "emergency_number": emergency,

@@ -142,13 +142,22 @@ def refresh(
     schedule.wake_at = min(times) if times else None
 
 
-def wake(patient_id: uuid.UUID) -> None:
+def wake(patient_id: uuid.UUID, timezone: str | None = None) -> None:
     """Something that moves reminders changed (a dosing session, the plan's review
-    cadence): have the worker look at this patient's schedule on its next pass."""
+    cadence, the person's time zone): have the worker look at this patient's schedule on
+    its next pass. A new zone keeps the wall times (20:00 stays 20:00, there), as a save
+    of the schedule in that zone would: a new version, rules from now on."""
+    now = utcnow()
+    values = {"wake_at": now}
+    if timezone:
+        values.update(
+            timezone=timezone,
+            version=ReminderSchedule.version + 1,
+            updated_at=now,
+            materialised_until=now,
+        )
     db.session.execute(
-        update(ReminderSchedule)
-        .where(ReminderSchedule.user_id == patient_id)
-        .values(wake_at=utcnow())
+        update(ReminderSchedule).where(ReminderSchedule.user_id == patient_id).values(**values)
     )
 
 

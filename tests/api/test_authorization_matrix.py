@@ -191,7 +191,10 @@ EXPECTATIONS = {
         )
     },
     "/api/v1/auth/logout": {"POST": (lambda w: {}, PUBLIC)},
-    "/api/v1/auth/me": {"GET": (lambda w: {}, SIGNED_IN)},
+    "/api/v1/auth/me": {
+        "GET": (lambda w: {}, SIGNED_IN),
+        "PATCH": (lambda w: {"json": {"locale": "en-GB"}}, SIGNED_IN),
+    },
     "/api/v1/auth/password": {
         "POST": (
             lambda w: {
@@ -315,6 +318,7 @@ EXPECTATIONS = {
     "/api/v1/me": {"DELETE": (lambda w: {"json": {"password": PASSWORD}}, SIGNED_IN)},
     "/api/v1/me/access-log": {"GET": (lambda w: {}, PATIENTS)},
     "/api/v1/me/export": {"GET": (lambda w: {}, SIGNED_IN)},
+    "/api/v1/me/fhir": {"GET": (lambda w: {}, PATIENTS)},
     "/api/v1/openapi.json": {"GET": (lambda w: {}, PUBLIC)},
     "/api/v1/docs": {"GET": (lambda w: {}, PUBLIC)},
     "/api/v1/parts": {
@@ -363,6 +367,9 @@ EXPECTATIONS = {
     },
     "/api/v1/patients/<uuid:patient_id>/checkins/trends": {
         "GET": (lambda w: {"url": {"patient_id": _pid(w)}, "query": "?instrument=phq9"}, LINKED)
+    },
+    "/api/v1/patients/<uuid:patient_id>/fhir": {
+        "GET": (lambda w: {"url": {"patient_id": _pid(w)}}, LINKED)
     },
     "/api/v1/patients/<uuid:patient_id>/journal/entries": {
         "GET": (lambda w: {"url": {"patient_id": _pid(w)}}, LINKED)
