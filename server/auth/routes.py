@@ -175,6 +175,14 @@ def update_me(data):
     return _me(user)
 
 
+@bp.get("/regions")
+@login_required
+@bp.response(200, schemas.RegionSchema(many=True))
+def regions():
+    """The regions whose crisis lines Between knows, to choose mine from."""
+    return service.crisis_regions()
+
+
 @bp.post("/password")
 @login_required
 @password_checked

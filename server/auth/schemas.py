@@ -100,6 +100,11 @@ class MeUpdateSchema(StrictSchema):
     region = fields.String(validate=validate.Length(2, 2))
 
 
+class RegionSchema(StrictSchema):
+    code = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+
+
 class SessionSchema(StrictSchema):
     id = fields.UUID(dump_only=True)
     created_at = fields.DateTime(dump_only=True)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Uuid, bindparam, delete, func, select, update
 from sqlalchemy.orm import defer
 
+from config import crisis_lines
 from config.crisis_lines import choose_region
 from server import events, localtime
 from server.auth import passwords
@@ -141,6 +142,16 @@ def register_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def crisis_regions() -> list[dict]:
+    """The regions whose crisis lines Between knows, by name, for the settings' choice
+    (an alias, "UK" for "GB", once)."""
+    known: dict[int, dict] = {}
+    for code, region in crisis_lines.REGIONS.items():
+        if code in REGIONS and id(region) not in known:
+            known[id(region)] = {"code": code, "name": region.get("name") or code}
+    return sorted(known.values(), key=lambda r: r["name"])
 
 
 def update_me(user: User, data: dict) -> User:

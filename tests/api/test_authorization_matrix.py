@@ -195,6 +195,7 @@ EXPECTATIONS = {
         "GET": (lambda w: {}, SIGNED_IN),
         "PATCH": (lambda w: {"json": {"locale": "en-GB"}}, SIGNED_IN),
     },
+    "/api/v1/auth/regions": {"GET": (lambda w: {}, SIGNED_IN)},
     "/api/v1/auth/password": {
         "POST": (
             lambda w: {

@@ -141,3 +141,11 @@ def test_my_region_chooses_my_crisis_lines_unless_my_plan_names_its_own(patient)
     saved = patient.put("/api/v1/plan", json={"version": 0, "region": "CA"})
     assert saved.status_code == 200, saved.json
     assert patient.get("/api/v1/plan/crisis").json["crisis_lines"][0]["phone"] == "988"
+
+
+def test_the_regions_to_choose_from_are_those_with_known_crisis_lines(patient):
+    regions = patient.get("/api/v1/auth/regions").json
+    codes = [r["code"] for r in regions]
+    assert {"US", "GB", "CA"} <= set(codes)
+    assert "UK" not in codes and len(codes) == len(set(codes))  # an alias is not a region
+    assert all(r["name"] for r in regions)
