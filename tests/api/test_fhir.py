@@ -16,7 +16,7 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
-from server.checkins import scoring
+from server.checkins import fhir, scoring
 from server.extensions import db
 from tests.api.test_sync import op, push
 from tests.unit.test_scoring import answers_totalling
@@ -246,3 +246,33 @@ def test_nobody_else_gets_a_patients_bundle(patient, make_patient, make_therapis
     assert former.get(theirs(patient.id)).status_code == 200
     assert patient.delete(f"/api/v1/care-team/{link_id}").status_code in (200, 204)
     assert former.get(theirs(patient.id)).status_code == 404
+
+
+def loinc_check_digit(number: str) -> int:
+    """LOINC's mod 10 check digit (LOINC Users' Guide, appendix: calculating the check
+    digit): digits in odd places from the right doubled, the rest appended, digits summed."""
+    odd, even = number[::-1][0::2], number[::-1][1::2]
+    digits = even[::-1] + str(int(odd[::-1]) * 2)
+    return (10 - sum(map(int, digits)) % 10) % 10
+
+
+def test_every_loinc_code_is_well_formed():
+    """Each question, panel and total code the export uses passes LOINC's own check
+    digit, so a mistyped digit cannot slip in (68509-6 for GAD-7 item 2 would fail; it is
+    68509-9). The answer codes (LA...) have no such digit: they are the published lists,
+    LL358-3 and LL359-1."""
+    assert loinc_check_digit("12345") == 5  # the Users' Guide's worked example
+    used = [
+        *fhir.MEASURES["phq9"]["items"],
+        *fhir.MEASURES["gad7"]["items"],
+        fhir.DIFFICULTY_ITEM,
+        *(fhir.MEASURES[m][k][0] for m in ("phq9", "gad7") for k in ("panel", "total")),
+    ]
+    assert fhir.MEASURES["phq9"]["items"] == tuple(PHQ9_ITEMS)
+    assert fhir.MEASURES["gad7"]["items"] == tuple(GAD7_ITEMS)
+    for code in used:
+        number, check = code.split("-")
+        assert loinc_check_digit(number) == int(check), code
+    assert loinc_check_digit("68509") != 6
+    assert fhir.FREQUENCY_CODES == tuple(FREQUENCY)
+    assert fhir.DIFFICULTY_CODES == ("LA6572-7", "LA6573-5", "LA6575-0", "LA6574-3")
