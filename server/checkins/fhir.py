@@ -214,7 +214,10 @@ def total_observation(checkin: CheckIn, patient_url: str, response_url: str) -> 
         "id": str(uuid.uuid5(_NAMESPACE, f"total:{checkin.id}")),
         "status": "final",
         "category": [{"coding": [SURVEY]}],
-        "code": {"coding": [_loinc(code, display)], "text": f"{checkin.instrument} total"},
+        "code": {
+            "coding": [_loinc(code, display)],
+            "text": f"{INSTRUMENTS[checkin.instrument]['title']} total score",
+        },
         "subject": _reference(patient_url),
         "effectiveDateTime": answered_local(checkin),
         "valueInteger": checkin.score,

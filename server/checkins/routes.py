@@ -81,9 +81,18 @@ def _fhir(document: str):
     return make_response(document, 200, {"Content-Type": fhir.MEDIA_TYPE})
 
 
+FHIR_ANSWER = (
+    "A FHIR R4B (4.3.0) Bundle, type collection: the PHQ-9 and GAD-7 Questionnaires, one "
+    "QuestionnaireResponse per PHQ-9 or GAD-7 (in-progress when unfinished), one "
+    "Observation per total score of a complete one, with its severity band, and a Patient "
+    "that is only an id. LOINC codes throughout; never the daily check-in's note or any "
+    "other words the patient wrote."
+)
+
+
 @bp.get("/me/fhir")
 @role_required("patient")
-@bp.response(200, content_type="application/fhir+json")
+@bp.response(200, content_type="application/fhir+json", description=FHIR_ANSWER)
 def my_fhir():
     """My PHQ-9 and GAD-7 answers and scores as a FHIR R4B Bundle (audited)."""
     document = fhir.export_mine(current_actor())
@@ -93,7 +102,7 @@ def my_fhir():
 
 @bp.get("/patients/<uuid:patient_id>/fhir")
 @role_required("therapist")
-@bp.response(200, content_type="application/fhir+json")
+@bp.response(200, content_type="application/fhir+json", description=FHIR_ANSWER)
 def patient_fhir(patient_id: uuid.UUID):
     """A linked patient's PHQ-9 and GAD-7 answers and scores as a FHIR R4B Bundle
     (audited)."""
