@@ -51,6 +51,7 @@ const SHELL = [
   '/js/views/plan.js',
   '/js/views/privacy.js',
   '/js/views/reminders.js',
+  '/js/views/settings.js',
   '/js/views/sign-in.js',
   '/js/views/today.js',
   '/js/views/trends.js',

@@ -18,18 +18,30 @@ const VIEWS = {
   more: () => import('./views/more.js'),
   privacy: () => import('./views/privacy.js'),
   reminders: () => import('./views/reminders.js'),
+  settings: () => import('./views/settings.js'),
   signin: () => import('./views/sign-in.js'),
   // not precached: these need the network anyway
   reset: () => import('./views/account.js'),
   security: () => import('./views/security.js'),
 };
 const PUBLIC = new Set(['signin', 'help', 'reset']);
-const TAB_OF = { conflict: 'journal', trends: 'checkin', privacy: 'more', reminders: 'more', security: 'more' };
+const TAB_OF = {
+  conflict: 'journal',
+  trends: 'checkin',
+  privacy: 'more',
+  reminders: 'more',
+  security: 'more',
+  settings: 'more',
+};
 // a screen outside the precached shell, opened offline
 const OFFLINE = { render: offlineScreen };
 // the screens both roles use, handed to the therapist's shell so that therapist code
 // loads no patient screen module itself
-const SHARED = { security: VIEWS.security, appLock: () => import('./views/app-lock.js') };
+const SHARED = {
+  security: VIEWS.security,
+  appLock: () => import('./views/app-lock.js'),
+  settings: VIEWS.settings,
+};
 
 let outlet;
 let cleanup = null;

@@ -12,6 +12,7 @@ const emit = () => sessionEvents.dispatchEvent(new Event('change'));
 
 export async function loadSession() {
   session.user = await getMeta('user');
+  if (session.user) flushMe().catch(() => {}); // settings changed offline last time
   return session.user;
 }
 
@@ -22,9 +23,15 @@ export function markExpired() {
   emit();
 }
 
-// The server's copy of me (after turning two-factor on, say), kept on the device too.
+// My settings changed on this device and not yet on the server (sealed like every
+// record when the app lock is on): shown at once, sent when the network allows.
+const ME_PENDING = 'me_pending';
+let flushing = null;
+
+// The server's copy of me (after turning two-factor on, say), kept on the device too,
+// with my settings still waiting to be sent laid over it.
 export async function refreshUser() {
-  const me = await api.get('/auth/me');
+  const me = { ...(await api.get('/auth/me')), ...((await getMeta(ME_PENDING)) || {}) };
   session.user = me;
   session.expired = false;
   await setMeta('user', me);
@@ -32,10 +39,58 @@ export async function refreshUser() {
   return me;
 }
 
+// Change my name, time zone, language or region: on this device at once, then on the
+// server (now, or on reconnect). Resolves with the server's refusal, if any.
+export async function saveMe(changes) {
+  const pending = { ...((await getMeta(ME_PENDING)) || {}), ...changes };
+  await setMeta(ME_PENDING, pending);
+  session.user = { ...session.user, ...changes };
+  await setMeta('user', session.user);
+  emit();
+  return flushMe();
+}
+
+export const hasPendingMe = async () => Boolean(await getMeta(ME_PENDING));
+
+// Send my waiting settings. Offline they wait; a refusal (422) drops them and puts the
+// server's copy back, and is returned so the screen can say why.
+export function flushMe() {
+  flushing ??= (async () => {
+    try {
+      for (;;) {
+        const pending = await getMeta(ME_PENDING);
+        if (!pending || !session.user) return null;
+        try {
+          const me = await api.request('PATCH', '/auth/me', pending);
+          const now = await getMeta(ME_PENDING);
+          // changed again while this was on its way: send the rest next round
+          if (JSON.stringify(now) === JSON.stringify(pending)) {
+            await setMeta(ME_PENDING, null);
+            session.user = me;
+            await setMeta('user', me);
+            emit();
+            return null;
+          }
+        } catch (err) {
+          if (!(err instanceof api.ApiError) || err.status !== 422) return null;
+          await setMeta(ME_PENDING, null);
+          await refreshUser().catch(() => {});
+          return err;
+        }
+      }
+    } finally {
+      flushing = null;
+    }
+  })();
+  return flushing;
+}
+window.addEventListener('online', () => flushMe().catch(() => {}));
+
 // Is the cookie still good? Offline, we trust the device copy and find out later.
 export async function checkSession() {
   try {
     await refreshUser();
+    flushMe().catch(() => {});
     return true;
   } catch (err) {
     if (err instanceof api.ApiError && err.status === 401) markExpired();

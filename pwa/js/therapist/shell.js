@@ -16,7 +16,7 @@
 import { setUnauthorizedHandler } from '../api.js';
 import { NEEDS_CONNECTION } from '../constants.js';
 import { currentRoute, navigate } from '../nav.js';
-import { markExpired, refreshUser, session, signOut } from '../session.js';
+import { markExpired, refreshUser, session, sessionEvents, signOut } from '../session.js';
 import { h, mount, swap } from '../ui.js';
 import { contact, get, names } from './common.js';
 
@@ -37,6 +37,8 @@ const ROUTES = {
   security: () => shared.security(),
   // the app lock, on by default on a therapist's device: how soon it locks, Lock now
   'app-lock': () => shared.appLock(),
+  // name, time zone, language, region
+  settings: () => shared.settings(),
 };
 
 const mustSetUp = (user) => Boolean(user?.totp_required && !user.totp_enabled);
@@ -100,6 +102,7 @@ function setUp() {
     { class: 'tnav no-print', 'aria-label': 'Therapist' },
     h('a', { href: '#/caseload', 'data-route': 'caseload' }, 'Caseload'),
     h('a', { href: '#/flags', 'data-route': 'flags' }, 'Flags'),
+    h('a', { href: '#/settings', 'data-route': 'settings' }, 'Settings'),
     h('a', { href: '#/security', 'data-route': 'security' }, 'Account'),
     h('a', { href: '#/app-lock', 'data-route': 'app-lock' }, 'App lock'),
     h('span', { class: 'who' }, session.user?.display_name || ''),
@@ -120,6 +123,7 @@ function setUp() {
   );
   document.getElementById('banners').after(warning);
   chrome = { nav, warning, link };
+  sessionEvents.addEventListener('change', showName);
   for (const name of ACTIVITY) window.addEventListener(name, onActivity, { passive: true, capture: true });
   ticker = setInterval(tick, TICK_MS);
   setUnauthorizedHandler(() => leave('expired'));
@@ -138,8 +142,15 @@ function setUp() {
   });
 }
 
+// a name changed in Settings shows in the navigation at once
+function showName() {
+  const who = chrome?.nav.querySelector('.who');
+  if (who) who.textContent = session.user?.display_name || '';
+}
+
 function tearDown() {
   started = false;
+  sessionEvents.removeEventListener('change', showName);
   clearInterval(ticker);
   for (const name of ACTIVITY) window.removeEventListener(name, onActivity, { capture: true });
   setUnauthorizedHandler(markExpired);
@@ -190,7 +201,7 @@ export async function render(root, _params, screens) {
     a.hidden = locked;
     const own =
       a.dataset.route === route ||
-      (!['flags', 'security', 'app-lock'].includes(route) && a.dataset.route === 'caseload');
+      (!['flags', 'security', 'app-lock', 'settings'].includes(route) && a.dataset.route === 'caseload');
     if (own) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }

@@ -87,6 +87,16 @@ export async function render(root, params = []) {
         {},
         h(
           'a',
+          { class: 'entry-link', href: '#/settings' },
+          h('span', { class: 'title' }, 'Settings'),
+          h('span', { class: 'excerpt' }, 'My name, time zone, language and region'),
+        ),
+      ),
+      h(
+        'li',
+        {},
+        h(
+          'a',
           { class: 'entry-link', href: '#/reminders' },
           h('span', { class: 'title' }, 'Reminders and notifications'),
           h('span', { class: 'excerpt' }, 'Check-in times, weekly questionnaires, quiet hours'),
