@@ -49,6 +49,9 @@ def test_a_name_changed_offline_shows_at_once_and_reaches_my_therapist(
 
     pwa.context.set_offline(True)
     pwa.get_by_label("Name").fill("Robin Settings")
+    pwa.get_by_label("Time zone").select_option("Asia/Tokyo")
+    # reminders follow the device the app opens on: said, not a surprise
+    expect(pwa.locator("#settings-zone-note")).to_contain_text("reminders move back")
     pwa.get_by_role("button", name="Save").click()
     expect(pwa.locator("#settings-status")).to_contain_text("Saved on this device")
     # kept on the device: the screen opened again offline still says so
@@ -60,6 +63,7 @@ def test_a_name_changed_offline_shows_at_once_and_reaches_my_therapist(
     pwa.context.set_offline(False)
     server_name(account, "Robin Settings", pwa)
     expect(pwa.locator("#settings-status")).to_have_text("")
+    assert account.get(ME).json["timezone"] == "Asia/Tokyo"
 
     context = browser.new_context(viewport=LAPTOP)
     laptop = page_errors.watch(context.new_page())

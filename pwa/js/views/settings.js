@@ -53,6 +53,17 @@ export async function render(root) {
     { id: 'settings-timezone', name: 'timezone' },
     zones(user.timezone).map((z) => option(z, z === deviceZone() ? `${z} (this device)` : z, z === user.timezone)),
   );
+  // the app moves reminders to the zone of the device it opens on (push.js,
+  // followTimeZone): say so when the choice is another zone, rather than surprise
+  const zoneNote = h('p', { class: 'hint', id: 'settings-zone-note' });
+  const noteZone = () => {
+    zoneNote.textContent =
+      zone.value === deviceZone()
+        ? ''
+        : `This device is set to ${deviceZone()}: reminders move back to it when Between opens here.`;
+  };
+  zone.addEventListener('change', noteZone);
+  noteZone();
   const language = (user.locale || 'en').split('-')[0];
   const locale = h(
     'select',
@@ -105,6 +116,7 @@ export async function render(root) {
       h('span', { class: 'hint' }, 'Reminders come at these local times'),
     ),
     zone,
+    zoneNote,
     h('label', { for: 'settings-locale' }, 'Language'),
     locale,
     h('label', { for: 'settings-region' }, 'Region', h('span', { class: 'hint' }, 'Which crisis lines Help now shows')),
