@@ -1,0 +1,170 @@
+"""Crisis lines for many regions: the data file, and the crisis card a patient's phone
+caches for Help now (GET /api/v1/plan/crisis), chosen from the patient's region."""
+
+import json
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD, Actor
+
+DATA = Path(__file__).resolve().parents[2] / "config" / "crisis_lines.json"
+CARD = "/api/v1/plan/crisis"
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# the issue's regions; more may follow
+REQUIRED = {"US", "CA", "GB", "IE", "AU", "NZ", "DE", "FR", "ES", "MX"}
+
+
+def regions() -> dict:
+    return json.loads(DATA.read_text(encoding="utf-8"))["regions"]
+
+
+def test_the_data_file_is_well_formed():
+    """Every region: an emergency number, at least one line reachable by phone, text or
+    chat, with its hours and languages, where the information came from and when."""
+    data = regions()
+    assert set(data) >= REQUIRED
+    for code, region in data.items():
+        assert re.fullmatch(r"[A-Z]{2}", code), code
+        assert re.fullmatch(r"\d{2,4}", region["emergency"]), code
+        assert region["name"], code
+        assert region["sources"] and all(s.startswith("https://") for s in region["sources"])
+        assert ISO_DATE.match(region["last_verified"]), code
+        date.fromisoformat(region["last_verified"])
+        assert "verified" in region and "note" in region, code
+        assert region["lines"], code
+        for line in region["lines"]:
+            where = f"{code}: {line.get('name')}"
+            assert line["name"], where
+            assert line.get("phone") or line.get("sms") or line.get("chat"), where
+            assert line["hours"], where
+            assert line["languages"] and all(isinstance(x, str) for x in line["languages"])
+            assert line.get("chat") is None or line["chat"].startswith("https://"), where
+            assert set(line) <= {"name", "phone", "sms", "sms_note", "chat", "hours"}.union(
+                {"languages", "note"}
+            ), where
+
+
+def test_no_region_was_last_verified_more_than_a_year_ago():
+    """A stale list fails CI: someone checks each region against its sources and moves
+    `last_verified` (and `verified`) to the day they did."""
+    too_old = date.today() - timedelta(days=365)
+    stale = {
+        c: r["last_verified"] for c, r in regions().items() if r["last_verified"] < str(too_old)
+    }
+    assert not stale, f"re-verify these regions against their sources: {stale}"
+
+
+def card_of(make_patient, timezone="UTC") -> dict:
+    patient = make_patient(timezone=timezone)
+    response = patient.get(CARD)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def numbers(card) -> list:
+    return [line.get("phone") for line in card["crisis_lines"]]
+
+
+def test_help_now_for_a_patient_in_spain(make_patient):
+    """A browser in English on a phone in Madrid: Spain's lines, not the US's."""
+    card = card_of(make_patient, "Europe/Madrid")
+    assert card["region"] == "ES"
+    assert card["emergency_number"] == "112"
+    assert "call 112" in card["emergency_words"]
+    first = card["crisis_lines"][0]
+    assert first["phone"] == "024" and first["tel"] == "024"
+    assert first["hours"] and "Spanish" in first["languages"]
+    assert "988" not in numbers(card)
+
+
+def test_help_now_for_a_patient_in_mexico(make_patient):
+    card = card_of(make_patient, "America/Mexico_City")
+    assert card["region"] == "MX"
+    assert card["emergency_number"] == "911"
+    assert card["crisis_lines"][0]["phone"] == "800 911 2000"
+    assert card["crisis_lines"][0]["tel"] == "8009112000"
+    assert "988" not in numbers(card)
+
+
+def test_help_now_for_a_patient_in_australia_with_text_and_chat(make_patient):
+    card = card_of(make_patient, "Australia/Sydney")
+    assert card["region"] == "AU"
+    assert card["emergency_number"] == "000"
+    lifeline = card["crisis_lines"][0]
+    assert lifeline["phone"] == "13 11 14" and lifeline["tel"] == "131114"
+    assert lifeline["sms_to"] == "0477131114"
+    assert lifeline["chat"].startswith("https://")
+
+
+def test_an_unknown_region_gets_the_local_emergency_number_never_a_us_line(make_patient):
+    """Tokyo: no lines for Japan yet, and an English browser does not make them American."""
+    card = card_of(make_patient, "Asia/Tokyo")
+    assert card["region"] == "JP"
+    assert card["emergency_number"] is None
+    assert card["crisis_lines"] == []
+    assert "local emergency number" in card["emergency_words"]
+
+
+def test_the_locale_names_the_country_when_the_time_zone_cannot(app):
+    """es-MX on a device set to UTC: Mexico."""
+    client = app.test_client()
+    body = {
+        "email": "locale-mx@example.test",
+        "password": PASSWORD,
+        "display_name": "Test Patient",
+        "role": "patient",
+        "timezone": "UTC",
+        "locale": "es-MX",
+    }
+    created = client.post("/api/v1/auth/register", json=body)
+    assert created.status_code == 201, created.json
+    patient = Actor(
+        client=client, id=created.json["id"], email=body["email"], role="patient", app=app
+    )
+    assert patient.get(CARD).json["region"] == "MX"
+
+
+@pytest.mark.parametrize(
+    ("zone", "region"),
+    [("America/Toronto", "CA"), ("Europe/Dublin", "IE"), ("Pacific/Auckland", "NZ")],
+)
+def test_the_time_zone_names_the_country(make_patient, zone, region):
+    assert card_of(make_patient, zone)["region"] == region
+
+
+def test_the_plans_region_wins_over_the_time_zone(make_patient):
+    patient = make_patient(timezone="Europe/Madrid")
+    saved = patient.put("/api/v1/plan", json={"version": 0, "region": "FR"})
+    assert saved.status_code == 200, saved.json
+    card = patient.get(CARD).json
+    assert card["region"] == "FR" and card["crisis_lines"][0]["phone"] == "3114"
+
+
+def test_a_saved_plan_keeps_the_default_lines_in_the_shape_it_accepts(make_patient):
+    """The empty plan offers the region's lines; saving them back is accepted, and the
+    card still shows their hours and chat."""
+    patient = make_patient(timezone="Australia/Sydney")
+    plan = patient.get("/api/v1/plan").json
+    assert plan["region"] == "AU" and plan["crisis_lines"]
+    saved = patient.put("/api/v1/plan", json={"version": 0, "crisis_lines": plan["crisis_lines"]})
+    assert saved.status_code == 200, saved.json
+    card = patient.get(CARD).json
+    names = [line["name"] for line in card["crisis_lines"]]
+    assert len(names) == len(set(names))
+    assert card["crisis_lines"][0]["chat"].startswith("https://")
+
+
+def test_the_region_module_reads_the_data_file():
+    from config import crisis_lines
+
+    assert crisis_lines.region_from_timezone("Europe/Madrid") == "ES"
+    assert crisis_lines.region_from_timezone("UTC") is None
+    assert crisis_lines.region_from_timezone("Not/AZone") is None
+    # a zone several countries share: the locale says which
+    assert crisis_lines.choose_region("nb-NO", "Europe/Berlin") == "NO"
+    assert crisis_lines.choose_region("en-US", "Europe/Berlin") == "DE"
+    assert crisis_lines.choose_region("en-US", "UTC") == "US"
+    assert crisis_lines.choose_region(None, None) is None
