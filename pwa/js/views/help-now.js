@@ -5,6 +5,12 @@
 // the crisis line and the emergency number as call and text buttons, then one line on
 // who was told. The rest of the plan follows below. After a risk answer (#/help/risk/<id>)
 // that line follows the answer: not yet sent (offline), sending, sent.
+//
+// The lines are the card's: the server chooses them by the patient's region
+// (config/crisis_lines.json), with hours, languages, and text or chat where a line has
+// them. With no card on this device (signed out, never synced) nobody knows the region,
+// so no country's lines are guessed: "call your local emergency number", which Help now
+// always names, for a person away from their region too.
 
 import { careTeamNames, HELP_LINE, toldLine } from '../care-words.js';
 import { LOCKED_HELP, STORES, get, getMeta, isLocked } from '../db.js';
@@ -13,11 +19,7 @@ import { session } from '../session.js';
 import { status, syncEvents } from '../sync.js';
 import { h, mount, pageTitle, swap } from '../ui.js';
 
-const FALLBACK_LINES = [
-  { name: '988 Suicide & Crisis Lifeline (US)', tel: '988', sms_to: '988', note: 'Call or text, 24/7' },
-];
-// with no card on this device yet, the same US defaults as the fallback line above
-const FALLBACK_EMERGENCY = '911';
+const LOCAL_EMERGENCY = 'In an emergency, call your local emergency number.';
 
 const telOf = (phone) => {
   if (!phone) return null;
@@ -47,11 +49,17 @@ export async function crisisCard() {
       tel: l.tel ?? telOf(l.phone),
       sms_to: l.sms_to ?? telOf(l.sms),
     }));
-    const seen = new Set();
+    // the plan's copy of a region line keeps its place and words, and gains the card's
+    // hours, languages and chat
+    const seen = new Map();
     merged.crisis_lines = lines.filter((l) => {
       const key = `${l.tel}|${l.sms_to}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
+      const known = seen.get(key);
+      if (known) {
+        for (const [k, v] of Object.entries(l)) if (known[k] == null || known[k] === '') known[k] = v;
+        return false;
+      }
+      seen.set(key, l);
       return true;
     });
   }
@@ -59,11 +67,12 @@ export async function crisisCard() {
 }
 
 // The crisis line and emergency number to show first; check-in screens name them too.
+// No card, or a region with no lines: no line and no number, and the words say to call
+// the local emergency number; never another country's lines.
 export function firstHelp(card) {
-  const lines = card.crisis_lines?.length ? card.crisis_lines : FALLBACK_LINES;
+  const lines = card.crisis_lines || [];
   const line = lines.find((l) => l.tel) || lines[0];
-  // a card from a region Between has no number for says so in its words instead
-  const emergency = card.emergency_number || (card.region ? null : FALLBACK_EMERGENCY);
+  const emergency = card.emergency_number || null;
   return { lines, line, emergency };
 }
 
@@ -77,6 +86,16 @@ function callButtons(tel, sms, name, primary = true) {
     sms && h('a', { class: 'button', href: `sms:${sms}` }, 'Text ', name ? who(name) : sms),
   );
 }
+
+// "free, 24/7 · Spanish": the line's words, its hours where they do not say them, and
+// its languages
+const lineDetails = (l) =>
+  [l.note, l.hours && !(l.note || '').includes(l.hours) ? l.hours : null, (l.languages || []).join(', ')]
+    .filter(Boolean)
+    .join(' · ');
+
+// only a web address opens from the chat button (a plan's line is the person's own text)
+const safeChat = (url) => (typeof url === 'string' && url.startsWith('https://') ? url : null);
 
 function contactRow(c, primary) {
   return h(
@@ -92,12 +111,23 @@ function contactRow(c, primary) {
   );
 }
 
-function lineRow(l, primary) {
+// On the first screen a line is its name, its words and its buttons, so the call and who
+// was told still fit a small phone; the list below gives every line's hours, languages
+// and chat, the first one's too (without its buttons again).
+function lineRow(l, { primary = false, brief = false, buttons = true } = {}) {
+  const details = brief ? l.note : lineDetails(l);
+  const chat = !brief && safeChat(l.chat);
   return h(
     'li',
     { class: 'call-row' },
-    h('p', { class: 'call-who' }, h('strong', {}, who(l.name)), l.note && h('span', { class: 'muted' }, ' · ', l.note)),
-    callButtons(l.tel, l.sms_to, null, primary),
+    h(
+      'p',
+      { class: 'call-who' },
+      h('strong', {}, who(l.name)),
+      details && h('span', { class: 'muted' }, ' · ', details),
+      chat && [' · ', h('a', { href: chat, target: '_blank', rel: 'noopener noreferrer' }, 'chat online')],
+    ),
+    buttons && callButtons(l.tel, l.sms_to, null, primary),
   );
 }
 
@@ -132,7 +162,7 @@ export async function render(root, [reason, checkinId]) {
       'ul',
       { class: 'list first-help', id: 'first-help', 'aria-label': 'Call or text now' },
       first && contactRow(first, true),
-      line && lineRow(line, true),
+      line && lineRow(line, { primary: true, brief: true }),
       emergency &&
         h(
           'li',
@@ -141,8 +171,9 @@ export async function render(root, [reason, checkinId]) {
           callButtons(emergency, null, null, true),
         ),
     ),
-    !emergency && h('p', {}, card.emergency_words || 'In an emergency, call your local emergency number.'),
+    !emergency && h('p', { id: 'local-emergency' }, card.emergency_words || LOCAL_EMERGENCY),
     told,
+    emergency && h('p', { class: 'muted', id: 'local-emergency' }, 'Somewhere else? Call your local emergency number.'),
     !first &&
       !isLocked() &&
       h(
@@ -196,15 +227,15 @@ export async function render(root, [reason, checkinId]) {
           card.reasons_for_living.map((s) => h('li', {}, s)),
         ),
       ),
-    lines.length > 1 &&
+    lines.length > 0 &&
       h(
         'section',
         {},
-        h('h2', {}, 'More crisis lines'),
+        h('h2', {}, 'Crisis lines'),
         h(
           'ul',
           { class: 'list', id: 'crisis-lines' },
-          lines.filter((l) => l !== line).map((l) => lineRow(l, false)),
+          lines.map((l) => lineRow(l, { buttons: l !== line })),
         ),
       ),
   );
