@@ -7,8 +7,10 @@ a region from what the account knows (its locale and time zone).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from functools import cache
+import re
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -38,11 +40,26 @@ def region_from_locale(locale: str | None) -> str | None:
     return parts[1].upper() if len(parts) > 1 and len(parts[1]) == 2 else None
 
 
+ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
+
+
+def _zoneinfo():
+    return resources.files("tzdata").joinpath("zoneinfo")
+
+
+def _zone_bytes(zone: str) -> bytes | None:
+    """The compiled rules of a zone in the tzdata package; None for a name it lacks."""
+    if not ZONE_NAME.fullmatch(zone) or len(zone) > 64:
+        return None
+    path = _zoneinfo().joinpath(*zone.split("/"))
+    return path.read_bytes() if path.is_file() else None
+
+
 @cache
 def _zone_tables() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
     """The tz database's zone → country tables, from the `tzdata` package: zone.tab
     names one country per zone, zone1970.tab every country that shares the zone."""
-    root = resources.files("tzdata").joinpath("zoneinfo")
+    root = _zoneinfo()
 
     def rows(name: str):
         for line in root.joinpath(name).read_text(encoding="utf-8").splitlines():
@@ -54,9 +71,31 @@ def _zone_tables() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
     return one, shared
 
 
+@cache
+def _countries_by_rules() -> dict[bytes, frozenset[str]]:
+    """The countries of the zone.tab zones, by a digest of their compiled rules."""
+    found: dict[bytes, set[str]] = {}
+    for zone, country in _zone_tables()[0].items():
+        body = _zone_bytes(zone)
+        if body is not None:
+            found.setdefault(hashlib.sha256(body).digest(), set()).add(country)
+    return {digest: frozenset(countries) for digest, countries in found.items()}
+
+
+@lru_cache(maxsize=1024)  # names come from accounts: bounded
 def region_from_timezone(zone: str | None) -> str | None:
-    """'Europe/Madrid' → 'ES'; None for UTC, an Etc/ zone or a name the tables lack."""
-    return _zone_tables()[0].get(zone or "")
+    """'Europe/Madrid' → 'ES'; None for UTC, an Etc/ zone or a name the tz database
+    lacks. An older name (Asia/Calcutta, US/Eastern: what some browsers report) is a
+    link in the tz database, compiled to the same bytes as its zone: that zone's country
+    when only one country's zones share those bytes."""
+    direct = _zone_tables()[0].get(zone or "")
+    if direct or not zone:
+        return direct
+    body = _zone_bytes(zone)
+    if body is None:
+        return None
+    countries = _countries_by_rules().get(hashlib.sha256(body).digest(), frozenset())
+    return next(iter(countries)) if len(countries) == 1 else None
 
 
 def choose_region(locale: str | None, zone: str | None) -> str | None:

@@ -168,3 +168,18 @@ def test_the_region_module_reads_the_data_file():
     assert crisis_lines.choose_region("en-US", "Europe/Berlin") == "DE"
     assert crisis_lines.choose_region("en-US", "UTC") == "US"
     assert crisis_lines.choose_region(None, None) is None
+
+
+def test_an_old_zone_name_still_names_its_country(make_patient):
+    """Browsers may report a zone's older name (ICU: Asia/Calcutta, not Asia/Kolkata):
+    a phone in India with an American-English browser gets the local emergency number,
+    not the US's lines."""
+    from config import crisis_lines
+
+    assert crisis_lines.region_from_timezone("Asia/Calcutta") == "IN"
+    assert crisis_lines.region_from_timezone("US/Eastern") == "US"
+    assert crisis_lines.region_from_timezone("Etc/UTC") is None
+    assert crisis_lines.choose_region("en-US", "Etc/UTC") == "US"
+    card = card_of(make_patient, "Asia/Calcutta")
+    assert card["region"] == "IN" and card["crisis_lines"] == []
+    assert card["emergency_number"] is None
