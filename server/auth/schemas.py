@@ -1,5 +1,6 @@
 from marshmallow import fields, validate
 
+from config import crisis_lines
 from server.auth.models import Role
 from server.auth.passwords import MAX_LENGTH
 from server.schemas import StrictSchema
@@ -82,7 +83,13 @@ class UserSchema(StrictSchema):
     role = fields.Enum(Role, by_value=True, dump_only=True)
     timezone = fields.String(dump_only=True)
     locale = fields.String(dump_only=True)
-    region = fields.String(dump_only=True, allow_none=True)
+    # the one I chose (or sign-up guessed), else where my time zone and language put me:
+    # what the crisis card uses; None when nothing names a country
+    region = fields.Function(
+        lambda user: user.region or crisis_lines.choose_region(user.locale, user.timezone),
+        dump_only=True,
+        allow_none=True,
+    )
     created_at = fields.DateTime(dump_only=True)
     totp_enabled = fields.Boolean(dump_only=True)
     # this account must turn two-factor on before it reaches patient data

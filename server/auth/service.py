@@ -80,13 +80,6 @@ def normalise_locale(hint: str | None) -> str:
     return full if len(full) <= _LOCALE_MAX else core
 
 
-def region_of_locale(locale: str) -> str | None:
-    """The country a language tag names ("en-GB" → "GB"), when it is one."""
-    match = _BCP47.fullmatch(locale)
-    region = (match["region"] or "").upper() if match else ""
-    return region if region in REGIONS else None
-
-
 def locale_setting(tag: str) -> str | None:
     """A BCP 47 tag a person chose, in its usual case ("es-mx" → "es-MX"); None when it
     is not one or names no language we know (a choice is checked, unlike a device's hint)."""

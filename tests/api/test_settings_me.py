@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -149,3 +150,16 @@ def test_the_regions_to_choose_from_are_those_with_known_crisis_lines(patient):
     assert {"US", "GB", "CA"} <= set(codes)
     assert "UK" not in codes and len(codes) == len(set(codes))  # an alias is not a region
     assert all(r["name"] for r in regions)
+
+
+def test_an_account_from_before_settings_shows_where_it_is_until_it_chooses(patient, app):
+    from server.auth.models import User
+    from server.extensions import db
+
+    with app.app_context():  # as the migration leaves it: no region chosen
+        user = db.session.get(User, uuid.UUID(patient.id))
+        user.region, user.timezone, user.locale = None, "Europe/Madrid", "en-US"
+        db.session.commit()
+    assert patient.get(ME).json["region"] == "ES"
+    assert patch_me(patient, {"region": "IE"}).status_code == 200
+    assert patient.get(ME).json["region"] == "IE"
