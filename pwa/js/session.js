@@ -101,11 +101,13 @@ export async function checkSession() {
 async function started(user) {
   const previous = await getMeta('user');
   if (previous && previous.id !== user.id) await wipe(); // another person's copy never mixes in
-  session.user = user;
+  // my own settings still waiting to be sent (changed while the session had expired)
+  session.user = { ...user, ...((await getMeta(ME_PENDING)) || {}) };
   session.expired = false;
-  await setMeta('user', user);
+  await setMeta('user', session.user);
   navigator.storage?.persist?.().catch(() => {});
   emit();
+  flushMe().catch(() => {});
   if (user.role === 'patient') startSync(); // a therapist's device keeps no patient data
   return user;
 }
