@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import date, timedelta
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,24 @@ _DATA = json.loads(DATA_FILE.read_text(encoding="utf-8"))
 REGIONS: dict[str, dict] = dict(_DATA["regions"])
 for _alias, _code in _DATA.get("aliases", {}).items():
     REGIONS[_alias] = REGIONS[_code]
+
+
+# a region's lines are checked against their sources at least this often
+REVERIFY_AFTER = timedelta(days=365)
+
+
+def due_for_checking(today: date) -> dict[str, str]:
+    """Regions whose lines are due a check against their sources, with why: never
+    checked (`verified` false), or last checked over a year before `today`. The operator's
+    `flask --app server crisis-lines check` lists them and fails while any is due."""
+    due = {}
+    for code, region in _DATA["regions"].items():
+        checked = date.fromisoformat(region["last_verified"])
+        if not region["verified"]:
+            due[code] = f"never checked against its sources (information as of {checked})"
+        elif today - checked > REVERIFY_AFTER:
+            due[code] = f"last checked {checked}, over a year ago"
+    return due
 
 
 def region_from_locale(locale: str | None) -> str | None:

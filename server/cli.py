@@ -178,8 +178,32 @@ def therapists_reset_two_factor_command(email: str, yes: bool):
     click.echo("Two-factor sign-in is off and every session of the account has ended.")
 
 
+@click.group("crisis-lines")
+def crisis_lines_group():
+    """The crisis lines Help now shows (config/crisis_lines.json)."""
+
+
+@crisis_lines_group.command("check")
+def crisis_lines_check_command():
+    """List the regions whose lines are due a check against their sources; fail while any is."""
+    from datetime import date
+
+    from config.crisis_lines import due_for_checking
+
+    due = due_for_checking(date.today())
+    for code, why in sorted(due.items()):
+        click.echo(f"{code}: {why}")
+    if due:
+        raise click.ClickException(
+            f"{len(due)} region(s) to check: call or open each source in config/crisis_lines.json, "
+            "then set its last_verified to that day and verified to true."
+        )
+    click.echo("Every region's lines were checked against their sources within a year.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(crisis_lines_group)
     app.cli.add_command(therapists_group)
     app.cli.add_command(reminders_group)
     app.cli.add_command(push_group)

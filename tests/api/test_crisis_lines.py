@@ -47,14 +47,31 @@ def test_the_data_file_is_well_formed():
             ), where
 
 
-def test_no_region_was_last_verified_more_than_a_year_ago():
-    """A stale list fails CI: someone checks each region against its sources and moves
-    `last_verified` (and `verified`) to the day they did."""
-    too_old = date.today() - timedelta(days=365)
-    stale = {
-        c: r["last_verified"] for c, r in regions().items() if r["last_verified"] < str(too_old)
-    }
-    assert not stale, f"re-verify these regions against their sources: {stale}"
+def test_a_region_never_checked_or_checked_over_a_year_ago_is_due_and_the_operator_check_fails(
+    app, monkeypatch
+):
+    """The lines were written down here without a way to call or open their sources, so
+    none is marked checked: the operator's check lists every region as due and fails,
+    until someone checks each and moves `last_verified` and `verified`. A region checked
+    a month ago is not due; one checked 13 months ago is again."""
+    from config import crisis_lines
+
+    today = date(2026, 12, 6)
+    due = crisis_lines.due_for_checking(today)
+    assert set(due) == set(regions())
+    assert all("never checked" in why for why in due.values())
+
+    spain = crisis_lines._DATA["regions"]["ES"]
+    monkeypatch.setitem(spain, "verified", True)
+    monkeypatch.setitem(spain, "last_verified", str(today - timedelta(days=30)))
+    assert "ES" not in crisis_lines.due_for_checking(today)
+    assert "ES" in crisis_lines.due_for_checking(today + timedelta(days=400))
+
+    monkeypatch.setitem(spain, "last_verified", str(date.today() - timedelta(days=30)))
+    result = app.test_cli_runner().invoke(args=["crisis-lines", "check"])
+    assert result.exit_code == 1
+    assert "MX: never checked against its sources" in result.output
+    assert "ES:" not in result.output  # checked a month before the day the check runs
 
 
 def card_of(make_patient, timezone="UTC") -> dict:
