@@ -75,7 +75,12 @@ export async function render() {
   const fresh = document.createElement('div');
   fresh.className = `view view-${staff ? 'therapist' : name}`;
   const result = await (staff ? mod.render(fresh, params, SHARED) : mod.render(fresh, params));
-  if (id !== renderId) return;
+  if (id !== renderId) {
+    // a newer navigation won while this screen was drawn: it never shows, so what it
+    // started (an `online` listener, a timer) ends now, or it would act on the next one
+    if (typeof result === 'function') result();
+    return;
+  }
   cleanup = typeof result === 'function' ? result : null;
   outlet.replaceChildren(fresh);
   const heading = fresh.querySelector('h1');
