@@ -55,6 +55,10 @@ export function parse(hash = location.hash) {
 
 export async function render() {
   const id = ++renderId;
+  // the screen being left stops now (its `online` listener, its timers), not once the
+  // next one has loaded and drawn: that can take a while on a busy phone
+  if (cleanup) cleanup();
+  cleanup = null;
   let { name, params } = parse();
   if (!session.user && !PUBLIC.has(name)) {
     name = 'signin';
@@ -64,8 +68,6 @@ export async function render() {
   const staff = session.user?.role === 'therapist';
   const mod = await (staff ? import('./therapist/shell.js') : VIEWS[name]()).catch(() => OFFLINE);
   if (id !== renderId) return; // a newer navigation won
-  if (cleanup) cleanup();
-  cleanup = null;
   const tab = TAB_OF[name] || name;
   document.getElementById('tabbar').hidden = !session.user || staff;
   for (const a of document.querySelectorAll('#tabbar a')) {
