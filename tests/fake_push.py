@@ -121,9 +121,11 @@ class FakePushService:
                     service._released.wait(30)
                     self.close_connection = True
                     return
-                status, headers, *late = answer
-                if late:  # this one answer comes late (a scripted (status, headers, seconds))
-                    time.sleep(late[0])
+                status, headers, *until = answer
+                if until:  # (status, headers, condition): answered once the condition holds
+                    deadline = time.monotonic() + 30
+                    while not until[0]() and time.monotonic() < deadline:
+                        service._released.wait(0.01)  # a poll interval, not a wait for time
                 if service.latency:
                     with service._lock:
                         service.in_flight += 1
@@ -178,7 +180,7 @@ class FakePushService:
 
     def answer(self, *answers, endpoint: str | None = None) -> None:
         """Script the next answers (for one endpoint, or any): (status, headers), or
-        (status, headers, seconds) for one that comes that late, or HANG."""
+        (status, headers, condition) for one that waits until `condition()` is true, or HANG."""
         with self._lock:
             queue = self._default
             if endpoint is not None:

@@ -317,10 +317,15 @@ def test_a_batch_sends_its_first_wave_whatever_one_of_it_answers(service, sender
 def test_a_429_holds_the_rest_of_a_large_batch(service, sender):
     devices = [service.device() for _ in range(60)]
     service.answer((429, {"Retry-After": "60"}), endpoint=devices[0].endpoint)
-    # the rest of the first wave answers late, so the 429 is in before any lane is free
-    # to take a ninth message: which messages it holds back is not a race
+    # the rest of the first wave answers only once the sender holds the push service for
+    # the 429, so no lane is free to take a ninth message before: what it holds is no race
+    origin = push.origin_of(devices[0].endpoint)
+
+    def holding():
+        return sender._held(origin) is not None
+
     for device in devices[1:8]:
-        service.answer((201, {}, 2.0), endpoint=device.endpoint)
+        service.answer((201, {}, holding), endpoint=device.endpoint)
     outcomes = sender.send([message(d) for d in devices])
     held = [o for o in outcomes if o.status_code is None]
     assert outcomes[0].status_code == 429
