@@ -74,19 +74,25 @@ def _zone_bytes(zone: str) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
+def _rows(name: str):
+    """The rows of one of the tz database's tables in the `tzdata` package."""
+    for line in _zoneinfo().joinpath(name).read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            yield line.split("\t")
+
+
+@cache
+def countries() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code, from the tz database's iso3166.tab."""
+    return frozenset(row[0] for row in _rows("iso3166.tab"))
+
+
 @cache
 def _zone_tables() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
     """The tz database's zone → country tables, from the `tzdata` package: zone.tab
     names one country per zone, zone1970.tab every country that shares the zone."""
-    root = _zoneinfo()
-
-    def rows(name: str):
-        for line in root.joinpath(name).read_text(encoding="utf-8").splitlines():
-            if line and not line.startswith("#"):
-                yield line.split("\t")
-
-    one = {row[2]: row[0] for row in rows("zone.tab")}
-    shared = {row[2]: frozenset(row[0].split(",")) for row in rows("zone1970.tab")}
+    one = {row[2]: row[0] for row in _rows("zone.tab")}
+    shared = {row[2]: frozenset(row[0].split(",")) for row in _rows("zone1970.tab")}
     return one, shared
 
 

@@ -17,7 +17,7 @@ from config.crisis_lines import choose_region
 from server import events, localtime
 from server.auth import passwords
 from server.auth.models import PasswordReset, Role, TherapistInvite, User, UserSession
-from server.auth.regions import LANGUAGES, REGIONS
+from server.auth.regions import LANGUAGES
 from server.db import UTCDateTime, utcnow
 from server.errors import ApiError, not_found, validation_error
 from server.extensions import db
@@ -131,7 +131,7 @@ def register_user(
     # country the device is in: its time zone's, or its language's where the zone names
     # none or shares it (an English browser in Madrid is in Spain: config/crisis_lines.py)
     guess = choose_region(user.locale, user.timezone)
-    user.region = guess if guess in REGIONS else None
+    user.region = guess if guess in crisis_lines.countries() else None
     db.session.add(user)
     db.session.flush()
     return user
@@ -142,7 +142,7 @@ def crisis_regions() -> list[dict]:
     (an alias, "UK" for "GB", once)."""
     known: dict[int, dict] = {}
     for code, region in crisis_lines.REGIONS.items():
-        if code in REGIONS and id(region) not in known:
+        if code in crisis_lines.countries() and id(region) not in known:
             known[id(region)] = {"code": code, "name": region.get("name") or code}
     return sorted(known.values(), key=lambda r: r["name"])
 
@@ -165,7 +165,7 @@ def update_me(user: User, data: dict) -> User:
             problems["locale"] = ["Not a language tag like en or es-MX."]
     if "region" in data:
         changes["region"] = data["region"].upper()
-        if changes["region"] not in REGIONS:
+        if changes["region"] not in crisis_lines.countries():
             problems["region"] = ["Not a country code like US or MX."]
     if problems:
         raise validation_error(problems)
