@@ -4,6 +4,9 @@
 #   (make test-fast: the API and unit tests alone, the inner loop while changing code)
 # With TEST_DATABASE_URL (a PostgreSQL server URL) `make test` runs the API,
 # migration and PostgreSQL suites again on a fresh database made on that server.
+#   make translations  extract the server's words into server/translations/messages.pot,
+#               update every language's messages.po from it and compile the .mo files
+#               (commit all three: deploys run no build step)
 #   make bench  run every benchmark on SQLite and PostgreSQL (BENCH_DATABASE_URL, a
 #               server URL; each script makes and drops its own database there) and
 #               write bench/RESULTS.md and bench/plots/*.png (about 10-20 minutes)
@@ -15,7 +18,7 @@ FLASK := $(BIN)/flask --app server
 TEST_DATABASE_URL ?=
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-fast install install-test lint bench
+.PHONY: run test test-fast install install-test lint bench translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,3 +70,16 @@ test-fast: install-test
 bench: install-test
 	scripts/ensure-chromium
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python bench/run_all.py
+
+# Translators: run this after changing the server's words, fill in every empty msgstr (and
+# clear each "fuzzy" flag after checking it) in server/translations/*/LC_MESSAGES/messages.po,
+# then run it again to compile. tests/unit/test_catalogues.py fails while a word is missing.
+# A new language: pybabel init -i server/translations/messages.pot -d server/translations
+# -l <code>, and add the code to SUPPORTED in server/i18n.py.
+BABEL_KEYWORDS := -k _l
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	  --project=Between -o server/translations/messages.pot .
+	$(BIN)/pybabel update -i server/translations/messages.pot -d server/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d server/translations --statistics

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from flask_babel.speaklater import LazyString
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,12 +33,15 @@ def _sqlite_pragmas(dbapi_connection, _record):
 class IsoJSONProvider(DefaultJSONProvider):
     """Dates and instants as ISO 8601 wherever they appear, also inside a free-form dict
     (Flask's own default writes RFC 1123, "Tue, 01 Dec 2026 09:00:00 GMT", which the
-    API's contract and every client would read differently)."""
+    API's contract and every client would read differently); words marked for
+    translation where they are defined (`lazy_gettext`) in the language of the answer."""
 
     @staticmethod
     def default(o):
         if isinstance(o, date):  # datetime is a date too
             return o.isoformat()
+        if isinstance(o, LazyString):
+            return str(o)
         return DefaultJSONProvider.default(o)
 
 
@@ -61,7 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from server import errors, web
+    from server import errors, i18n, web
     from server.extensions import api, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -75,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side; phones change IPs
     limiter.init_app(app)
+    i18n.init_app(app)
     api.init_app(app)
     # after api.init_app, so our handler (the one shape, 5xx included) replaces its own
     errors.init_app(app)

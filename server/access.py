@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, select
 
 from server.audit import service as audit
@@ -243,7 +244,7 @@ def shared_scope(therapist: User, patient_id: uuid.UUID) -> SharedScope:
             select(User).where(User.id == patient_id, active_link_clause(therapist.id, User.id))
         )
     if patient is None:
-        raise not_found("No such patient.")
+        raise not_found(_("No such patient."))
     return SharedScope(therapist, patient)
 
 

@@ -103,22 +103,34 @@ def therapists_group():
     """Therapist accounts: an operator invites each one."""
 
 
-INVITE_MAIL = (
-    "You have been invited to Between, the companion your patients use between "
-    "sessions.\n\nCreate your account within {days} days with this link (it works "
-    "once):\n\n{link}\n\nYou will set up two-factor sign-in right after.\n"
-)
+def _invite_mail(days: int, link: str) -> tuple[str, str]:
+    """The invitation's subject and words, in the language in force."""
+    from flask_babel import gettext as _
+
+    return _("Your invitation to Between"), _(
+        "You have been invited to Between, the companion your patients use between "
+        "sessions.\n\nCreate your account within %(days)s days with this link (it works "
+        "once):\n\n%(link)s\n\nYou will set up two-factor sign-in right after.\n",
+        days=days,
+        link=link,
+    )
 
 
 @therapists_group.command("invite")
 @with_appcontext
 @click.argument("email")
 @click.option("--name", default="", help="The therapist's name, filled in for them.")
-def therapists_invite_command(email: str, name: str):
+@click.option(
+    "--language",
+    default="en",
+    show_default=True,
+    help="The language of the mail, as a tag like es or es-MX (English when not one we speak).",
+)
+def therapists_invite_command(email: str, name: str, language: str):
     """Make a single-use sign-up link for a therapist, print it and mail it."""
     from datetime import timedelta
 
-    from server import mail
+    from server import i18n, mail
     from server.auth import service
 
     if "@" not in email or len(email) > 254:
@@ -131,13 +143,10 @@ def therapists_invite_command(email: str, name: str):
     url = mail.link(f"#/signin/therapist/{token}")
     click.echo(f"Invitation for {invite.email}, valid {days} days, single use:")
     click.echo(f"  {url}")
+    with i18n.speaking(language):
+        subject, body = _invite_mail(days, url)
     try:
-        mail.send(
-            invite.email,
-            "Your invitation to Between",
-            INVITE_MAIL.format(days=days, link=url),
-            kind="invite",
-        )
+        mail.send(invite.email, subject, body, kind="invite")
     except mail.MailError as exc:
         raise click.ClickException(
             f"The link above works, but the mail could not be sent ({exc}): "

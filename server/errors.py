@@ -4,6 +4,10 @@
 
 flask-smorest already answers its own aborts in this shape; the handlers here make
 everything else (routing 404/405, 413, 415, rate limits, unhandled exceptions) match.
+
+Every answer passes here, so its words are put in the request's language here too
+(server/i18n.py): services raise theirs through gettext, and what marshmallow or
+werkzeug say in English is translated on the way out. Codes and keys never change.
 """
 
 from __future__ import annotations
@@ -13,10 +17,15 @@ import sqlite3
 from http import HTTPStatus
 
 from flask import Flask, g, jsonify
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
+
+from server import i18n
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +43,8 @@ class ApiError(HTTPException):
         self.extra = extra or {}
 
 
-def not_found(what: str = "Not found") -> ApiError:
-    return ApiError(404, what)
+def not_found(what: str | None = None) -> ApiError:
+    return ApiError(404, what or _("Not found"))
 
 
 def conflict(message: str, current=None) -> ApiError:
@@ -47,20 +56,31 @@ def check_version(version: int, base_version: int | None, current, message: str)
     """Optimistic concurrency, one rule for every object: no version is 428; a stale one
     is 409 carrying the server's copy (`current` is called only then)."""
     if base_version is None:
-        raise ApiError(428, "Send the version this change started from (If-Match or 'version').")
+        raise ApiError(428, _("Send the version this change started from (If-Match or 'version')."))
     if base_version != version:
         raise conflict(message, current=current())
 
 
-def validation_error(errors: dict, message: str = "Invalid input") -> ApiError:
-    return ApiError(422, message, errors={"json": errors})
+def validation_error(errors: dict, message: str | None = None) -> ApiError:
+    return ApiError(422, message or _("Invalid input"), errors={"json": errors})
+
+
+def _default_message(code: int) -> str:
+    known = default_exceptions.get(code)
+    return known.description if known is not None else HTTPStatus(code).description
 
 
 def error_body(code: int, message: str | None = None, errors=None, extra=None) -> dict:
+    """The one shape; its words in the request's language (the status phrase is a
+    protocol name, like the code, and stays as HTTP spells it)."""
     status = HTTPStatus(code)
-    body = {"code": code, "status": status.phrase, "message": message or status.description}
+    body = {
+        "code": code,
+        "status": status.phrase,
+        "message": i18n.translated(message or _default_message(code)),
+    }
     if errors:
-        body["errors"] = errors
+        body["errors"] = i18n.translated(errors)
     if extra:
         body.update(extra)
     return body
@@ -86,10 +106,13 @@ def handle_http_exception(exc: HTTPException):
     message = exc.description if code < 500 else None
     if isinstance(data, dict) and data.get("message"):
         message = data["message"]
+    if isinstance(exc, RateLimitExceeded):
+        message = TOO_MANY  # its own description is the limit ("10 per 1 minute")
     headers = exc.get_headers() if code != 500 else ()
     return _response(code, error_body(code, message, errors, extra), headers)
 
 
+TOO_MANY = _l("Too many tries in a short time. Wait a little, then try again.")
 BUSY_RETRY_SECONDS = 1
 UNAVAILABLE_RETRY_SECONDS = 5
 # SQLite's words for "another writer holds the lock" and "the file is not there"
@@ -190,10 +213,12 @@ def handle_database_error(exc: Exception):
         f"/{type(orig).__name__}" if orig is not None else "",
     )
     if why == "busy":
-        message = "The server is busy. Nothing from this request was saved; try again in a moment."
+        message = _(
+            "The server is busy. Nothing from this request was saved; try again in a moment."
+        )
         retry = BUSY_RETRY_SECONDS
     else:
-        message = (
+        message = _(
             "The database cannot be reached. Nothing from this request was saved; "
             "try again in a moment."
         )

@@ -1,5 +1,6 @@
 """Unbound extensions; `create_app` binds them to an app."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -22,3 +23,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 api = BetweenApi()
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# no Jinja set-up: mails and answers are made in Python, and it would cost every app start
+babel = Babel(configure_jinja=False)

@@ -6,6 +6,8 @@ import base64
 import uuid
 from datetime import datetime
 
+from flask_babel import gettext as _
+
 from server.errors import ApiError
 
 
@@ -20,4 +22,6 @@ def decode(cursor: str) -> tuple[datetime, uuid.UUID]:
         at, row_id = base64.urlsafe_b64decode(padded).decode().split("|")
         return datetime.fromisoformat(at), uuid.UUID(row_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(422, "Invalid cursor.", errors={"query": {"cursor": ["Invalid."]}}) from exc
+        raise ApiError(
+            422, _("Invalid cursor."), errors={"query": {"cursor": [_("Invalid.")]}}
+        ) from exc

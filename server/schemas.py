@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
-LONE_SURROGATE = "Cut text: half of an emoji or character is missing. Nothing was saved."
-NUL_CHARACTER = "Text cannot hold a NUL character (code 0). Nothing was saved."
+LONE_SURROGATE = _l("Cut text: half of an emoji or character is missing. Nothing was saved.")
+NUL_CHARACTER = _l("Text cannot hold a NUL character (code 0). Nothing was saved.")
 
 
 def unstorable(text: str) -> str | None:

@@ -11,6 +11,7 @@ import re
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 
 from server.errors import ApiError
 
@@ -61,16 +62,18 @@ def require_json_body() -> None:
     if request.method not in UNSAFE_METHODS or not _has_body():
         return
     if request.mimetype != "application/json":
-        raise ApiError(415, "Send the request body as application/json.")
+        raise ApiError(415, _("Send the request body as application/json."))
     # Parsed once, here (Flask caches it for the schemas). A body Python's parser refuses
     # (ValueError: malformed, or an integer over 4,300 digits) is Flask's 400; nesting
     # past the interpreter's recursion limit is one too, never a 500.
     try:
         body = request.get_json()
     except RecursionError:
-        raise ApiError(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
+        raise ApiError(
+            400, _("JSON nested deeper than %(count)s levels.", count=MAX_JSON_DEPTH)
+        ) from None
     if body is not None and not _depth(body, MAX_JSON_DEPTH):
-        raise ApiError(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+        raise ApiError(400, _("JSON nested deeper than %(count)s levels.", count=MAX_JSON_DEPTH))
 
 
 def refuse_cross_site() -> None:
@@ -78,7 +81,7 @@ def refuse_cross_site() -> None:
         return
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in {"same-origin", "none"}:
-        raise ApiError(403, "Cross-site requests are not allowed.")
+        raise ApiError(403, _("Cross-site requests are not allowed."))
     origin = request.headers.get("Origin")
     if origin is None:
         return
@@ -87,7 +90,7 @@ def refuse_cross_site() -> None:
         return
     parts = urlsplit(origin)
     if origin == "null" or parts.netloc != request.host:
-        raise ApiError(403, "Cross-site requests are not allowed.")
+        raise ApiError(403, _("Cross-site requests are not allowed."))
 
 
 VERSION_TAG = re.compile(r"[0-9]{1,18}")
@@ -101,7 +104,7 @@ def base_version(body_version: int | None) -> int | None:
     if header:
         tag = header.strip().removeprefix("W/").strip('"')
         if not VERSION_TAG.fullmatch(tag):
-            raise ApiError(422, "If-Match must carry the version this change started from.")
+            raise ApiError(422, _("If-Match must carry the version this change started from."))
         return int(tag)
     return body_version
 

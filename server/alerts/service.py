@@ -8,22 +8,25 @@ import logging
 import uuid
 from datetime import timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 
-from server import mail
+from server import i18n, mail
 from server.alerts.models import FlagMail
 from server.auth.models import User
 from server.care.models import CareLink
 from server.db import utcnow
 from server.extensions import db
+from server.i18n import N_
 
 log = logging.getLogger("between.alerts")
 
 # The whole mail. No patient name, no instrument, no score, no words of the patient:
 # a mailbox is read on shared screens, forwarded and kept for years.
-SUBJECT = "A patient on your caseload needs attention"
-BODY = (
-    "A patient on your caseload needs attention. Open Between:\n\n{link}\n\n"
+# In the therapist's own language.
+SUBJECT = N_("A patient on your caseload needs attention")
+BODY = N_(
+    "A patient on your caseload needs attention. Open Between:\n\n%(link)s\n\n"
     "You get this mail because a patient linked to you in Between gave an answer that "
     "raised a flag. The details are in Between, after you sign in.\n"
 )
@@ -79,7 +82,7 @@ def send_due(limit: int = 50) -> int:
     it back for a later try.
     """
     rows = db.session.execute(
-        select(FlagMail.id, FlagMail.attempts, User.email)
+        select(FlagMail.id, FlagMail.attempts, User.email, User.locale)
         .join(User, User.id == FlagMail.therapist_id)
         .where(FlagMail.sent_at.is_(None), FlagMail.next_attempt_at <= utcnow())
         .order_by(FlagMail.created_at)
@@ -87,11 +90,13 @@ def send_due(limit: int = 50) -> int:
     ).all()
     db.session.commit()
     sent = 0
-    for row_id, attempts, email in rows:
+    for row_id, attempts, email, locale in rows:
         if not _take(row_id):
             continue
+        with i18n.speaking(locale):
+            subject, body = gettext(SUBJECT), gettext(BODY, link=mail.link("#/flags"))
         try:
-            mail.send(email, SUBJECT, BODY.format(link=mail.link("#/flags")), kind="flag")
+            mail.send(email, subject, body, kind="flag")
         except mail.MailError:
             _give_back(row_id, attempts + 1)
             continue

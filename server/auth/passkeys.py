@@ -18,6 +18,8 @@ import uuid
 from datetime import timedelta
 
 import webauthn
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
@@ -41,7 +43,7 @@ CHALLENGE_TTL = timedelta(minutes=5)
 TIMEOUT_MS = 120_000
 REGISTER, SIGN_IN = "register", "sign_in"
 MAX_PER_USER = 20
-EXPIRED = "This request has expired. Try again."
+EXPIRED = _l("This request has expired. Try again.")
 # what a malformed or forged answer raises inside the library (cbor2's errors are
 # ValueErrors): a 422 or a 401, never a 500
 _BAD_ANSWER = (WebAuthnException, ValueError, TypeError, KeyError, IndexError)
@@ -100,7 +102,7 @@ def _options(options) -> dict:
 def clean_name(name: str) -> str:
     name = clean_display_name(name)
     if not name:
-        raise validation_error({"name": ["Give the passkey a name."]})
+        raise validation_error({"name": [_("Give the passkey a name.")]})
     return name
 
 
@@ -123,7 +125,7 @@ def list_passkeys(user: User) -> list[Passkey]:
 def _mine(user: User, passkey_id: uuid.UUID) -> Passkey:
     passkey = db.session.get(Passkey, passkey_id)
     if passkey is None or passkey.user_id != user.id:
-        raise not_found("No such passkey.")  # another person's looks the same as none
+        raise not_found(_("No such passkey."))  # another person's looks the same as none
     return passkey
 
 
@@ -131,7 +133,9 @@ def registration_options(user: User, rp_id: str) -> dict:
     """What the browser needs to make a passkey for this account (one it has is left out)."""
     mine = list_passkeys(user)
     if len(mine) >= MAX_PER_USER:
-        raise ApiError(409, f"You have {MAX_PER_USER} passkeys. Remove one to add another.")
+        raise ApiError(
+            409, _("You have %(count)s passkeys. Remove one to add another.", count=MAX_PER_USER)
+        )
     options = webauthn.generate_registration_options(
         rp_id=rp_id,
         rp_name=RP_NAME,
@@ -168,11 +172,11 @@ def add_passkey(user: User, name: str, credential: dict, rp_id: str, origin: str
             require_user_verification=True,
         )
     except _BAD_ANSWER:
-        raise validation_error({"credential": ["This passkey could not be checked."]}) from None
+        raise validation_error({"credential": [_("This passkey could not be checked.")]}) from None
     credential_id = bytes_to_base64url(verified.credential_id)
     taken = db.session.scalar(select(Passkey).where(Passkey.credential_id == credential_id))
     if taken is not None:
-        raise ApiError(409, "This passkey is already registered.")
+        raise ApiError(409, _("This passkey is already registered."))
     transports = [t for t in credential["response"].get("transports") or [] if t in _TRANSPORTS]
     passkey = Passkey(
         user_id=user.id,
@@ -200,8 +204,10 @@ def remove_passkey(user: User, passkey_id: uuid.UUID, *, second_factor_required:
     if second_factor_required and not user.totp_enabled and len(list_passkeys(user)) == 1:
         raise ApiError(
             409,
-            "Your clinic requires two-factor sign-in, and this is your only second factor. "
-            "Add another passkey or turn on an authenticator app first.",
+            _(
+                "Your clinic requires two-factor sign-in, and this is your only second factor. "
+                "Add another passkey or turn on an authenticator app first."
+            ),
         )
     db.session.delete(passkey)
     db.session.flush()

@@ -8,6 +8,7 @@ from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
@@ -41,15 +42,15 @@ def _common() -> frozenset[str]:
 def password_problems(password: str, *, email: str = "", display_name: str = "") -> list[str]:
     """Why this password is refused; empty when it is acceptable."""
     if len(password) < MIN_LENGTH:
-        return [f"Use at least {MIN_LENGTH} characters."]
+        return [_("Use at least %(count)s characters.", count=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"Use at most {MAX_LENGTH} characters."]
+        return [_("Use at most %(count)s characters.", count=MAX_LENGTH)]
     lowered = password.lower()
     if lowered in _common() or len(set(lowered)) < 3:
-        return ["This password is too common; choose another."]
+        return [_("This password is too common; choose another.")]
     local_part = email.split("@", 1)[0].lower()
     if lowered in {email.lower(), local_part, display_name.strip().lower()}:
-        return ["Do not use your email or name as your password."]
+        return [_("Do not use your email or name as your password.")]
     return []
 
 

@@ -8,11 +8,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from limits import parse as parse_limit
 
-from server import logs, mail
+from server import i18n, logs, mail
 from server.audit import service as audit
 from server.auth import passkeys, passwords, schemas, service, totp
 from server.auth.session import (
@@ -109,14 +111,14 @@ def login(data):
     if user is None:
         # One answer for an unknown email and a wrong password.
         logs.auth_event("login_failed", reason="credentials")
-        raise ApiError(401, "The email or password is not right.")
+        raise ApiError(401, _("The email or password is not right."))
     if not user.totp_enabled and _totp_required(user) and passkeys.has_passkey(user):
         # the passkey is this account's second factor: a password alone is one
         logs.auth_event("login_failed", user.id, reason="passkey_required")
         db.session.commit()  # keep a rehashed password
         raise ApiError(
             401,
-            "Your clinic requires two-factor sign-in: sign in with your passkey.",
+            _("Your clinic requires two-factor sign-in: sign in with your passkey."),
             extra={"passkey_required": True},
         )
     if user.totp_enabled:
@@ -125,8 +127,8 @@ def login(data):
             db.session.commit()  # keep a rehashed password
             raise ApiError(
                 401,
-                "Enter the code from your authenticator app.",
-                errors={"json": {"totp_code": ["Required."]}},
+                _("Enter the code from your authenticator app."),
+                errors={"json": {"totp_code": [_("Required.")]}},
                 extra={"totp_required": True},
             )
         if _second_factor_slowed(user):
@@ -134,14 +136,14 @@ def login(data):
             db.session.commit()
             raise ApiError(
                 429,
-                "Too many wrong codes. Wait a few minutes, then try again.",
+                _("Too many wrong codes. Wait a few minutes, then try again."),
                 extra={"totp_required": True},
             )
         if not totp.second_factor_ok(user, code, recovery):
             logs.auth_event("login_failed", user.id, reason="second_factor")
             _second_factor_failed(user)
             db.session.commit()
-            raise ApiError(401, "That code is not right.", extra={"totp_required": True})
+            raise ApiError(401, _("That code is not right."), extra={"totp_required": True})
     sign_in(user)
     db.session.commit()
     logs.auth_event("login", user.id)
@@ -271,13 +273,15 @@ def totp_disable(data):
     user = current_actor()
     if _totp_required(user) and not passkeys.has_passkey(user):
         # it would only lock them out of their patients again
-        raise ApiError(409, "Your clinic requires two-factor sign-in, so it stays on.")
+        raise ApiError(409, _("Your clinic requires two-factor sign-in, so it stays on."))
     totp.disable(user, data["password"], data.get("code"))
     db.session.commit()
     logs.auth_event("totp_disabled", user.id)
 
 
-FORGOT_ANSWER = "If an account exists for that address, we have sent a link to reset its password."
+FORGOT_ANSWER = _l(
+    "If an account exists for that address, we have sent a link to reset its password."
+)
 
 
 @bp.post("/password/forgot")
@@ -294,20 +298,20 @@ def forgot_password(data):
     db.session.commit()
     if found is not None:
         user, token = found
-        mail.send_soon(
-            user.email,
-            "Reset your Between password",
-            RESET_MAIL.format(link=mail.link(f"#/reset/{token}")),
-            kind="reset",
-        )
+        mail.send_soon(user.email, *_reset_mail(user, mail.link(f"#/reset/{token}")), kind="reset")
     return {"message": FORGOT_ANSWER}
 
 
-RESET_MAIL = (
-    "Someone asked to reset the password of your Between account.\n\n"
-    "To choose a new password, open this link within an hour:\n\n{link}\n\n"
-    "If it was not you, ignore this mail: your password stays as it is.\n"
-)
+def _reset_mail(user, link: str) -> tuple[str, str]:
+    """The reset mail's subject and words, in the account's language (not the language of
+    the browser that asked: that may be anyone's)."""
+    with i18n.speaking(user.locale):
+        return _("Reset your Between password"), _(
+            "Someone asked to reset the password of your Between account.\n\n"
+            "To choose a new password, open this link within an hour:\n\n%(link)s\n\n"
+            "If it was not you, ignore this mail: your password stays as it is.\n",
+            link=link,
+        )
 
 
 @bp.post("/password/reset")
@@ -348,7 +352,7 @@ def _second_factor_required():
     ):
         raise ApiError(
             403,
-            "Turn on two-factor sign-in to continue (Account → Security).",
+            _("Turn on two-factor sign-in to continue (Account → Security)."),
             extra={"totp_setup_required": True},
         )
 
@@ -375,12 +379,12 @@ def _confirm_for_passkey(user, data: dict) -> None:
     code, password = data.get("totp_code"), data.get("password")
     if code:
         if not user.totp_enabled or not totp.second_factor_ok(user, code, None):
-            raise validation_error({"totp_code": ["That code is not right."]})
+            raise validation_error({"totp_code": [_("That code is not right.")]})
         return
     if not password:
-        raise validation_error({"password": ["Enter your password."]})
+        raise validation_error({"password": [_("Enter your password.")]})
     if not passwords.verify_password(user.password_hash, password):
-        raise validation_error({"password": ["This is not your password."]})
+        raise validation_error({"password": [_("This is not your password.")]})
 
 
 def _audit_passkey(user, action: str, passkey_id) -> None:
@@ -470,7 +474,7 @@ def passkey_sign_in(data):
     if user is None:
         db.session.commit()  # the challenge stays spent
         logs.auth_event("login_failed", reason="passkey_" + why)
-        raise ApiError(401, "This passkey did not sign you in. Try again, or use your password.")
+        raise ApiError(401, _("This passkey did not sign you in. Try again, or use your password."))
     sign_in(user)
     db.session.commit()
     logs.auth_event("login_passkey", user.id)

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from config import crisis_lines
@@ -123,7 +124,7 @@ class SessionSchema(StrictSchema):
 # -- passkeys (WebAuthn) -------------------------------------------------------------------
 
 # base64url without padding, as WebAuthn's JSON forms carry bytes
-_B64URL = validate.Regexp(r"^[A-Za-z0-9_-]*$", error="Not base64url.")
+_B64URL = validate.Regexp(r"^[A-Za-z0-9_-]*$", error=_l("Not base64url."))
 
 
 def _b64(max_length: int, **kw) -> fields.String:

@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Uuid, bindparam, delete, func, select, update
 from sqlalchemy.orm import defer
 
@@ -115,10 +117,10 @@ def register_user(
     if problems:
         raise validation_error({"password": problems})
     if not clean_display_name(display_name):
-        raise validation_error({"display_name": ["Enter a name."]})
+        raise validation_error({"display_name": [_("Enter a name.")]})
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         # Registration has to say so; rate limiting keeps this from being an oracle.
-        raise validation_error({"email": ["An account with this email already exists."]})
+        raise validation_error({"email": [_("An account with this email already exists.")]})
     user = User(
         email=email,
         password_hash=passwords.hash_password(password),
@@ -154,19 +156,19 @@ def update_me(user: User, data: dict) -> User:
     if "display_name" in data:
         changes["display_name"] = clean_display_name(data["display_name"])
         if not changes["display_name"]:
-            problems["display_name"] = ["Enter a name."]
+            problems["display_name"] = [_("Enter a name.")]
     if "timezone" in data:
         changes["timezone"] = data["timezone"]
         if not localtime.is_zone(data["timezone"]):
-            problems["timezone"] = ["Unknown time zone."]
+            problems["timezone"] = [_("Unknown time zone.")]
     if "locale" in data:
         changes["locale"] = locale_setting(data["locale"])
         if changes["locale"] is None:
-            problems["locale"] = ["Not a language tag like en or es-MX."]
+            problems["locale"] = [_("Not a language tag like en or es-MX.")]
     if "region" in data:
         changes["region"] = data["region"].upper()
         if changes["region"] not in crisis_lines.countries():
-            problems["region"] = ["Not a country code like US or MX."]
+            problems["region"] = [_("Not a country code like US or MX.")]
     if problems:
         raise validation_error(problems)
     moved = changes.get("timezone", user.timezone) != user.timezone
@@ -278,7 +280,7 @@ def end_session(user: User, session_id: uuid.UUID) -> None:
     """Sign out one of my devices."""
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != user.id:
-        raise not_found("No such session.")
+        raise not_found(_("No such session."))
     db.session.delete(row)
     db.session.flush()
 
@@ -288,7 +290,7 @@ def change_password(
 ) -> None:
     """Set a new password and sign out every other device."""
     if not passwords.verify_password(user.password_hash, current_password):
-        raise validation_error({"current_password": ["This is not your current password."]})
+        raise validation_error({"current_password": [_("This is not your current password.")]})
     problems = passwords.password_problems(
         new_password, email=user.email, display_name=user.display_name
     )
@@ -315,10 +317,10 @@ def end_other_sessions(user: User, keep_session_id: uuid.UUID | None) -> None:
 
 # -- therapists are invited by an operator ------------------------------------------------
 
-THERAPIST_INVITE_REQUIRED = (
+THERAPIST_INVITE_REQUIRED = _l(
     "Therapist accounts are made by invitation from your clinic's administrator."
 )
-INVITE_GONE = (
+INVITE_GONE = _l(
     "This invitation has expired or was already used. "
     "Ask your clinic's administrator for a new one."
 )
@@ -363,7 +365,7 @@ def register_therapist(*, therapist_invite: str | None, **fields) -> User:
     if invite is None:
         raise ApiError(403, INVITE_GONE if therapist_invite else THERAPIST_INVITE_REQUIRED)
     if normalise_email(fields["email"]) != invite.email:
-        raise ApiError(403, "This invitation is for another email address.")
+        raise ApiError(403, _("This invitation is for another email address."))
     user = register_user(**fields, role=Role.THERAPIST.value)
     spent = db.session.execute(
         update(TherapistInvite)
@@ -392,7 +394,7 @@ def request_password_reset(email: str, ttl: timedelta) -> tuple[User, str] | Non
     return user, token
 
 
-RESET_GONE = "This link has expired or was already used. Ask for a new one."
+RESET_GONE = _l("This link has expired or was already used. Ask for a new one.")
 
 
 def reset_password(token: str, new_password: str) -> User:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import current_app, g, request, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from server.auth import service
@@ -32,7 +33,7 @@ def _load_user(user_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    raise ApiError(401, "Please sign in.")
+    raise ApiError(401, _("Please sign in."))
 
 
 def sign_in(user: User) -> UserSession:
@@ -69,9 +70,9 @@ def role_required(role: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
-                raise ApiError(401, "Please sign in.")
+                raise ApiError(401, _("Please sign in."))
             if current_user.role.value != role:
-                raise ApiError(404, "Not found.")
+                raise ApiError(404, _("Not found."))
             return view(*args, **kwargs)
 
         return wrapper

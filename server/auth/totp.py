@@ -8,6 +8,7 @@ import time
 
 import pyotp
 import segno
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -29,7 +30,7 @@ def _hash(code: str) -> str:
 def setup(user: User) -> dict:
     """A new secret to scan; it counts only once a code from it is confirmed."""
     if user.totp_enabled:
-        raise ApiError(409, "Two-factor sign-in is already on. Turn it off first to reset it.")
+        raise ApiError(409, _("Two-factor sign-in is already on. Turn it off first to reset it."))
     user.totp_secret = pyotp.random_base32()
     uri = pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     qr = segno.make(uri, error="m")
@@ -85,9 +86,9 @@ def _new_recovery_codes(user: User) -> list[str]:
 def enable(user: User, code: str) -> list[str]:
     """Confirm the authenticator works; returns recovery codes, shown this once."""
     if user.totp_enabled:
-        raise ApiError(409, "Two-factor sign-in is already on.")
+        raise ApiError(409, _("Two-factor sign-in is already on."))
     if not _step_ok(user, code):
-        raise validation_error({"code": ["That code is not right. Try the newest one."]})
+        raise validation_error({"code": [_("That code is not right. Try the newest one.")]})
     user.totp_enabled = True
     return _new_recovery_codes(user)
 
@@ -95,18 +96,18 @@ def enable(user: User, code: str) -> list[str]:
 def regenerate_recovery_codes(user: User, password: str) -> list[str]:
     """A new set of recovery codes (the old ones stop working); asks for the password."""
     if not user.totp_enabled:
-        raise ApiError(409, "Two-factor sign-in is off.")
+        raise ApiError(409, _("Two-factor sign-in is off."))
     if not passwords.verify_password(user.password_hash, password):
-        raise validation_error({"password": ["This is not your password."]})
+        raise validation_error({"password": [_("This is not your password.")]})
     return _new_recovery_codes(user)
 
 
 def disable(user: User, password: str, code: str | None = None) -> None:
     """Turn two-factor sign-in off with the password (and a code, when one is given)."""
     if not passwords.verify_password(user.password_hash, password):
-        raise validation_error({"password": ["This is not your password."]})
+        raise validation_error({"password": [_("This is not your password.")]})
     if code and not _step_ok(user, code):
-        raise validation_error({"code": ["That code is not right."]})
+        raise validation_error({"code": [_("That code is not right.")]})
     reset(user)
 
 

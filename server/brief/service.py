@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
@@ -268,7 +269,7 @@ def _sorted(rows: list[dict], sort: str) -> list[dict]:
 def _window_start(scope, since: datetime | None, now: datetime) -> datetime:
     if since is not None:
         if since > now:
-            raise validation_error({"since": ["Must not be in the future."]}, "Invalid query")
+            raise validation_error({"since": [_("Must not be in the future.")]}, _("Invalid query"))
         return since
     return last_session_end(scope, WINDOW_KIND, before=now) or now - DEFAULT_WINDOW
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import segno
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from server.auth.models import User
@@ -56,7 +57,7 @@ def join_care_team(patient: User, code: str) -> CareLink:
     now = utcnow()
     invite = db.session.scalar(select(Invite).where(Invite.code_hash == _hash_code(code)))
     refused = validation_error(
-        {"code": ["This code is unknown, used or expired. Ask your therapist for a new one."]}
+        {"code": [_("This code is unknown, used or expired. Ask your therapist for a new one.")]}
     )
     if invite is None or invite.redeemed_at is not None or invite.expires_at <= now:
         raise refused
@@ -68,7 +69,7 @@ def join_care_team(patient: User, code: str) -> CareLink:
         )
     )
     if already is not None:
-        raise ApiError(409, "You are already in this therapist's care team.")
+        raise ApiError(409, _("You are already in this therapist's care team."))
     # Claim the code atomically: of two racing redemptions exactly one wins.
     claimed = db.session.execute(
         update(Invite)
@@ -105,7 +106,7 @@ def end_link(actor: User, link_id: uuid.UUID) -> None:
         or link.ended_at is not None
         or actor.id not in (link.therapist_id, link.patient_id)
     ):
-        raise not_found("No such care-team link.")
+        raise not_found(_("No such care-team link."))
     link.ended_at = utcnow()
     link.ended_by_id = actor.id
     db.session.flush()

@@ -7,9 +7,20 @@ Arch Intern Med. 2006;166(10):1092-1097. Both developed by Drs. Spitzer, William
 Kroenke and colleagues with an educational grant from Pfizer Inc.; no permission is
 required to reproduce, translate, display or distribute them. Item wording below is
 the published English wording.
+
+In Spanish the PHQ-9 and GAD-7 are only ever their published, validated translations
+(SPANISH below), never ours: a questionnaire reworded is no longer the validated
+measure. The daily check-in is our own, so its words go through the catalogues
+(marked with N_ here, translated in `for_language`). Ids, values and scoring are the
+same in every language: a score never depends on the language it was answered in.
 """
 
 from __future__ import annotations
+
+import copy
+from functools import cache
+
+from server.i18n import DEFAULT, N_, gettext_in
 
 FREQUENCY = [
     {"value": 0, "label": "Not at all"},
@@ -51,21 +62,105 @@ GAD7_ITEMS = [
     "Feeling afraid as if something awful might happen",
 ]
 
-SAFETY_QUESTION = "Have you had thoughts that you would be better off dead, or of hurting yourself?"
+SAFETY_QUESTION = N_(
+    "Have you had thoughts that you would be better off dead, or of hurting yourself?"
+)
+
+# The Spanish (US) versions of the PHQ-9 and GAD-7 from the Pfizer PHQ screeners
+# (phqscreeners.com, "Spanish for USA"), word for word. Not translated by us, and never
+# through the catalogues.
+SPANISH = {
+    "frequency": {
+        "phq9": ["Ningún día", "Varios días", "Más de la mitad de los días", "Casi todos los días"],
+        "gad7": ["Nunca", "Varios días", "Más de la mitad de los días", "Casi todos los días"],
+    },
+    "difficulty": [
+        "No ha sido difícil",
+        "Un poco difícil",
+        "Muy difícil",
+        "Extremadamente difícil",
+    ],
+    "difficulty_text": (
+        "Si marcó cualquiera de los problemas, ¿qué tanta dificultad le han dado estos "
+        "problemas para hacer su trabajo, encargarse de las tareas del hogar, o llevarse "
+        "bien con otras personas?"
+    ),
+    "time_frame": {
+        "phq9": "Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido "
+        "a los siguientes problemas?",
+        "gad7": "Durante las últimas 2 semanas, ¿con qué frecuencia le han molestado los "
+        "siguientes problemas?",
+    },
+    "items": {
+        "phq9": [
+            "Poco interés o placer en hacer cosas",
+            "Se ha sentido decaído(a), deprimido(a) o sin esperanzas",
+            "Ha tenido dificultad para quedarse o permanecer dormido(a), o ha dormido demasiado",
+            "Se ha sentido cansado(a) o con poca energía",
+            "Sin apetito o ha comido en exceso",
+            "Se ha sentido mal con usted mismo(a) – o que es un fracaso o que ha quedado mal "
+            "con usted mismo(a) o con su familia",
+            "Ha tenido dificultad para concentrarse en ciertas actividades, tales como leer el "
+            "periódico o ver la televisión",
+            "¿Se ha movido o hablado tan lento que otras personas podrían haberlo notado? o lo "
+            "contrario – muy inquieto(a) o agitado(a) que ha estado moviéndose mucho más de lo "
+            "normal",
+            "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera",
+        ],
+        "gad7": [
+            "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta",
+            "No ha sido capaz de parar o controlar su preocupación",
+            "Se ha preocupado demasiado por motivos diferentes",
+            "Ha tenido dificultad para relajarse",
+            "Se ha sentido tan inquieto(a) que no ha podido quedarse quieto(a)",
+            "Se ha molestado o irritado fácilmente",
+            "Ha tenido miedo de que algo terrible fuera a pasar",
+        ],
+    },
+}
+# the published translations there are, by language (English is the source)
+PUBLISHED = {"es": SPANISH}
 
 
-def _frequency_items(prefix: str, texts: list[str]) -> list[dict]:
+def _options(labels: list[str]) -> list[dict]:
+    return [{"value": value, "label": label} for value, label in enumerate(labels)]
+
+
+def _frequency_items(prefix: str, texts: list[str], options: list[dict]) -> list[dict]:
     return [
         {
             "id": f"{prefix}_{n}",
             "text": text,
             "type": "choice",
-            "options": FREQUENCY,
+            "options": options,
             "scored": True,
             "required": True,
         }
         for n, text in enumerate(texts, start=1)
     ]
+
+
+def _screener(
+    instrument: str, items: list[str], frequency: list[dict], difficulty: list[dict], words: dict
+) -> dict:
+    """The PHQ-9 or GAD-7 in one language: its items, then the difficulty question."""
+    return {
+        "id": instrument,
+        "title": "PHQ-9" if instrument == "phq9" else "GAD-7",
+        "time_frame": words["time_frame"],
+        "items": _frequency_items(instrument, items, frequency)
+        + [
+            {
+                "id": f"{instrument}_difficulty",
+                "text": words["difficulty_text"],
+                "type": "choice",
+                "options": difficulty,
+                "scored": False,
+                "required": False,
+            }
+        ],
+        "source": words["source"],
+    }
 
 
 def _scale(item_id: str, text: str, low: str, high: str) -> dict:
@@ -81,20 +176,30 @@ def _scale(item_id: str, text: str, low: str, high: str) -> dict:
     }
 
 
+_ENGLISH_WORDS = {"difficulty_text": DIFFICULTY_TEXT}
+SOURCES = {
+    "phq9": "Kroenke, Spitzer & Williams, J Gen Intern Med 2001;16:606-613",
+    "gad7": "Spitzer, Kroenke, Williams & Löwe, Arch Intern Med 2006;166:1092-1097",
+}
 INSTRUMENTS = {
     "daily": {
         "id": "daily",
-        "title": "Daily check-in",
-        "time_frame": "Today",
+        "title": N_("Daily check-in"),
+        "time_frame": N_("Today"),
         "items": [
-            _scale("mood", "How is your mood today?", "Very low", "Very good"),
-            _scale("anxiety", "How anxious do you feel today?", "Not at all", "Extremely"),
+            _scale("mood", N_("How is your mood today?"), N_("Very low"), N_("Very good")),
             _scale(
-                "sleep_quality", "How well did you sleep last night?", "Very badly", "Very well"
+                "anxiety", N_("How anxious do you feel today?"), N_("Not at all"), N_("Extremely")
+            ),
+            _scale(
+                "sleep_quality",
+                N_("How well did you sleep last night?"),
+                N_("Very badly"),
+                N_("Very well"),
             ),
             {
                 "id": "sleep_hours",
-                "text": "About how many hours did you sleep?",
+                "text": N_("About how many hours did you sleep?"),
                 "type": "number",
                 "min": 0,
                 "max": 24,
@@ -103,13 +208,13 @@ INSTRUMENTS = {
             },
             _scale(
                 "rumination",
-                "How much were you caught in repetitive thoughts today?",
-                "Not at all",
-                "All day",
+                N_("How much were you caught in repetitive thoughts today?"),
+                N_("Not at all"),
+                N_("All day"),
             ),
             {
                 "id": "note",
-                "text": "Anything you want to note?",
+                "text": N_("Anything you want to note?"),
                 "type": "text",
                 "max_length": 2000,
                 "scored": False,
@@ -125,42 +230,74 @@ INSTRUMENTS = {
             },
         ],
     },
-    "phq9": {
-        "id": "phq9",
-        "title": "PHQ-9",
-        "time_frame": "Over the last 2 weeks, how often have you been bothered by any of the "
-        "following problems?",
-        "items": _frequency_items("phq9", PHQ9_ITEMS)
-        + [
-            {
-                "id": "phq9_difficulty",
-                "text": DIFFICULTY_TEXT,
-                "type": "choice",
-                "options": DIFFICULTY,
-                "scored": False,
-                "required": False,
-            }
-        ],
-        "source": "Kroenke, Spitzer & Williams, J Gen Intern Med 2001;16:606-613",
-    },
-    "gad7": {
-        "id": "gad7",
-        "title": "GAD-7",
-        "time_frame": "Over the last 2 weeks, how often have you been bothered by the "
-        "following problems?",
-        "items": _frequency_items("gad7", GAD7_ITEMS)
-        + [
-            {
-                "id": "gad7_difficulty",
-                "text": DIFFICULTY_TEXT,
-                "type": "choice",
-                "options": DIFFICULTY,
-                "scored": False,
-                "required": False,
-            }
-        ],
-        "source": "Spitzer, Kroenke, Williams & Löwe, Arch Intern Med 2006;166:1092-1097",
-    },
+    "phq9": _screener(
+        "phq9",
+        PHQ9_ITEMS,
+        FREQUENCY,
+        DIFFICULTY,
+        {
+            **_ENGLISH_WORDS,
+            "time_frame": "Over the last 2 weeks, how often have you been bothered by any of "
+            "the following problems?",
+            "source": SOURCES["phq9"],
+        },
+    ),
+    "gad7": _screener(
+        "gad7",
+        GAD7_ITEMS,
+        FREQUENCY,
+        DIFFICULTY,
+        {
+            **_ENGLISH_WORDS,
+            "time_frame": "Over the last 2 weeks, how often have you been bothered by the "
+            "following problems?",
+            "source": SOURCES["gad7"],
+        },
+    ),
 }
 # PHQ-9 item 9 is flagged in the instrument's own definition, too
 INSTRUMENTS["phq9"]["items"][8]["risk"] = True
+
+
+def _published(instrument: str, words: dict) -> dict:
+    """A screener in its published translation, with the English one's ids and flags."""
+    english = INSTRUMENTS[instrument]
+    translated = _screener(
+        instrument,
+        words["items"][instrument],
+        _options(words["frequency"][instrument]),
+        _options(words["difficulty"]),
+        {**words, "time_frame": words["time_frame"][instrument], "source": SOURCES[instrument]},
+    )
+    for mine, theirs in zip(translated["items"], english["items"], strict=True):
+        mine.update({k: v for k, v in theirs.items() if k not in ("text", "options")})
+    return translated
+
+
+def _translated_daily(language: str) -> dict:
+    """Our own check-in through the catalogue of this language."""
+    daily = copy.deepcopy(INSTRUMENTS["daily"])
+    for key in ("title", "time_frame"):
+        daily[key] = gettext_in(language, daily[key])
+    for item in daily["items"]:
+        item["text"] = gettext_in(language, item["text"])
+        if "labels" in item:
+            item["labels"] = {k: gettext_in(language, v) for k, v in item["labels"].items()}
+    return daily
+
+
+def _localized(instrument: str, language: str) -> dict:
+    if instrument == "daily":
+        return _translated_daily(language)
+    published = PUBLISHED.get(language)
+    # a language with no validated translation gets the original, never one of ours
+    return _published(instrument, published) if published else INSTRUMENTS[instrument]
+
+
+@cache
+def for_language(language: str) -> tuple[dict, ...]:
+    """Every questionnaire as a person reading this language sees it (built once per
+    language: the words never change while the process runs)."""
+    if language == DEFAULT:
+        return tuple(INSTRUMENTS.values())
+    return tuple(_localized(instrument, language) for instrument in INSTRUMENTS)

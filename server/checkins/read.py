@@ -7,6 +7,7 @@ export and the check-ins service use them. A patient's rows are reached through 
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from server import access, localtime
@@ -18,7 +19,7 @@ from server.extensions import db
 from server.plans import read as plans_read
 from server.sessions import read as sessions_read
 
-MAINTENANCE_WORDS = "Your plan says it may be time to ask for a maintenance session."
+MAINTENANCE_WORDS = _l("Your plan says it may be time to ask for a maintenance session.")
 
 
 def answered_local(checkin: CheckIn) -> str:

@@ -19,7 +19,8 @@ bp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-in
 @role_required("patient")
 @bp.response(200)
 def instruments():
-    """The questionnaires: items, answer options, time frames."""
+    """The questionnaires in my language (Content-Language names it): items, answer
+    options, time frames."""
     return service.list_instruments()
 
 

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from server.checkins.instruments import INSTRUMENTS
@@ -122,9 +123,9 @@ class AcknowledgeSchema(StrictSchema):
     @validates_schema
     def _something_said(self, data, **_kwargs):
         if data.get("action") == "other" and _blank(data.get("note")):
-            raise ValidationError("Say in a note what was done.", "note")
+            raise ValidationError(_("Say in a note what was done."), "note")
         if data.get("action") is None and _blank(data.get("note")):
-            raise ValidationError("Choose what you did, or write a note.", "note")
+            raise ValidationError(_("Choose what you did, or write a note."), "note")
 
 
 class FlagNoteCreateSchema(StrictSchema):
@@ -136,7 +137,7 @@ class FlagNoteCreateSchema(StrictSchema):
     @validates_schema
     def _something_said(self, data, **_kwargs):
         if _blank(data.get("note")):
-            raise ValidationError("Write the note.", "note")
+            raise ValidationError(_("Write the note."), "note")
 
 
 class FlagQuerySchema(StrictSchema):

@@ -1,4 +1,5 @@
-"""Scoring exactly as published. Pure functions: no database, no request.
+"""Scoring exactly as published. Pure functions: no database, no request (an answer's
+problems are worded in the language in force, English outside a request).
 
 PHQ-9 total 0-27: minimal 0-4, mild 5-9, moderate 10-14, moderately severe 15-19,
 severe 20-27. GAD-7 total 0-21: minimal 0-4, mild 5-9, moderate 10-14, severe 15-21.
@@ -8,6 +9,8 @@ An incomplete questionnaire (a scored item unanswered) gets no total and no seve
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from flask_babel import gettext as _
 
 from server.checkins.instruments import INSTRUMENTS
 
@@ -50,19 +53,21 @@ def _check(item: dict, value) -> str | None:
     if kind == "choice":
         allowed = {o["value"] for o in item["options"]}
         if type(value) is not int or value not in allowed:
-            return f"Must be one of {sorted(allowed)}."
+            return _("Must be one of %(choices)s.", choices=sorted(allowed))
     elif kind == "scale":
         if type(value) is not int or not item["min"] <= value <= item["max"]:
-            return f"Must be a whole number from {item['min']} to {item['max']}."
+            return _(
+                "Must be a whole number from %(min)s to %(max)s.", min=item["min"], max=item["max"]
+            )
     elif kind == "number":
         if type(value) not in (int, float) or not item["min"] <= value <= item["max"]:
-            return f"Must be a number from {item['min']} to {item['max']}."
+            return _("Must be a number from %(min)s to %(max)s.", min=item["min"], max=item["max"])
     elif kind == "yes_no":
         if type(value) is not bool:
-            return "Must be true or false."
+            return _("Must be true or false.")
     elif kind == "text":
         if not isinstance(value, str) or len(value) > item["max_length"]:
-            return f"Must be text of at most {item['max_length']} characters."
+            return _("Must be text of at most %(count)s characters.", count=item["max_length"])
     return None
 
 
@@ -72,7 +77,7 @@ def validate_answers(instrument: str, answers: dict) -> None:
     errors = {}
     for item_id, value in answers.items():
         if item_id not in items:
-            errors[item_id] = ["Not an item of this questionnaire."]
+            errors[item_id] = [_("Not an item of this questionnaire.")]
         elif value is not None and (problem := _check(items[item_id], value)):
             errors[item_id] = [problem]
     if errors:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import uuid
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import tuple_, update
 
-from server import access, events, localtime, pagination
+from server import access, events, i18n, localtime, pagination
 from server.audit import service as audit
 from server.auth.models import User
-from server.checkins import scoring
-from server.checkins.instruments import INSTRUMENTS
+from server.checkins import instruments, scoring
 from server.checkins.models import CheckIn, FlagNote, RiskFlag
 from server.checkins.read import (  # re-exported: the check-in routes and the sync protocol
     answered_local,  # noqa: F401
@@ -34,11 +35,11 @@ from server.sync import clock
 from server.sync.registry import Push, SyncedType, register
 
 TYPE = "checkin"
-NOBODY_ALERTED = (
+NOBODY_ALERTED = _l(
     "You are not connected to a therapist in Between, so nobody was alerted. "
     "Please use your crisis card now."
 )
-ALERTED = (
+ALERTED = _l(
     "Your therapist will see this answer, but not in real time. If you are in danger, "
     "use your crisis card now."
 )
@@ -46,7 +47,9 @@ _create_schema = CheckInCreateSchema()
 
 
 def list_instruments() -> list[dict]:
-    return list(INSTRUMENTS.values())
+    """The questionnaires in the language of the request (the PHQ-9 and GAD-7 only in
+    their published translations)."""
+    return list(instruments.for_language(i18n.language()))
 
 
 # -- answering ---------------------------------------------------------------------------
@@ -106,10 +109,10 @@ def record_checkin(actor: User, data: dict) -> dict:
     clock.lock(actor.id)
     if checkin_id is not None and (existing := db.session.get(CheckIn, checkin_id)):
         if existing.patient_id != actor.id:
-            raise ApiError(409, "This id is already in use.")
+            raise ApiError(409, _("This id is already in use."))
         if existing.answers != data["answers"] or existing.instrument != data["instrument"]:
             raise conflict(
-                "A check-in with this id has other answers.",
+                _("A check-in with this id has other answers."),
                 current=CheckInSchema().dump(view(existing)),
             )
         checkin, flag = existing, _flags_by_checkin([existing.id]).get(existing.id)
@@ -226,7 +229,7 @@ def _my_flag(therapist: User, flag_id: uuid.UUID) -> tuple[RiskFlag, str]:
     """A flag of a patient on my caseload, else 404 (hidden and missing look alike)."""
     row = db.session.execute(_caseload_flags(therapist).where(RiskFlag.id == flag_id)).first()
     if row is None:
-        raise not_found("No such flag.")
+        raise not_found(_("No such flag."))
     return row[0], row[1]
 
 
@@ -264,7 +267,7 @@ def acknowledge_flag(therapist: User, flag_id: uuid.UUID, data: dict) -> dict:
     db.session.refresh(flag)
     if claimed != 1:
         raise conflict(
-            "This flag is already acknowledged. Add a note to it instead.",
+            _("This flag is already acknowledged. Add a note to it instead."),
             current=FlagSchema().dump(flag_views([(flag, name)])[0]),
         )
     _add_note(therapist, flag, data, now)

@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Text, cast
 
 from server import access, localtime
@@ -28,7 +29,7 @@ def part_activity(actor: User, part_id: uuid.UUID) -> dict:
         access.own_rows(actor, Part).where(Part.id == part_id, Part.deleted.is_(False))
     )
     if part is None:
-        raise not_found("No such part.")
+        raise not_found(_("No such part."))
     marker = str(part.id)
     entries = [
         e

@@ -1,6 +1,11 @@
-"""Built-in integration prompts, by context. Ids are stable: entries refer to them."""
+"""Built-in integration prompts, by context. Ids are stable: entries refer to them.
+Their words are the English msgids of the catalogues (server/i18n.py)."""
 
 from __future__ import annotations
+
+from flask_babel import gettext
+
+from server.i18n import N_
 
 CONTEXTS = {
     "after_dosing": "After a dosing session",
@@ -15,101 +20,113 @@ BUILT_IN = [
     (
         "after-dosing.what-stayed",
         "after_dosing",
-        "What from the session is still with you today: an image, a feeling, a sentence?",
+        N_("What from the session is still with you today: an image, a feeling, a sentence?"),
     ),
     (
         "after-dosing.body",
         "after_dosing",
-        "Where in your body do you notice the session now? What is it like?",
+        N_("Where in your body do you notice the session now? What is it like?"),
     ),
     (
         "after-dosing.insight",
         "after_dosing",
-        "Was there a moment of insight? Write it down in your own words before it fades.",
+        N_("Was there a moment of insight? Write it down in your own words before it fades."),
     ),
     (
         "after-dosing.difficult",
         "after_dosing",
-        "Was anything difficult or frightening? What would help you hold it until the next "
-        "integration session?",
+        N_(
+            "Was anything difficult or frightening? What would help you hold it until the next "
+            "integration session?"
+        ),
     ),
     (
         "after-dosing.small-step",
         "after_dosing",
-        "What is one small thing you could do differently this week because of the session?",
+        N_("What is one small thing you could do differently this week because of the session?"),
     ),
     # before a dosing session
     (
         "before-dosing.intention",
         "before_dosing",
-        "What is your intention for the coming session? What would you like to explore or ask?",
+        N_("What is your intention for the coming session? What would you like to explore or ask?"),
     ),
     (
         "before-dosing.set",
         "before_dosing",
-        "How are you arriving: your mood, your worries, what you hope and what you fear?",
+        N_("How are you arriving: your mood, your worries, what you hope and what you fear?"),
     ),
     (
         "before-dosing.setting",
         "before_dosing",
-        "What would help you feel safe in the room: music, an object, a blanket, words from "
-        "your therapist?",
+        N_(
+            "What would help you feel safe in the room: music, an object, a blanket, words from "
+            "your therapist?"
+        ),
     ),
     (
         "before-dosing.support",
         "before_dosing",
-        "Who will be there for you after the session, and how will you rest?",
+        N_("Who will be there for you after the session, and how will you rest?"),
     ),
     # parts work
-    ("parts.meet", "parts_work", "Which part of you was loudest today? What did it want for you?"),
+    (
+        "parts.meet",
+        "parts_work",
+        N_("Which part of you was loudest today? What did it want for you?"),
+    ),
     (
         "parts.protector",
         "parts_work",
-        "When a protective part stepped in, what was it afraid would happen if it didn't?",
+        N_("When a protective part stepped in, what was it afraid would happen if it didn't?"),
     ),
     (
         "parts.exile",
         "parts_work",
-        "Is there a younger part that felt hurt or alone today? What might it need to hear?",
+        N_("Is there a younger part that felt hurt or alone today? What might it need to hear?"),
     ),
     (
         "parts.self",
         "parts_work",
-        "Were there moments of calm, curiosity or compassion today? What made room for them?",
+        N_("Were there moments of calm, curiosity or compassion today? What made room for them?"),
     ),
     # relapse prevention
     (
         "relapse.early-signs",
         "relapse_prevention",
-        "Have you noticed any of your early warning signs this week? Which ones, and when?",
+        N_("Have you noticed any of your early warning signs this week? Which ones, and when?"),
     ),
     (
         "relapse.what-helped",
         "relapse_prevention",
-        "What helped this week, even a little? How could you make room for more of it?",
+        N_("What helped this week, even a little? How could you make room for more of it?"),
     ),
     (
         "relapse.maintenance",
         "relapse_prevention",
-        "Looking at your plan: is it time to ask your therapist about a maintenance session?",
+        N_("Looking at your plan: is it time to ask your therapist about a maintenance session?"),
     ),
     # modality integration
     (
         "modality.emdr",
         "modality_integration",
-        "Since your EMDR work, has the memory changed: its picture, its feeling, its truth "
-        "about you?",
+        N_(
+            "Since your EMDR work, has the memory changed: its picture, its feeling, its truth "
+            "about you?"
+        ),
     ),
     (
         "modality.art",
         "modality_integration",
-        "After Accelerated Resolution Therapy, what do you notice when you think of the scene "
-        "you rescripted?",
+        N_(
+            "After Accelerated Resolution Therapy, what do you notice when you think of the scene "
+            "you rescripted?"
+        ),
     ),
     (
         "modality.ifs",
         "modality_integration",
-        "After your IFS session, how are the parts you met doing? Did any of them unburden?",
+        N_("After your IFS session, how are the parts you met doing? Did any of them unburden?"),
     ),
 ]
 
@@ -117,8 +134,9 @@ BUILT_IN_IDS = {prompt_id for prompt_id, _, _ in BUILT_IN}
 
 
 def built_in_prompts(context: str | None = None) -> list[dict]:
+    """The built-in prompts (of one context), in the language of the request."""
     return [
-        {"id": pid, "context": ctx, "text": text, "source": "built_in"}
+        {"id": pid, "context": ctx, "text": gettext(text), "source": "built_in"}
         for pid, ctx, text in BUILT_IN
         if context is None or ctx == context
     ]

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, validate
 
 from server.journal.models import EntryKind
@@ -14,7 +15,7 @@ _words = {"validate": validate.Length(max=30)}
 
 def _only_null(value) -> None:
     if value is not None:
-        raise ValidationError("Only null: it marks a conflict copy as resolved.")
+        raise ValidationError(_("Only null: it marks a conflict copy as resolved."))
 
 
 class EntryFieldsSchema(StrictSchema):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 
+from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -57,7 +58,7 @@ def _own_entry(actor: User, entry_id: uuid.UUID, *, include_deleted: bool = Fals
         query = query.where(JournalEntry.deleted.is_(False))
     entry = db.session.scalar(query)
     if entry is None:
-        raise not_found("No such journal entry.")
+        raise not_found(_("No such journal entry."))
     return entry
 
 
@@ -119,7 +120,7 @@ def mark_read(scope: access.SharedScope, entry_id: uuid.UUID) -> JournalEntry:
     """Record that the therapist read a shared entry; the patient sees when."""
     entry = db.session.scalar(scope.select(JournalEntry).where(JournalEntry.id == entry_id))
     if entry is None:
-        raise not_found("No such journal entry.")
+        raise not_found(_("No such journal entry."))
     clock.lock(scope.patient_id)
     if entry.read_by_therapist_at is None:
         entry.read_by_therapist_at = utcnow()
@@ -156,7 +157,7 @@ def _live_part_ids(actor: User, part_ids) -> set[uuid.UUID]:
 def _check_part_ids(actor: User, data: dict) -> None:
     unknown = set(data.get("part_ids") or []) - _live_part_ids(actor, data.get("part_ids"))
     if unknown:
-        raise validation_error({"part_ids": ["Link only your own parts that still exist."]})
+        raise validation_error({"part_ids": [_("Link only your own parts that still exist.")]})
 
 
 def _audit_share(actor: User, entry: JournalEntry, was_shared: bool) -> None:
@@ -241,10 +242,10 @@ def create_entry(actor: User, data: dict) -> tuple[JournalEntry, bool]:
         existing = db.session.get(JournalEntry, entry_id)
         if existing is not None:
             if existing.patient_id != actor.id:
-                raise ApiError(409, "This id is already in use.")
+                raise ApiError(409, _("This id is already in use."))
             if not existing.deleted and _same_content(existing, data):
                 return existing, False
-            raise conflict("An entry with this id already exists.", current=serialize(existing))
+            raise conflict(_("An entry with this id already exists."), current=serialize(existing))
     return _new_entry(actor, entry_id, data), True
 
 
@@ -259,7 +260,7 @@ def _check_version(entry: JournalEntry, base_version: int | None) -> None:
         entry.version,
         base_version,
         lambda: EntryOut.dump(serialize(entry)),
-        "This entry changed on another device. Here is the current copy.",
+        _("This entry changed on another device. Here is the current copy."),
     )
 
 

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, validate
 
 from server.parts.models import PartRole, RelationKind
@@ -9,7 +10,7 @@ _coord = {"allow_nan": False, "validate": validate.Range(-100_000, 100_000)}
 
 def _only_null(value) -> None:
     if value is not None:
-        raise ValidationError("Only null: it marks a conflict copy as resolved.")
+        raise ValidationError(_("Only null: it marks a conflict copy as resolved."))
 
 
 class PartFieldsSchema(StrictSchema):

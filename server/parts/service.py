@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from server import access, events
@@ -57,12 +59,16 @@ def serialize_relation(relation: PartRelation) -> dict:
     return RelationOut.dump(relation)
 
 
-def _own(actor: User, model, obj_id: uuid.UUID, what: str):
+# what a missing part or relation is called in a 404, by model
+_NO_SUCH = {"parts": _l("No such part."), "part_relations": _l("No such relation.")}
+
+
+def _own(actor: User, model, obj_id: uuid.UUID):
     obj = db.session.scalar(
         access.own_rows(actor, model).where(model.id == obj_id, model.deleted.is_(False))
     )
     if obj is None:
-        raise not_found(f"No such {what}.")
+        raise not_found(str(_NO_SUCH[model.__tablename__]))
     return obj
 
 
@@ -71,7 +77,7 @@ def _check_version(obj, base_version: int | None, serialize) -> None:
         obj.version,
         base_version,
         lambda: serialize(obj),
-        "This changed on another device. Here is the current copy.",
+        _("This changed on another device. Here is the current copy."),
     )
 
 
@@ -167,7 +173,7 @@ def list_parts(actor: User) -> list[Part]:
 
 def get_part(actor: User, part_id: uuid.UUID) -> Part:
     """One of my parts."""
-    return _own(actor, Part, part_id, "part")
+    return _own(actor, Part, part_id)
 
 
 def create_part(actor: User, data: dict) -> Part:
@@ -178,17 +184,19 @@ def create_part(actor: User, data: dict) -> Part:
         existing = db.session.get(Part, part_id)
         if existing is not None:
             if existing.patient_id != actor.id:
-                raise ApiError(409, "This id is already in use.")
+                raise ApiError(409, _("This id is already in use."))
             if not existing.deleted and not _changed_fields(existing, data):
                 return existing
-            raise conflict("A part with this id already exists.", current=serialize_part(existing))
+            raise conflict(
+                _("A part with this id already exists."), current=serialize_part(existing)
+            )
     return _new_part(actor, part_id, data)
 
 
 def update_part(actor: User, part_id: uuid.UUID, data: dict, base_version) -> Part:
     """Edit a part from the version I started with; stale is a 409."""
     clock.lock(actor.id)
-    part = _own(actor, Part, part_id, "part")
+    part = _own(actor, Part, part_id)
     _check_version(part, base_version, serialize_part)
     _edit_part(actor, part, data)
     return part
@@ -197,7 +205,7 @@ def update_part(actor: User, part_id: uuid.UUID, data: dict, base_version) -> Pa
 def delete_part(actor: User, part_id: uuid.UUID, base_version) -> None:
     """Remove a part; its relations end and entries drop the link."""
     clock.lock(actor.id)
-    part = _own(actor, Part, part_id, "part")
+    part = _own(actor, Part, part_id)
     _check_version(part, base_version, serialize_part)
     tombstone(PARTS, actor, part)
     db.session.flush()
@@ -231,7 +239,7 @@ def _relation_problems(actor: User, fields: dict, exclude_id=None) -> dict:
     for key in ("source_id", "target_id"):
         if fields[key] not in parts:
             # another patient's part, a deleted one or none at all: the same answer
-            missing[key] = ["No such part on your map."]
+            missing[key] = [_("No such part on your map.")]
     if missing:
         return missing
     pair = [(source_id, target_id)]
@@ -246,7 +254,7 @@ def _relation_problems(actor: User, fields: dict, exclude_id=None) -> dict:
         )
     )
     if duplicate is not None:
-        return {"kind": ["These parts already have this relation."]}
+        return {"kind": [_("These parts already have this relation.")]}
     return {}
 
 
@@ -338,7 +346,7 @@ def list_relations(actor: User) -> list[PartRelation]:
 
 def get_relation(actor: User, relation_id: uuid.UUID) -> PartRelation:
     """One of my relations."""
-    return _own(actor, PartRelation, relation_id, "relation")
+    return _own(actor, PartRelation, relation_id)
 
 
 def create_relation(actor: User, data: dict) -> PartRelation:
@@ -353,7 +361,7 @@ def create_relation(actor: User, data: dict) -> PartRelation:
             and not _changed_fields(existing, data)
         ):
             return existing
-        raise ApiError(409, "This id is already in use.")
+        raise ApiError(409, _("This id is already in use."))
     problems = _relation_problems(actor, data)
     if problems:
         raise validation_error(problems)
@@ -363,7 +371,7 @@ def create_relation(actor: User, data: dict) -> PartRelation:
 def update_relation(actor: User, relation_id: uuid.UUID, data: dict, base_version):
     """Edit a relation from the version I started with; stale is a 409."""
     clock.lock(actor.id)
-    relation = _own(actor, PartRelation, relation_id, "relation")
+    relation = _own(actor, PartRelation, relation_id)
     _check_version(relation, base_version, serialize_relation)
     problems = _relation_problems(actor, _merged_relation_fields(relation, data), relation.id)
     if problems:
@@ -375,7 +383,7 @@ def update_relation(actor: User, relation_id: uuid.UUID, data: dict, base_versio
 def delete_relation(actor: User, relation_id: uuid.UUID, base_version) -> None:
     """End a relation."""
     clock.lock(actor.id)
-    relation = _own(actor, PartRelation, relation_id, "relation")
+    relation = _own(actor, PartRelation, relation_id)
     _check_version(relation, base_version, serialize_relation)
     tombstone(RELATIONS, actor, relation)
     db.session.flush()
@@ -414,7 +422,7 @@ def set_map_shared(actor: User, shared: bool) -> dict:
 def shared_map(scope: access.SharedScope) -> dict:
     """A linked patient's map, only while they share it (audited)."""
     if db.session.scalar(scope.select(PartsMap)) is None:
-        raise not_found("No shared parts map.")
+        raise not_found(_("No shared parts map."))
     parts = scope.select(Part).order_by(Part.created_at, Part.id)
     relations = scope.select(PartRelation).order_by(PartRelation.created_at, PartRelation.id)
     answer = {

@@ -11,12 +11,10 @@ import json
 from collections import Counter
 from datetime import timedelta
 
-from config.crisis_lines import (
-    EMERGENCY_WORDS,
-    FALLBACK_EMERGENCY_WORDS,
-    REGIONS,
-    choose_region,
-)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from config.crisis_lines import REGIONS, choose_region
 from server import access
 from server.auth.models import User
 from server.db import utcnow
@@ -25,7 +23,7 @@ from server.plans.models import Plan
 from server.plans.schemas import CONTACT_SECTIONS, SECTIONS
 
 # the same words as the app's care-words.js: one story of what the care team sees
-NOT_MONITORED = (
+NOT_MONITORED = _l(
     "Between is not monitored in real time. A safety answer alerts your care team at "
     "once, but nobody watches in real time."
 )
@@ -148,6 +146,22 @@ def diff_contents(old: dict, new: dict, old_settings: dict, new_settings: dict) 
     }
 
 
+def emergency_words(emergency: str | None) -> str:
+    """What to do in an emergency, with the region's number when Between knows it."""
+    if emergency:
+        return _(
+            "Between is not an emergency service and nobody watches entries in real time. "
+            "If you are in danger or might act on thoughts of ending your life, call "
+            "%(emergency)s now or go to the nearest emergency department.",
+            emergency=emergency,
+        )
+    return _(
+        "Between is not an emergency service and nobody watches entries in real time. "
+        "If you are in danger or might act on thoughts of ending your life, call your local "
+        "emergency number now or go to the nearest emergency department."
+    )
+
+
 def crisis_card(patient: User, plan: Plan | None = None) -> dict:
     """What a patient needs in a bad moment: their own signs, steps and people first,
     then their crisis lines and the region's, and what to do in an emergency."""
@@ -175,10 +189,8 @@ def crisis_card(patient: User, plan: Plan | None = None) -> dict:
     return {
         "region": region,
         "emergency_number": emergency,
-        "emergency_words": EMERGENCY_WORDS.format(emergency=emergency)
-        if emergency
-        else FALLBACK_EMERGENCY_WORDS,
-        "not_monitored": NOT_MONITORED,
+        "emergency_words": emergency_words(emergency),
+        "not_monitored": str(NOT_MONITORED),
         "warning_signs": [i["text"] for i in content.get("warning_signs", [])],
         "coping_steps": [i["text"] for i in content.get("coping_steps", [])][:5],
         "contacts": contacts,

@@ -1,5 +1,6 @@
 import re
 
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from server.schemas import StrictSchema
@@ -23,7 +24,7 @@ SECTIONS = ITEM_SECTIONS + CONTACT_SECTIONS + ("crisis_lines", "maintenance_crit
 def _phone(value: str) -> None:
     """Lenient: digits, spaces, +, -, dots and parentheses, with at least two digits."""
     if not PHONE.match(value) or sum(ch.isdigit() for ch in value) < 2:
-        raise ValidationError("Use digits, spaces, +, - or parentheses.")
+        raise ValidationError(_("Use digits, spaces, +, - or parentheses."))
 
 
 def _section(nested) -> fields.List:
@@ -51,7 +52,7 @@ class CrisisLineSchema(StrictSchema):
     @validates_schema
     def _reachable(self, data, **_kw):
         if not data.get("phone") and not data.get("sms"):
-            raise ValidationError("Give a number to call or to text.", "phone")
+            raise ValidationError(_("Give a number to call or to text."), "phone")
 
 
 class ScoreRuleSchema(StrictSchema):

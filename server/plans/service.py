@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import uuid
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from server import access, events
@@ -127,7 +129,7 @@ def update_plan(actor: User, data: dict, base_version: int | None) -> dict:
         plan.version if plan else 0,
         base_version,
         lambda: _dump(view(plan, actor)),
-        "Your plan changed elsewhere. Here is the current plan.",
+        _("Your plan changed elsewhere. Here is the current plan."),
     )
     return view(_save(actor, actor, plan, data, summary), actor)
 
@@ -145,7 +147,7 @@ def get_revision(actor: User, number: int) -> dict:
     """One revision of my plan, whole."""
     revision = db.session.scalar(_revisions(actor.id).where(PlanRevision.number == number))
     if revision is None:
-        raise not_found("No such revision.")
+        raise not_found(_("No such revision."))
     return {
         **revision.content,
         "number": revision.number,
@@ -171,7 +173,7 @@ def diff_revisions(actor: User, first: int, second: int) -> dict:
 def _shared_plan(scope: access.SharedScope) -> Plan:
     plan = plan_of(scope)
     if plan is None:
-        raise not_found("No shared plan.")
+        raise not_found(_("No shared plan."))
     return plan
 
 
@@ -188,8 +190,8 @@ def therapist_update_plan(therapist: User, patient_id: uuid.UUID, data: dict, ba
     if "shared" in data:
         raise ApiError(
             422,
-            "Only the patient decides whether the plan is shared.",
-            errors={"json": {"shared": ["Only the patient can change this."]}},
+            _("Only the patient decides whether the plan is shared."),
+            errors={"json": {"shared": [_("Only the patient can change this.")]}},
         )
     scope = access.shared_scope(therapist, patient_id)  # before the lock: no clock for strangers
     clock.lock(patient_id)
@@ -198,7 +200,7 @@ def therapist_update_plan(therapist: User, patient_id: uuid.UUID, data: dict, ba
         plan.version,
         base_version,
         lambda: _dump(view(plan, patient)),
-        "The plan changed meanwhile. Here is the current plan.",
+        _("The plan changed meanwhile. Here is the current plan."),
     )
     _save(therapist, patient, plan, data, summary)
     audit.record(therapist, "write", patient_id, TYPE, [plan.id])
@@ -250,7 +252,7 @@ register(
         load=_fields.load,
         create=_pushed_plan,
         merge=_pushed_plan,
-        undeletable="A plan cannot be deleted.",
+        undeletable=_l("A plan cannot be deleted."),
         only_id=lambda actor: actor.id,  # a plan's id is its patient's
     )
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select
 
 from server import access
@@ -223,7 +224,7 @@ def delete_account(user: User, password: str) -> None:
     access logs naming a now-deleted therapist) stays with the patients.
     """
     if not passwords.verify_password(user.password_hash, password):
-        raise validation_error({"password": ["This is not your password."]})
+        raise validation_error({"password": [_("This is not your password.")]})
     uid = user.id
     if user.is_patient:
         # children first, so it reads the same with or without database cascades

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_login import login_required
 from flask_smorest import Blueprint
 
@@ -38,7 +39,7 @@ def put_reminders(data):
 def _vapid_private_key() -> str:
     private_key = current_app.config.get("VAPID_PRIVATE_KEY")
     if not private_key:
-        raise ApiError(503, "Notifications are not set up on this server.")
+        raise ApiError(503, _("Notifications are not set up on this server."))
     return private_key
 
 

@@ -1,14 +1,16 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from server.reminders.schedule import HHMM, WEEKDAYS
 from server.schemas import StrictSchema
 
-_time = validate.Regexp(HHMM, error="Use a 24-hour HH:MM time.")
+_time = validate.Regexp(HHMM, error=_l("Use a 24-hour HH:MM time."))
 
 
 def _unique(values):
     if len(set(values)) != len(values):
-        raise ValidationError("Each value once.")
+        raise ValidationError(_("Each value once."))
 
 
 class DailySchema(StrictSchema):
@@ -50,7 +52,7 @@ class QuietHoursSchema(StrictSchema):
     @validates_schema
     def _not_empty(self, data, **_kw):
         if data.get("start") == data.get("end"):
-            raise ValidationError("Quiet hours need a start and a different end.", "end")
+            raise ValidationError(_("Quiet hours need a start and a different end."), "end")
 
 
 class ScheduleFieldsSchema(StrictSchema):

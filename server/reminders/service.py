@@ -17,14 +17,16 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from server import access, localtime
+from server import access, i18n, localtime
 from server.auth.models import Role, User
 from server.care.models import CareLink
 from server.db import utcnow
 from server.errors import ApiError, check_version, not_found, validation_error
 from server.extensions import db
+from server.i18n import N_
 from server.plans.models import Plan
 from server.reminders import schedule as sched
 from server.reminders.models import (
@@ -57,14 +59,15 @@ THERAPIST_DEFAULTS = {
 
 # What a push says: a type, an id, a link and generic words; nothing a lock screen
 # should not show and nothing the push service could read health into.
+# The words are in the recipient's language (message_for), never the sender's.
 MESSAGES = {
-    sched.DAILY: ("checkin", "/#/checkin/daily", "Time for your check-in"),
-    sched.PHQ9: ("checkin", "/#/checkin/phq9", "Time for your check-in"),
-    sched.GAD7: ("checkin", "/#/checkin/gad7", "Time for your check-in"),
-    sched.POST_DOSING: ("journal", "/#/journal", "A moment for your journal"),
-    sched.PLAN_REVIEW: ("plan", "/#/plan", "Time to look over your plan"),
-    sched.FLAG_ALERT: ("flag", "/#/flags", "A check-in needs your review"),
-    sched.TEST: ("test", "/#/more", "Notifications are working"),
+    sched.DAILY: ("checkin", "/#/checkin/daily", N_("Time for your check-in")),
+    sched.PHQ9: ("checkin", "/#/checkin/phq9", N_("Time for your check-in")),
+    sched.GAD7: ("checkin", "/#/checkin/gad7", N_("Time for your check-in")),
+    sched.POST_DOSING: ("journal", "/#/journal", N_("A moment for your journal")),
+    sched.PLAN_REVIEW: ("plan", "/#/plan", N_("Time to look over your plan")),
+    sched.FLAG_ALERT: ("flag", "/#/flags", N_("A check-in needs your review")),
+    sched.TEST: ("test", "/#/more", N_("Notifications are working")),
 }
 LOOPBACK_NAMES = {"localhost"}
 
@@ -199,11 +202,11 @@ def get_schedule(actor: User) -> dict:
 
 def _check(actor: User, data: dict) -> None:
     not_mine = THERAPIST_ONLY if actor.role is Role.PATIENT else PATIENT_ONLY
-    wrong = {k: ["Not a reminder you can set."] for k in not_mine if k in data}
+    wrong = {k: [_("Not a reminder you can set.")] for k in not_mine if k in data}
     if wrong:
         raise validation_error(wrong)
     if "timezone" in data and not localtime.is_zone(data["timezone"]):
-        raise validation_error({"timezone": ["Unknown time zone."]})
+        raise validation_error({"timezone": [_("Unknown time zone.")]})
 
 
 def update_schedule(actor: User, data: dict, base_version: int | None) -> dict:
@@ -214,7 +217,7 @@ def update_schedule(actor: User, data: dict, base_version: int | None) -> dict:
         schedule.version if schedule else 0,
         base_version,
         lambda: view_schedule(actor, schedule),
-        "Your reminders changed elsewhere.",
+        _("Your reminders changed elsewhere."),
     )
     now = utcnow()
     if schedule is None:
@@ -289,14 +292,14 @@ def check_endpoint(endpoint: str, config) -> None:
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018  (a bad port raises here)
     except ValueError as exc:
-        raise validation_error({"endpoint": ["Not a URL."]}) from exc
+        raise validation_error({"endpoint": [_("Not a URL.")]}) from exc
     if parts.username or parts.password or not host:
-        raise validation_error({"endpoint": ["Not a push service URL."]})
+        raise validation_error({"endpoint": [_("Not a push service URL.")]})
     loopback = config["PUSH_ALLOW_LOOPBACK"] and _is_loopback(host)
     if parts.scheme != "https" and not (loopback and parts.scheme == "http"):
-        raise validation_error({"endpoint": ["Push endpoints must be https URLs."]})
+        raise validation_error({"endpoint": [_("Push endpoints must be https URLs.")]})
     if not loopback and not _host_allowed(host, config["PUSH_ALLOWED_HOSTS"]):
-        raise validation_error({"endpoint": ["Not a push service we send to."]})
+        raise validation_error({"endpoint": [_("Not a push service we send to.")]})
 
 
 def check_keys(keys: dict) -> None:
@@ -307,12 +310,12 @@ def check_keys(keys: dict) -> None:
         if len(point) != 65:
             raise ValueError
     except (ValueError, binascii.Error):
-        errors["p256dh"] = ["Not an uncompressed P-256 public key (base64url)."]
+        errors["p256dh"] = [_("Not an uncompressed P-256 public key (base64url).")]
     try:
         if len(_b64url(keys["auth"])) != 16:
             raise ValueError
     except (ValueError, binascii.Error):
-        errors["auth"] = ["Not a 16-byte auth secret (base64url)."]
+        errors["auth"] = [_("Not a 16-byte auth secret (base64url).")]
     if errors:
         raise validation_error({"keys": errors})
 
@@ -352,7 +355,7 @@ def unsubscribe(actor: User, endpoint: str) -> None:
         )
     )
     if row is None:
-        raise not_found("No such device.")
+        raise not_found(_("No such device."))
     db.session.delete(row)
     db.session.flush()
 
@@ -462,7 +465,7 @@ def create_test_push(actor: User) -> list[uuid.UUID]:
     """A test notification to each of my devices; the delivery ids to send now."""
     devices = _subscriptions_of([actor.id]).get(actor.id, [])
     if not devices:
-        raise ApiError(409, "This account has no device that gets notifications yet.")
+        raise ApiError(409, _("This account has no device that gets notifications yet."))
     _occurrence, deliveries = enqueue(
         actor.id, sched.TEST, f"{sched.TEST}:{uuid.uuid4()}", utcnow(), devices
     )
@@ -476,7 +479,7 @@ def record_receipt(actor: User, delivery_id: uuid.UUID, event: str) -> None:
         select(PushDelivery).where(PushDelivery.id == delivery_id, PushDelivery.user_id == actor.id)
     )
     if delivery is None:
-        raise not_found("No such notification.")
+        raise not_found(_("No such notification."))
     column = f"{event}_at"
     now = utcnow()
     if getattr(delivery, column) is None:
@@ -486,10 +489,12 @@ def record_receipt(actor: User, delivery_id: uuid.UUID, event: str) -> None:
     db.session.flush()
 
 
-def message_for(kind: str, delivery_id, ref_id=None) -> dict:
-    """What a push carries: a type, ids and generic words; nothing for a lock screen
-    to give away. A flag alert links to the flag (an opaque id) so the inbox opens it."""
+def message_for(kind: str, delivery_id, ref_id=None, locale: str | None = None) -> dict:
+    """What a push carries: a type, ids and generic words in the recipient's language
+    (their `users.locale`); nothing for a lock screen to give away. A flag alert links
+    to the flag (an opaque id) so the inbox opens it."""
     kind_type, url, words = MESSAGES[kind]
     if kind == sched.FLAG_ALERT and ref_id is not None:
         url = f"{url}/{ref_id}"
-    return {"type": kind_type, "id": str(delivery_id), "url": url, "body": words}
+    body = i18n.gettext_in(i18n.language_of(locale) or i18n.DEFAULT, words)
+    return {"type": kind_type, "id": str(delivery_id), "url": url, "body": body}

@@ -45,6 +45,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from server import events
+from server.auth.models import User
 from server.db import utcnow
 from server.extensions import db
 from server.reminders import keys, service
@@ -321,8 +322,10 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
             PushSubscription.p256dh,
             PushSubscription.auth,
             ReminderOccurrence.ref_id,
+            User.locale,  # the words are in the recipient's language
         )
         .join(ReminderOccurrence, ReminderOccurrence.id == PushDelivery.occurrence_id)
+        .join(User, User.id == PushDelivery.user_id)
         .outerjoin(PushSubscription, PushSubscription.id == PushDelivery.subscription_id)
         # by primary key: lease_token has no index, and a scan for it per batch grows
         # with every delivery ever kept
@@ -332,7 +335,18 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
     batch = Claim(token, lease_until)
     secret = current_app.config["SECRET_KEY"].encode()  # once per batch, not per message
     urgency = sched.URGENCY
-    for delivery_id, kind, attempts, expires_at, sub_id, endpoint, p256dh, auth, ref in rows:
+    for (
+        delivery_id,
+        kind,
+        attempts,
+        expires_at,
+        sub_id,
+        endpoint,
+        p256dh,
+        auth,
+        ref,
+        locale,
+    ) in rows:
         batch.attempts[delivery_id] = attempts
         if endpoint is None:
             batch.orphans.append(delivery_id)
@@ -344,7 +358,7 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
                 endpoint=endpoint,
                 p256dh=p256dh,
                 auth=auth,
-                payload=_compact_json(service.message_for(kind, delivery_id, ref)).encode(),
+                payload=_compact_json(service.message_for(kind, delivery_id, ref, locale)).encode(),
                 ttl=sched.ttl_seconds(expires_at, now),
                 urgency=urgency[kind],
                 topic=topic_for(sub_id, kind, secret),

@@ -13,6 +13,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from server import access, events, localtime
@@ -39,8 +41,8 @@ from server.sync import clock
 from server.sync.registry import SyncedType, register
 
 TYPE = "treatment_session"
-PAST_IS_RECORD = "A past session is part of the record; mark it as not happened instead."
-PAST_STAYS_PUT = (
+PAST_IS_RECORD = _l("A past session is part of the record; mark it as not happened instead.")
+PAST_STAYS_PUT = _l(
     "A past session is part of the record: its time and kind stay. Mark it as not happened instead."
 )
 
@@ -72,10 +74,10 @@ def _check_history(session: TreatmentSession, data: dict) -> None:
     starts = data["starts_at"] if "starts_at" in data else session.starts_at
     past = starts <= now
     if past and status is SessionStatus.SCHEDULED:
-        raise validation_error({"status": ["A past session was held or did not happen."]})
+        raise validation_error({"status": [_("A past session was held or did not happen.")]})
     if not past and status is not SessionStatus.SCHEDULED:
         raise validation_error(
-            {"status": ["Only a session whose start has passed can be held or not happen."]}
+            {"status": [_("Only a session whose start has passed can be held or not happen.")]}
         )
 
 
@@ -98,7 +100,7 @@ def create_session(therapist: User, patient_id: uuid.UUID, data: dict) -> Treatm
     session_id = data.pop("id", None)
     clock.lock(patient_id)
     if session_id is not None and db.session.get(TreatmentSession, session_id) is not None:
-        raise ApiError(409, "This id is already in use.")
+        raise ApiError(409, _("This id is already in use."))
     now = utcnow()
     session = TreatmentSession(
         id=session_id or uuid.uuid4(),
@@ -125,7 +127,7 @@ def create_session(therapist: User, patient_id: uuid.UUID, data: dict) -> Treatm
 def _therapists_session(scope: access.SharedScope, session_id) -> TreatmentSession:
     session = db.session.scalar(live(scope).where(TreatmentSession.id == session_id))
     if session is None:
-        raise not_found("No such session.")
+        raise not_found(_("No such session."))
     return session
 
 
@@ -138,7 +140,7 @@ def update_session(therapist: User, patient_id, session_id, data: dict, base_ver
         session.version,
         base_version,
         lambda: TreatmentSessionSchema().dump(view(session)),
-        "This session changed meanwhile.",
+        _("This session changed meanwhile."),
     )
     _check_history(session, data)
     _apply(session, data)
@@ -207,5 +209,7 @@ def serialize(session: TreatmentSession) -> dict:
 
 # patients' devices pull sessions (for prompts offline) but cannot push them
 register(
-    SyncedType(TYPE, TreatmentSession, serialize, read_only="Sessions are set by your therapist.")
+    SyncedType(
+        TYPE, TreatmentSession, serialize, read_only=_l("Sessions are set by your therapist.")
+    )
 )

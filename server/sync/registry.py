@@ -16,8 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
+from server import i18n
 from server.auth.models import User
 from server.db import utcnow
 from server.extensions import db
@@ -26,7 +28,7 @@ from server.sync import clock
 APPLIED, CONFLICT, REJECTED = "applied", "conflict", "rejected"
 # the one answer to an id a patient may not use: another patient's object (whether it
 # exists is not said), or an id the type does not allow (a plan's is its patient's)
-UNUSABLE_ID = "This id cannot be used."
+UNUSABLE_ID = _l("This id cannot be used.")
 
 
 class Deferred(Exception):
@@ -36,9 +38,12 @@ class Deferred(Exception):
 
 
 def result(status: str, type_name: str, obj_id, version: int | None = None, **extra) -> dict:
-    """One op's outcome. Ids and versions only: devices pull content, logs keep none."""
+    """One op's outcome. Ids and versions only: devices pull content, logs keep none.
+    Why an op was refused is in the language of the person whose device sent it."""
     out = {"status": status, "type": type_name, "id": str(obj_id), "version": version}
     out.update({k: v for k, v in extra.items() if v is not None})
+    if "errors" in out:
+        out["errors"] = i18n.translated(out["errors"])
     return out
 
 

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, validate
 
 from server.schemas import StrictSchema
@@ -9,7 +10,9 @@ MAX_OPS = 500
 def _known_type(name: str) -> None:
     # the registry fills up as features load; check at load time, not import time
     if name not in REGISTRY:
-        raise ValidationError(f"Must be one of: {', '.join(sorted(REGISTRY))}.")
+        raise ValidationError(
+            _("Must be one of: %(choices)s.", choices=", ".join(sorted(REGISTRY)))
+        )
 
 
 class OpSchema(StrictSchema):

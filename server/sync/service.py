@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import BigInteger, Integer, Uuid, bindparam, literal, select, true, union_all
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -76,7 +77,7 @@ def _run(actor: User, op: dict, last_chance: bool) -> dict:
     missing = [key for key in synced.required if key not in fields]
     if missing:
         return push.rejected(
-            {"data": {key: ["Missing data for required field."] for key in missing}}
+            {"data": {key: [_("Missing data for required field.")] for key in missing}}
         )
     return synced.create(push)
 
@@ -111,7 +112,7 @@ def _apply(actor: User, op: dict, last_chance: bool, batched: bool) -> dict:
     except Exception as exc:  # one op's failure is that op's answer, not the batch's 500
         log.exception("sync op failed: %s", type(exc).__name__)
     return result(
-        REJECTED, op["type"], op["id"], errors={"data": ["This change could not be stored."]}
+        REJECTED, op["type"], op["id"], errors={"data": [_("This change could not be stored.")]}
     )
 
 
@@ -306,7 +307,7 @@ def _push_locked(actor: User, ops: list[dict], batched: bool) -> list[dict]:
                     REJECTED,
                     op["type"],
                     op["id"],
-                    errors={"data": ["Refers to something that does not exist."]},
+                    errors={"data": [_("Refers to something that does not exist.")]},
                 )
             # from here on the op's object may exist: its id is looked up again
             db.session.info.get(ABSENT, set()).discard((REGISTRY[op["type"]].model, op["id"]))
@@ -443,7 +444,7 @@ def _serialized(found: list) -> list:
     need, such as check-ins' flags, rather than one per row)."""
     out: dict[int, dict] = {}
     by_type: dict[str, list] = {}
-    for _, synced, row in found:
+    for _op, synced, row in found:
         if not row.deleted:
             by_type.setdefault(synced.name, []).append(row)
     for name, rows in by_type.items():
