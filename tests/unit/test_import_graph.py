@@ -41,6 +41,7 @@ PLATFORM = (
     "server.pagination",
     "server.localtime",
     "server.mail",
+    "server.i18n",  # the language words are in: the request's, or a recipient's
     "server.auth.models",
     "server.auth.session",
     "server.auth.passwords",
