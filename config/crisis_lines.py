@@ -28,7 +28,33 @@ FALLBACK_EMERGENCY_WORDS = (
 
 DATA_FILE = Path(__file__).resolve().with_suffix(".json")
 _DATA = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-REGIONS: dict[str, dict] = dict(_DATA["regions"])
+
+# A line's words are written in the data file in every language the app speaks
+# ({"en": "Free, 24/7", "es": "Gratis, 24 horas"}), so Help now shows a Spanish reader no
+# English. English is the source language: the words a new plan copies (a plan item holds
+# one note) and what an app without the reader's language shows.
+WORDED = ("hours", "note", "sms_note")
+SOURCE_LANGUAGE = "en"
+
+
+def _line(raw: dict) -> dict:
+    """A line as the server hands it on: each worded field in English, and every
+    language's words under `words` ({"es": {"note": …, "hours": …}}) for the crisis card."""
+    line = {key: value for key, value in raw.items() if key not in WORDED}
+    words: dict[str, dict[str, str]] = {}
+    for field in WORDED:
+        if field in raw:
+            line[field] = raw[field][SOURCE_LANGUAGE]
+            for language, text in raw[field].items():
+                words.setdefault(language, {})[field] = text
+    line["words"] = words
+    return line
+
+
+REGIONS: dict[str, dict] = {
+    code: {**region, "lines": [_line(line) for line in region["lines"]]}
+    for code, region in _DATA["regions"].items()
+}
 for _alias, _code in _DATA.get("aliases", {}).items():
     REGIONS[_alias] = REGIONS[_code]
 

@@ -19,7 +19,7 @@ export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
 }
 
-export async function request(method, path, body) {
+async function send(method, path, body) {
   const init = {
     method,
     credentials: 'same-origin',
@@ -35,13 +35,24 @@ export async function request(method, path, body) {
   } catch (err) {
     throw new NetworkError(err.message || 'offline');
   }
-  if (response.status === 204) return null;
+  if (response.status === 204) return { data: null, response };
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     if (response.status === 401 && !path.startsWith('/auth/login')) onUnauthorized();
     throw new ApiError(response.status, data.message || response.statusText, data);
   }
-  return data;
+  return { data, response };
+}
+
+export const request = async (method, path, body) => (await send(method, path, body)).data;
+
+// A GET whose words the server chose by language (the account's): the answer, and the
+// language it says they are in (Content-Language); English, its source language, when
+// it names none.
+export async function getInLanguage(path) {
+  const { data, response } = await send('GET', path);
+  const language = (response.headers.get('Content-Language') || 'en').split(/[-_,\s]/)[0].toLowerCase();
+  return { data, language };
 }
 
 export const get = (path) => request('GET', path);

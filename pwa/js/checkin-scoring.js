@@ -19,7 +19,6 @@ export const BANDS = {
   ],
 };
 export const MAX_SCORE = { phq9: 27, gad7: 21 };
-const WHAT = { phq9: 'depression symptoms', gad7: 'anxiety symptoms' };
 
 export function isRiskAnswer(item, value) {
   if (!item.risk) return false;
@@ -36,11 +35,4 @@ export function scoreLocally(instrument, answers) {
   const score = items.filter((i) => i.scored).reduce((sum, i) => sum + given[i.id], 0);
   const severity = bands.find(([upper]) => score <= upper)[1];
   return { score, severity, complete, risk };
-}
-
-export function severityWords(instrumentId, severity) {
-  if (!severity) return null;
-  const what = WHAT[instrumentId] || 'symptoms';
-  if (severity === 'minimal') return `Minimal or no ${what}.`;
-  return `${severity[0].toUpperCase()}${severity.slice(1)} ${what}.`;
 }

@@ -3,23 +3,12 @@
 // other, and the therapist's screens share the plan's and the parts map's vocabulary
 // with the patient's without loading a patient screen.
 
-// -- a record's sync state on this device (outbox.js sets it, stateBadge shows it)
+// -- a record's sync state on this device (outbox.js sets it, ui.js stateBadge says it)
 export const LOCAL = 'local';
 export const SYNCED = 'synced';
 export const ATTENTION = 'attention';
-export const STATE_WORDS = {
-  [LOCAL]: 'Saved on this device',
-  [SYNCED]: 'Synced',
-  [ATTENTION]: 'Needs your attention',
-};
 
 export const DAY_MS = 86_400_000;
-
-// -- what a screen says when the network is missing
-// a screen outside the precached shell, opened offline
-export const NEEDS_CONNECTION = 'This screen needs a connection. Try again when you are online.';
-// a request that never reached the server
-export const OFFLINE_TRY_AGAIN = 'You seem to be offline. Try again when you are connected.';
 
 // -- the relapse-prevention plan: its sections in order, in the patient's words (the
 // therapist's screen uses the keys and kinds: a contact, a line, or free text)

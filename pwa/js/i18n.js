@@ -7,6 +7,8 @@
 //   t('journal.saved', { when })            → "{when}" replaced
 //   t('today.streak', { count: 3 })         → a {"one", "other", …} entry picked by
 //                                             Intl.PluralRules in the current language
+//   tNodes('key', { who: element })         → text and elements, for words around a
+//                                             name or a link
 //
 // Keys are literal strings at the call (never built), so the test can find each one.
 // Dates and numbers go through Intl with `locale()`.
@@ -99,7 +101,7 @@ function fill(text, vars) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
 
-export function t(key, vars = {}) {
+function entryFor(key, vars) {
   let entry = words[key] ?? fallback[key];
   if (entry === undefined) {
     console.error(`i18n: no words for "${key}"`);
@@ -109,7 +111,25 @@ export function t(key, vars = {}) {
     const form = new Intl.PluralRules(tag).select(Number(vars.count));
     entry = entry[form] ?? entry.other;
   }
-  return fill(entry, vars);
+  return entry;
+}
+
+export function t(key, vars = {}) {
+  return fill(entryFor(key, vars), vars);
+}
+
+// The same, for words with something drawn inside them (a name isolated in <bdi>, a
+// link): a list of text and the values given, in the order the language puts them.
+//   tNodes('care.told_sent', { who: h('bdi', {}, name), count: 1 })
+//     → ['We have let ', <bdi>, ' know about this answer; …']
+export function tNodes(key, vars = {}) {
+  return entryFor(key, vars)
+    .split(/(\{\w+\})/)
+    .filter(Boolean)
+    .map((piece) => {
+      const name = /^\{(\w+)\}$/.exec(piece)?.[1];
+      return name && name in vars ? vars[name] : piece;
+    });
 }
 
 // Markup written in index.html: elements carry data-i18n="key" (their text) or
@@ -129,3 +149,23 @@ export function translateStatic(root) {
 }
 
 export const fmtNumber = (n, options) => new Intl.NumberFormat(tag, options).format(n);
+
+// "A", "A and B", "A, B and C" in the current language, as parts: each element is
+// given back as `element(value)` (a name in <bdi>, say), the words between as text
+export function fmtList(items, element = (value) => value) {
+  return new Intl.ListFormat(tag, { type: 'conjunction' })
+    .formatToParts(items)
+    .map((part) => (part.type === 'element' ? element(part.value) : part.value));
+}
+
+// A language's or a country's name in the current language: 'es' → "Spanish" /
+// "español"; 'ES' → "Spain" / "España". The code itself where Intl does not know it.
+function displayName(type, code) {
+  try {
+    return new Intl.DisplayNames([tag], { type }).of(code) || code;
+  } catch {
+    return code;
+  }
+}
+export const languageName = (code) => displayName('language', code);
+export const regionName = (code) => displayName('region', code);

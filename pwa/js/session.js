@@ -4,7 +4,7 @@
 import * as api from './api.js';
 import { getMeta, setMeta, wipe } from './db.js';
 import { pendingCount } from './outbox.js';
-import { startSync, stopSync } from './sync.js';
+import { startSync, stopSync, syncNow } from './sync.js';
 
 export const sessionEvents = new EventTarget();
 export const session = { user: null, expired: false };
@@ -69,6 +69,9 @@ export function flushMe() {
             session.user = me;
             await setMeta('user', me);
             emit();
+            // the server words the questionnaires and prompts in the account's language:
+            // fetch them in the new one now that the server has it
+            if ('locale' in pending) syncNow();
             return null;
           }
         } catch (err) {

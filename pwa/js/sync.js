@@ -6,6 +6,7 @@ import * as api from './api.js';
 import { META, OUTBOX, STORES, getMeta, isLocked, setMeta, tx } from './db.js';
 import { applyResults, outboxEvents, pendingCount, storeChange, takeBatch, toWire } from './outbox.js';
 import { rememberCareTeam } from './care-words.js';
+import { currentLanguage } from './i18n.js';
 import { refreshLockedHelp } from './lock.js';
 
 const INTERVAL_MS = 3 * 60 * 1000;
@@ -111,20 +112,36 @@ async function pullAll() {
   }
 }
 
+// The questionnaires and the prompts are words the server says in the account's
+// language. Each language's are kept apart ({ en: [...], es: [...] }), so a language
+// chosen offline never shows another's questions: until a sync brings its own, the
+// screens say to connect once. (Kept before languages as one list: English.)
+async function keepInLanguage(key, { data, language }) {
+  await setMeta(key, { ...(await inLanguages(key)), [language]: data });
+}
+
+async function inLanguages(key) {
+  const kept = await getMeta(key, {});
+  return Array.isArray(kept) ? { en: kept } : kept;
+}
+
+// The questionnaires, or the prompts, in the language the app speaks now ([] if none yet).
+export const inMyLanguage = async (key) => (await inLanguages(key))[currentLanguage()] ?? [];
+
 // What must work with no network: the crisis card (on every sync), the questionnaires,
 // the prompts. API answers never go to Cache Storage: IndexedDB only.
 async function refreshExtras() {
   const [card, instruments, prompts, me, team] = await Promise.all([
     api.get('/plan/crisis'),
-    api.get('/checkins/instruments'),
-    api.get('/journal/prompts'),
+    api.getInLanguage('/checkins/instruments'),
+    api.getInLanguage('/journal/prompts'),
     api.get('/auth/me'),
     api.get('/care-team'),
   ]);
   await Promise.all([
     setMeta('crisis_card', card),
-    setMeta('instruments', instruments),
-    setMeta('prompts', prompts),
+    keepInLanguage('instruments', instruments),
+    keepInLanguage('prompts', prompts),
     setMeta('user', me),
     // so a risk answer given offline can still say who will be told
     rememberCareTeam(team),

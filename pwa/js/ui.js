@@ -1,8 +1,8 @@
 // Small DOM helpers. Text always goes in as text nodes (never HTML), and nothing sets a
 // style attribute: the CSP allows neither inline script nor inline style.
 
-import { LOCAL, NEEDS_CONNECTION, STATE_WORDS } from './constants.js';
-import { locale } from './i18n.js';
+import { ATTENTION, LOCAL, SYNCED } from './constants.js';
+import { locale, t } from './i18n.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SVG_TAGS = new Set([
@@ -54,10 +54,22 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+// a record's sync state in words (outbox.js sets the state)
+export function stateWords(state) {
+  if (state === SYNCED) return t('state.synced');
+  if (state === ATTENTION) return t('state.attention');
+  return t('state.local');
+}
+
 export function stateBadge(state) {
   const s = state || LOCAL;
-  return h('span', { class: `state state-${s}`, 'data-state': s }, STATE_WORDS[s] || STATE_WORDS[LOCAL]);
+  return h('span', { class: `state state-${s}`, 'data-state': s }, stateWords(s));
 }
+
+// what a screen says when the network is missing: a request that never reached the
+// server, and a screen outside the precached shell opened offline
+export const offlineTryAgain = () => t('offline.try_again');
+export const needsConnection = () => t('offline.needs_connection');
 
 let toastTimer;
 export function toast(message) {
@@ -90,7 +102,7 @@ function inertAllBut(keep) {
   return () => made.forEach((el) => (el.inert = false));
 }
 
-export function sheet(title, body, buttons = [{ label: 'Close', value: null }]) {
+export function sheet(title, body, buttons = [{ label: t('ui.close'), value: null }]) {
   return new Promise((resolve) => {
     const id = `sheet-${Math.random().toString(36).slice(2)}`;
     const opener = document.activeElement;
@@ -148,7 +160,7 @@ export function sheet(title, body, buttons = [{ label: 'Close', value: null }]) 
 
 export async function confirmSheet(title, text, okLabel, { danger = false } = {}) {
   const answer = await sheet(title, h('p', {}, text), [
-    { label: 'Cancel', value: 'no' },
+    { label: t('ui.cancel'), value: 'no' },
     { label: okLabel, value: 'yes', class: danger ? 'danger primary' : 'primary' },
   ]);
   return answer === 'yes';
@@ -173,6 +185,7 @@ const FORMATS = {
   date: DATE_OPTIONS,
   dateYear: { ...DATE_OPTIONS, year: 'numeric' },
   time: { hour: 'numeric', minute: '2-digit' }, // no seconds
+  weekday: { weekday: 'short' },
 };
 let formats = { tag: null };
 function formatter(name) {
@@ -187,15 +200,20 @@ const toDate = (iso) => (/^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:0
 const dateOf = (d) => formatter(d.getFullYear() === new Date().getFullYear() ? 'date' : 'dateYear').format(d);
 export const fmtDate = (iso) => (iso ? dateOf(toDate(iso)) : '');
 export const fmtDateTime = (iso) => (iso ? `${dateOf(toDate(iso))}, ${formatter('time').format(toDate(iso))}` : '');
+export const fmtWeekday = (date) => formatter('weekday').format(date);
 export const dayKey = (iso) => {
   const d = new Date(iso);
   return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
 };
 
-export function fieldErrors(errors) {
+// The server's words about each field ("email: Not a valid email address."), a field
+// named as its form names it where `labels` knows it ({ email: 'Correo electrónico' }),
+// so the words are all in one language.
+export function fieldErrors(errors, labels = {}) {
   const items = [];
   const walk = (value, path) => {
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) items.push(`${path}: ${value.join(' ')}`);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+      items.push(`${labels[path.split('.')[0]] ?? path}: ${value.join(' ')}`);
     else if (value && typeof value === 'object')
       Object.entries(value).forEach(([k, v]) => walk(v, path ? `${path}.${k}` : k));
   };
@@ -210,5 +228,5 @@ export function pageTitle(text) {
 
 // what a screen outside the precached shell shows when it is opened offline
 export function offlineScreen(root) {
-  return mount(root, pageTitle('Offline'), h('p', {}, NEEDS_CONNECTION));
+  return mount(root, pageTitle(t('offline.title')), h('p', {}, needsConnection()));
 }

@@ -10,20 +10,56 @@ import pytest
 
 from tests.factories import PASSWORD, Actor
 
-DATA = Path(__file__).resolve().parents[2] / "config" / "crisis_lines.json"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "config" / "crisis_lines.json"
 CARD = "/api/v1/plan/crisis"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # the issue's regions; more may follow
 REQUIRED = {"US", "CA", "GB", "IE", "AU", "NZ", "DE", "FR", "ES", "MX"}
+# the languages the app speaks, one catalogue each (pwa/i18n/<code>.json): a line's words
+# are written in every one of them, so Help now shows its reader no other language's
+APP_LANGUAGES = sorted(p.stem for p in (ROOT / "pwa" / "i18n").glob("*.json"))
+# a line's languages: ISO 639-1 codes (639-3 where a language has none), which the app
+# names in its reader's language (Intl.DisplayNames)
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+LINE_FIELDS = {"name", "phone", "sms", "sms_note", "chat", "hours", "languages", "note"}
 
 
 def regions() -> dict:
     return json.loads(DATA.read_text(encoding="utf-8"))["regions"]
 
 
+def line_problems(line: dict) -> list[str]:
+    """What is wrong with one line of the data file; nothing for a good one."""
+    problems = []
+    if not line.get("name"):
+        problems.append("no name")
+    if not (line.get("phone") or line.get("sms") or line.get("chat")):
+        problems.append("no number to call or text and no chat")
+    if line.get("chat") is not None and not line["chat"].startswith("https://"):
+        problems.append("a chat that is not an https address")
+    languages = line.get("languages") or []
+    if not languages or not all(
+        isinstance(code, str) and LANGUAGE_CODE.fullmatch(code) for code in languages
+    ):
+        problems.append(f"languages {languages!r} are not language codes")
+    for field in ("hours", "note", "sms_note"):
+        if field == "sms_note" and field not in line:
+            continue  # only a line with a keyword to text has one
+        words = line.get(field)
+        if not isinstance(words, dict) or sorted(words) != APP_LANGUAGES:
+            problems.append(f"{field} is not written in each of {APP_LANGUAGES}: {words!r}")
+        elif not all(isinstance(text, str) and text.strip() for text in words.values()):
+            problems.append(f"{field} has an empty language")
+    if set(line) - LINE_FIELDS:
+        problems.append(f"unknown fields {sorted(set(line) - LINE_FIELDS)}")
+    return problems
+
+
 def test_the_data_file_is_well_formed():
     """Every region: an emergency number, at least one line reachable by phone, text or
-    chat, with its hours and languages, where the information came from and when."""
+    chat, with its hours and languages, its words in every language the app speaks,
+    where the information came from and when."""
     data = regions()
     assert set(data) >= REQUIRED
     for code, region in data.items():
@@ -36,15 +72,25 @@ def test_the_data_file_is_well_formed():
         assert "verified" in region and "note" in region, code
         assert region["lines"], code
         for line in region["lines"]:
-            where = f"{code}: {line.get('name')}"
-            assert line["name"], where
-            assert line.get("phone") or line.get("sms") or line.get("chat"), where
-            assert line["hours"], where
-            assert line["languages"] and all(isinstance(x, str) for x in line["languages"])
-            assert line.get("chat") is None or line["chat"].startswith("https://"), where
-            assert set(line) <= {"name", "phone", "sms", "sms_note", "chat", "hours"}.union(
-                {"languages", "note"}
-            ), where
+            assert not line_problems(line), f"{code}: {line.get('name')}: {line_problems(line)}"
+
+
+def test_the_check_refuses_a_line_in_english_only():
+    """The check above is not vacuous: the words of a line written as before (English
+    only, its languages by English name) are each refused."""
+    english_only = {
+        "name": "A line",
+        "phone": "116 123",
+        "hours": "24/7",
+        "languages": ["English", "Spanish"],
+        "note": {"en": "Free, 24/7"},
+    }
+    problems = " | ".join(line_problems(english_only))
+    assert "languages ['English', 'Spanish']" in problems
+    assert "hours is not written" in problems and "note is not written" in problems
+    each = {language: "words" for language in APP_LANGUAGES}
+    good = {**english_only, "languages": ["en", "es"], "hours": each, "note": each}
+    assert line_problems(good) == []
 
 
 def test_a_region_never_checked_or_checked_over_a_year_ago_is_due_and_the_operator_check_fails(
@@ -93,7 +139,12 @@ def test_help_now_for_a_patient_in_spain(make_patient):
     assert "call 112" in card["emergency_words"]
     first = card["crisis_lines"][0]
     assert first["phone"] == "024" and first["tel"] == "024"
-    assert first["hours"] and "Spanish" in first["languages"]
+    assert first["languages"] == ["es"]
+    # the line's words in every language the app speaks, for Help now to show its
+    # reader's; the English ones also as the line's own fields (what a new plan copies)
+    assert first["words"]["es"] == {"hours": "24 horas", "note": "Gratis, 24 horas"}
+    assert first["words"]["en"] == {"hours": "24/7", "note": "Free, 24/7"}
+    assert (first["hours"], first["note"]) == ("24/7", "Free, 24/7")
     assert "988" not in numbers(card)
 
 
@@ -172,6 +223,9 @@ def test_a_saved_plan_keeps_the_default_lines_in_the_shape_it_accepts(make_patie
     names = [line["name"] for line in card["crisis_lines"]]
     assert len(names) == len(set(names))
     assert card["crisis_lines"][0]["chat"].startswith("https://")
+    # the plan holds the note as a new plan copied it; the card still has it in Spanish
+    assert card["crisis_lines"][0]["note"] == "Call, text or chat, 24/7"
+    assert card["crisis_lines"][0]["words"]["es"]["note"].startswith("Llama, envía")
 
 
 def test_the_region_module_reads_the_data_file():

@@ -1,6 +1,6 @@
 """The PWA's catalogues hold every string the app asks for, in every language.
 
-A key used in the code (`t('x.y')`, `data-i18n="x.y"`) and missing from a catalogue would
+A key used in the code (`t('x.y')`, `tNodes('x.y')`, `data-i18n="x.y"`) and missing from a catalogue would
 show the person English (or the bare key): this fails first. Read statically from the
 sources, so it runs without a browser.
 """
@@ -16,7 +16,9 @@ import pytest
 PWA = Path(__file__).resolve().parents[2] / "pwa"
 CATALOGUES = PWA / "i18n"
 LANGUAGES = sorted(p.stem for p in CATALOGUES.glob("*.json"))
-CALL = re.compile(r"(?<![\w.$])t\(\s*(['\"`])((?:(?!\1).)*)\1", re.S)
+# t('key') and tNodes('key') (words with an element inside them), spread (...t) or not,
+# but not a method of something else (x.t)
+CALL = re.compile(r"(?<![\w$])(?<!(?<!\.)\.)t(?:Nodes)?\(\s*(['\"`])((?:(?!\1).)*)\1", re.S)
 MARKUP = re.compile(r"data-i18n=\"([^\"]+)\"|data-i18n-attr=\"([^\"]+)\"")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PLURAL_FORMS = {"zero", "one", "two", "few", "many", "other"}

@@ -14,10 +14,9 @@
 // shows the set-up screen and the navigation offers only Sign out.
 
 import { setUnauthorizedHandler } from '../api.js';
-import { NEEDS_CONNECTION } from '../constants.js';
 import { currentRoute, navigate } from '../nav.js';
 import { markExpired, refreshUser, session, sessionEvents, signOut } from '../session.js';
-import { h, mount, swap } from '../ui.js';
+import { h, mount, needsConnection, swap } from '../ui.js';
 import { contact, get, names } from './common.js';
 
 const IDLE_MS = 30 * 60 * 1000;
@@ -209,7 +208,7 @@ export async function render(root, _params, screens) {
   try {
     mod = await ROUTES[route]();
   } catch {
-    swap(root, h('h1', { tabindex: '-1' }, 'Offline'), h('p', {}, NEEDS_CONNECTION));
+    swap(root, h('h1', { tabindex: '-1' }, 'Offline'), h('p', {}, needsConnection()));
     return null;
   }
   if (locked) return mod.render(root, params, { required: true, done: () => navigate('caseload') });

@@ -2,35 +2,49 @@
 // in plain words. A risk answer saves what was answered, is sent at once, and goes
 // straight to Help now, which says who was told.
 
-import { CARE_TEAM_SEES, NOT_MONITORED, careTeamNames } from '../care-words.js';
-import { MAX_SCORE, isRiskAnswer, scoreLocally, severityWords } from '../checkin-scoring.js';
-import { ATTENTION, LOCAL, STATE_WORDS, SYNCED } from '../constants.js';
-import { STORES, get, getAll, getMeta } from '../db.js';
+import { careTeamNames, careTeamSees, notMonitored } from '../care-words.js';
+import { MAX_SCORE, isRiskAnswer, scoreLocally } from '../checkin-scoring.js';
+import { ATTENTION, LOCAL, SYNCED } from '../constants.js';
+import { STORES, get, getAll } from '../db.js';
+import { fmtNumber, t, tNodes } from '../i18n.js';
 import { navigate } from '../nav.js';
 import { saveItem } from '../outbox.js';
-import { syncEvents, syncNow } from '../sync.js';
-import { fmtDateTime, h, localIso, mount, pageTitle, stateBadge, swap } from '../ui.js';
+import { inMyLanguage, syncEvents, syncNow } from '../sync.js';
+import { fmtDateTime, h, localIso, mount, pageTitle, stateBadge, stateWords, swap } from '../ui.js';
 import { crisisCard, firstHelp } from './help-now.js';
 
 const TYPE = 'checkin';
-const ABOUT = {
-  daily: 'Mood, anxiety, sleep and one safety question. About a minute.',
-  phq9: 'Nine questions about mood over the last two weeks.',
-  gad7: 'Seven questions about anxiety over the last two weeks.',
-};
+// the questionnaires in the language the app speaks now (the server words them)
+const cachedInstruments = () => inMyLanguage('instruments');
+
+function about(instrumentId) {
+  if (instrumentId === 'daily') return t('checkin.about_daily');
+  if (instrumentId === 'phq9') return t('checkin.about_phq9');
+  if (instrumentId === 'gad7') return t('checkin.about_gad7');
+  return '';
+}
 
 // Under every question: nobody is watching, and where help is. The card is the one
 // Help now shows, so the numbers follow the person's region.
-async function notMonitored() {
-  const { line, emergency } = firstHelp(await crisisCard());
+function inDanger(line, emergency) {
   const call = (tel) => h('a', { href: `tel:${tel}` }, tel);
+  const vars = { line: line?.tel && call(line.tel), emergency: emergency && call(emergency) };
+  if (line?.tel && emergency) {
+    return line.sms_to ? tNodes('checkin.danger_text_or_call', vars) : tNodes('checkin.danger_call_or_call', vars);
+  }
+  if (line?.tel) return line.sms_to ? tNodes('checkin.danger_text', vars) : tNodes('checkin.danger_call', vars);
+  if (emergency) return tNodes('checkin.danger_emergency', vars);
+  return t('checkin.danger_local');
+}
+
+async function notMonitoredNotice() {
+  const { line, emergency } = firstHelp(await crisisCard());
   return h(
     'p',
     { class: 'notice small', role: 'note', id: 'not-monitored' },
-    `${NOT_MONITORED} If you are in danger, `,
-    line?.tel && ['call', line.sms_to ? ' or text ' : ' ', call(line.tel), emergency ? ', or ' : ''],
-    emergency ? ['call ', call(emergency)] : !line?.tel && 'call your local emergency number',
-    ', or tap Help now.',
+    notMonitored(),
+    ' ',
+    inDanger(line, emergency),
   );
 }
 
@@ -38,17 +52,16 @@ async function notMonitored() {
 // offline can still name them.
 const rememberCareTeam = () => navigator.onLine && careTeamNames().catch(() => {});
 
-async function chooser(root) {
-  rememberCareTeam();
-  const [instruments, checkins] = await Promise.all([getMeta('instruments', []), getAll(STORES.checkin)]);
+async function drawChooser(root) {
+  const [instruments, checkins] = await Promise.all([cachedInstruments(), getAll(STORES.checkin)]);
   const recent = checkins
     .filter((c) => !c.deleted)
     .sort((a, b) => b.answered_at.localeCompare(a.answered_at))
     .slice(0, 5);
   const names = Object.fromEntries(instruments.map((i) => [i.id, i.title]));
-  mount(
+  swap(
     root,
-    pageTitle('Check in'),
+    pageTitle(t('checkin.title')),
     instruments.length
       ? h(
           'ul',
@@ -58,19 +71,19 @@ async function chooser(root) {
               'li',
               { class: 'card' },
               h('h2', {}, i.title),
-              h('p', { class: 'muted' }, ABOUT[i.id] || ''),
-              h('a', { class: 'button primary', href: `#/checkin/${i.id}` }, `Start ${i.title}`),
+              h('p', { class: 'muted' }, about(i.id)),
+              h('a', { class: 'button primary', href: `#/checkin/${i.id}` }, t('checkin.start', { title: i.title })),
             ),
           ),
         )
-      : h('p', { class: 'banner' }, 'Connect to the internet once to load the questionnaires onto this device.'),
-    h('p', { class: 'muted small', id: 'care-team-sees' }, CARE_TEAM_SEES),
-    h('p', {}, h('a', { class: 'button', href: '#/trends' }, 'See my trends')),
+      : h('p', { class: 'banner', id: 'no-instruments' }, t('checkin.connect_once')),
+    h('p', { class: 'muted small', id: 'care-team-sees' }, careTeamSees()),
+    h('p', {}, h('a', { class: 'button', href: '#/trends' }, t('checkin.see_trends'))),
     recent.length > 0 &&
       h(
         'section',
         {},
-        h('h2', {}, 'Recent'),
+        h('h2', {}, t('checkin.recent')),
         h(
           'ul',
           { class: 'list' },
@@ -86,7 +99,7 @@ async function chooser(root) {
                   'span',
                   { class: 'meta' },
                   fmtDateTime(c.answered_at),
-                  c.score != null && h('span', {}, `Score ${c.score}`),
+                  c.score != null && h('span', {}, t('checkin.score', { score: fmtNumber(c.score) })),
                   stateBadge(c._state),
                 ),
               ),
@@ -95,6 +108,16 @@ async function chooser(root) {
         ),
       ),
   );
+}
+
+async function chooser(root) {
+  rememberCareTeam();
+  await drawChooser(root);
+  // the questionnaires arrive with a sync (a first one, or in a language just chosen)
+  const redraw = () => drawChooser(root).catch(() => {});
+  syncEvents.addEventListener('change', redraw);
+  if (!(await cachedInstruments()).length && navigator.onLine) syncNow();
+  return () => syncEvents.removeEventListener('change', redraw);
 }
 
 function optionButton(label, pressed, onPick, extra = {}) {
@@ -106,14 +129,10 @@ function optionButton(label, pressed, onPick, extra = {}) {
 }
 
 async function form(root, instrumentId) {
-  const instruments = await getMeta('instruments', []);
+  const instruments = await cachedInstruments();
   const instrument = instruments.find((i) => i.id === instrumentId);
   if (!instrument) {
-    mount(
-      root,
-      pageTitle('Check in'),
-      h('p', { class: 'banner' }, 'This questionnaire is not on this device yet. Connect once and try again.'),
-    );
+    mount(root, pageTitle(t('checkin.title')), h('p', { class: 'banner' }, t('checkin.not_on_device')));
     return;
   }
   rememberCareTeam();
@@ -184,8 +203,8 @@ async function form(root, instrumentId) {
         'ul',
         { class: 'options' },
         [
-          ['Yes', true],
-          ['No', false],
+          [t('checkin.yes'), true],
+          [t('checkin.no'), false],
         ].map(([label, v]) =>
           h(
             'li',
@@ -236,7 +255,7 @@ async function form(root, instrumentId) {
       input.addEventListener('input', () => {
         answers[item.id] = input.value === '' ? undefined : Number(input.value);
       });
-      return h('div', {}, h('label', { for: id }, 'Hours'), input);
+      return h('div', {}, h('label', { for: id }, t('checkin.hours')), input);
     }
     const area = h('textarea', { id, maxlength: item.max_length || 2000, value: value ?? '' });
     area.addEventListener('input', () => {
@@ -249,14 +268,9 @@ async function form(root, instrumentId) {
     return h(
       'div',
       {},
-      h('label', { for: id }, 'Your note'),
+      h('label', { for: id }, t('checkin.your_note')),
       area,
-      h(
-        'label',
-        { class: 'check', for: 'note-private' },
-        priv,
-        'Keep this note private (your care team sees the scores only)',
-      ),
+      h('label', { class: 'check', for: 'note-private' }, priv, t('checkin.note_private')),
     );
   }
 
@@ -267,8 +281,8 @@ async function form(root, instrumentId) {
     const qid = `q-${item.id}`;
     swap(
       stage,
-      h('p', { class: 'muted small' }, `Question ${index + 1} of ${items.length}`),
-      h('progress', { max: items.length, value: index + 1, 'aria-label': 'Progress' }),
+      h('p', { class: 'muted small' }, t('checkin.question_n', { n: index + 1, count: items.length })),
+      h('progress', { max: items.length, value: index + 1, 'aria-label': t('checkin.progress') }),
       instrument.time_frame && index === 0 && h('p', { class: 'muted' }, instrument.time_frame),
       h(
         'div',
@@ -279,12 +293,16 @@ async function form(root, instrumentId) {
       h(
         'div',
         { class: 'actions' },
-        index > 0 && h('button', { type: 'button', onclick: back }, 'Back'),
+        index > 0 && h('button', { type: 'button', onclick: back }, t('checkin.back')),
         (typed || answered || !item.required) &&
           h(
             'button',
             { type: 'button', class: 'primary', onclick: next },
-            index === items.length - 1 ? 'Finish' : answered || typed ? 'Next' : 'Skip',
+            index === items.length - 1
+              ? t('checkin.finish')
+              : answered || typed
+                ? t('checkin.next')
+                : t('checkin.skip'),
           ),
       ),
     );
@@ -292,16 +310,34 @@ async function form(root, instrumentId) {
     focusable?.focus({ preventScroll: true });
   }
 
-  mount(root, pageTitle(instrument.title), stage, await notMonitored());
+  mount(root, pageTitle(instrument.title), stage, await notMonitoredNotice());
   draw();
+}
+
+// the published band in words: "Mild depression symptoms."
+function severityWords(instrumentId, severity) {
+  if (instrumentId === 'phq9') {
+    if (severity === 'minimal') return t('checkin.phq9_minimal');
+    if (severity === 'mild') return t('checkin.phq9_mild');
+    if (severity === 'moderate') return t('checkin.phq9_moderate');
+    if (severity === 'moderately severe') return t('checkin.phq9_moderately_severe');
+    if (severity === 'severe') return t('checkin.phq9_severe');
+  }
+  if (instrumentId === 'gad7') {
+    if (severity === 'minimal') return t('checkin.gad7_minimal');
+    if (severity === 'mild') return t('checkin.gad7_mild');
+    if (severity === 'moderate') return t('checkin.gad7_moderate');
+    if (severity === 'severe') return t('checkin.gad7_severe');
+  }
+  return null;
 }
 
 async function result(root, id) {
   const draw = async () => {
-    const [c, instruments] = await Promise.all([get(STORES.checkin, id), getMeta('instruments', [])]);
+    const [c, instruments] = await Promise.all([get(STORES.checkin, id), cachedInstruments()]);
     const instrument = instruments.find((i) => i.id === c?.instrument);
     if (!c) {
-      swap(root, pageTitle('Check-in'), h('p', {}, 'This check-in is not on this device.'));
+      swap(root, pageTitle(t('checkin.result_title')), h('p', {}, t('checkin.result_not_on_device')));
       return;
     }
     const title = instrument?.title || c.instrument;
@@ -314,23 +350,23 @@ async function result(root, id) {
         : h(
             'span',
             { id: 'saved', class: `state state-${c._state || LOCAL}` },
-            c._state === SYNCED ? 'Saved' : STATE_WORDS[LOCAL],
+            c._state === SYNCED ? t('checkin.saved') : stateWords(LOCAL),
           );
     swap(
       root,
-      pageTitle(`${title}: done`),
+      pageTitle(t('checkin.done', { title })),
       h('p', { class: 'saved-line', role: 'status' }, saved),
       c.score != null
         ? h(
             'section',
             { class: 'card', 'aria-labelledby': 'score' },
-            h('p', { class: 'result-score', id: 'score' }, `Score ${c.score} of ${MAX_SCORE[c.instrument]}`),
-            h('p', { id: 'severity' }, words),
             h(
               'p',
-              { class: 'muted small' },
-              'Scored the published way. A score is a snapshot, not a diagnosis: talk it through with your therapist.',
+              { class: 'result-score', id: 'score' },
+              t('checkin.score_of', { score: fmtNumber(c.score), max: fmtNumber(MAX_SCORE[c.instrument]) }),
             ),
+            h('p', { id: 'severity' }, words),
+            h('p', { class: 'muted small' }, t('checkin.snapshot')),
           )
         : c.instrument === 'daily'
           ? h(
@@ -340,23 +376,23 @@ async function result(root, id) {
                 'ul',
                 {},
                 [
-                  ['Mood', a.mood],
-                  ['Anxiety', a.anxiety],
-                  ['Sleep quality', a.sleep_quality],
-                  ['Hours slept', a.sleep_hours],
-                  ['Repetitive thoughts', a.rumination],
+                  [t('checkin.daily_mood'), a.mood],
+                  [t('checkin.daily_anxiety'), a.anxiety],
+                  [t('checkin.daily_sleep_quality'), a.sleep_quality],
+                  [t('checkin.daily_sleep_hours'), a.sleep_hours],
+                  [t('checkin.daily_rumination'), a.rumination],
                 ]
                   .filter(([, v]) => v != null)
-                  .map(([k, v]) => h('li', {}, `${k}: ${v}`)),
+                  .map(([k, v]) => h('li', {}, `${k}: ${fmtNumber(v)}`)),
               ),
             )
-          : h('p', { class: 'card' }, 'Some questions were skipped, so there is no total this time.'),
-      h('p', { class: 'muted' }, 'Thank you for checking in.'),
+          : h('p', { class: 'card' }, t('checkin.no_total')),
+      h('p', { class: 'muted' }, t('checkin.thanks')),
       h(
         'div',
         { class: 'actions' },
-        h('a', { class: 'button primary', href: `#/trends/${c.instrument}` }, 'See the trend'),
-        h('a', { class: 'button', href: '#/today' }, 'Back to Today'),
+        h('a', { class: 'button primary', href: `#/trends/${c.instrument}` }, t('checkin.see_trend')),
+        h('a', { class: 'button', href: '#/today' }, t('checkin.back_today')),
       ),
     );
   };

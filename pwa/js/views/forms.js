@@ -3,8 +3,7 @@
 // when it is needed, is not imported back by it.
 
 import * as api from '../api.js';
-import { OFFLINE_TRY_AGAIN } from '../constants.js';
-import { fieldErrors, h } from '../ui.js';
+import { fieldErrors, h, offlineTryAgain } from '../ui.js';
 
 // a line for the next sign-in form ("Your password is changed…")
 let notice = null;
@@ -19,10 +18,11 @@ export function errorBox() {
   return h('p', { class: 'error', role: 'alert', hidden: true });
 }
 
-export function showError(box, err) {
+// `labels` names the form's fields in the person's language (see fieldErrors)
+export function showError(box, err, labels = {}) {
   box.hidden = false;
-  if (err instanceof api.NetworkError) box.textContent = OFFLINE_TRY_AGAIN;
-  else box.textContent = [err.message, ...fieldErrors(err.errors)].join(' ');
+  if (err instanceof api.NetworkError) box.textContent = offlineTryAgain();
+  else box.textContent = [err.message, ...fieldErrors(err.errors, labels)].join(' ');
 }
 
 export function field(id, label, attrs = {}, hint = null) {

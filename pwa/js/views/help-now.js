@@ -12,14 +12,13 @@
 // so no country's lines are guessed: "call your local emergency number", which Help now
 // always names, for a person away from their region too.
 
-import { careTeamNames, HELP_LINE, toldLine } from '../care-words.js';
+import { careTeamNames, helpLine, toldLine } from '../care-words.js';
 import { LOCKED_HELP, STORES, get, getMeta, isLocked } from '../db.js';
+import { currentLanguage, languageName, t, tNodes } from '../i18n.js';
 import { allOps } from '../outbox.js';
 import { session } from '../session.js';
 import { status, syncEvents } from '../sync.js';
 import { h, mount, pageTitle, swap } from '../ui.js';
-
-const LOCAL_EMERGENCY = 'In an emergency, call your local emergency number.';
 
 const telOf = (phone) => {
   if (!phone) return null;
@@ -82,17 +81,38 @@ function callButtons(tel, sms, name, primary = true) {
   return h(
     'p',
     { class: 'call-buttons' },
-    tel && h('a', { class: `button${primary ? ' primary' : ''}`, href: `tel:${tel}` }, 'Call ', name ? who(name) : tel),
-    sms && h('a', { class: 'button', href: `sms:${sms}` }, 'Text ', name ? who(name) : sms),
+    tel &&
+      h(
+        'a',
+        { class: `button${primary ? ' primary' : ''}`, href: `tel:${tel}` },
+        name ? tNodes('help.call_person', { who: who(name) }) : t('help.call_number', { number: tel }),
+      ),
+    sms &&
+      h(
+        'a',
+        { class: 'button', href: `sms:${sms}` },
+        name ? tNodes('help.text_person', { who: who(name) }) : t('help.text_number', { number: sms }),
+      ),
   );
 }
 
-// "free, 24/7 · Spanish": the line's words, its hours where they do not say them, and
-// its languages
-const lineDetails = (l) =>
-  [l.note, l.hours && !(l.note || '').includes(l.hours) ? l.hours : null, (l.languages || []).join(', ')]
-    .filter(Boolean)
-    .join(' · ');
+// A line's words in the reader's language: a region's line has them in every language
+// the app speaks (`words`, from config/crisis_lines.json); a note the person wrote in
+// their plan (not one of the region's) is theirs, shown as they wrote it.
+function lineText(l, field) {
+  const notes = Object.values(l.words || {}).map((w) => w.note);
+  if (field === 'note' && l.note && !notes.includes(l.note)) return l.note;
+  return l.words?.[currentLanguage()]?.[field] ?? l[field];
+}
+
+// "Free, 24/7 · Spanish": the line's words, its hours where they do not say them, and
+// its languages, each named in the reader's language
+function lineDetails(l) {
+  const note = lineText(l, 'note');
+  const hours = lineText(l, 'hours');
+  const languages = (l.languages || []).map(languageName).join(', ');
+  return [note, hours && !(note || '').includes(hours) ? hours : null, languages].filter(Boolean).join(' · ');
+}
 
 // only a web address opens from the chat button (a plan's line is the person's own text)
 const safeChat = (url) => (typeof url === 'string' && url.startsWith('https://') ? url : null);
@@ -115,7 +135,7 @@ function contactRow(c, primary) {
 // was told still fit a small phone; the list below gives every line's hours, languages
 // and chat, the first one's too (without its buttons again).
 function lineRow(l, { primary = false, brief = false, buttons = true } = {}) {
-  const details = brief ? l.note : lineDetails(l);
+  const details = brief ? lineText(l, 'note') : lineDetails(l);
   const chat = !brief && safeChat(l.chat);
   return h(
     'li',
@@ -125,7 +145,7 @@ function lineRow(l, { primary = false, brief = false, buttons = true } = {}) {
       { class: 'call-who' },
       h('strong', {}, who(l.name)),
       details && h('span', { class: 'muted' }, ' · ', details),
-      chat && [' · ', h('a', { href: chat, target: '_blank', rel: 'noopener noreferrer' }, 'chat online')],
+      chat && [' · ', h('a', { href: chat, target: '_blank', rel: 'noopener noreferrer' }, t('help.chat'))],
     ),
     buttons && callButtons(l.tel, l.sms_to, null, primary),
   );
@@ -151,43 +171,44 @@ export async function render(root, [reason, checkinId]) {
   root.classList.add('help');
   mount(
     root,
-    pageTitle('Help now'),
-    risk &&
-      h(
-        'p',
-        { class: 'risk-thanks', role: 'alert' },
-        'Thank you for answering honestly. Please reach out now: you do not have to wait.',
-      ),
+    pageTitle(t('help.title')),
+    risk && h('p', { class: 'risk-thanks', role: 'alert' }, t('help.risk_thanks')),
     h(
       'ul',
-      { class: 'list first-help', id: 'first-help', 'aria-label': 'Call or text now' },
+      { class: 'list first-help', id: 'first-help', 'aria-label': t('help.call_or_text_now') },
       first && contactRow(first, true),
       line && lineRow(line, { primary: true, brief: true }),
       emergency &&
         h(
           'li',
           { class: 'call-row' },
-          h('p', { class: 'call-who' }, h('strong', {}, 'Emergency')),
+          h('p', { class: 'call-who' }, h('strong', {}, t('help.emergency'))),
           callButtons(emergency, null, null, true),
         ),
     ),
-    !emergency && h('p', { id: 'local-emergency' }, card.emergency_words || LOCAL_EMERGENCY),
+    // in the app's words, not the card's: a language chosen offline shows here at once
+    !emergency &&
+      h(
+        'p',
+        { id: 'local-emergency' },
+        card.emergency_words ? t('help.local_emergency_long') : t('help.local_emergency'),
+      ),
     told,
-    emergency && h('p', { class: 'muted', id: 'local-emergency' }, 'Somewhere else? Call your local emergency number.'),
+    emergency && h('p', { class: 'muted', id: 'local-emergency' }, t('help.somewhere_else')),
     !first &&
       !isLocked() &&
       h(
         'p',
         { class: 'muted' },
         session.user
-          ? h('span', {}, 'Add the people you can call to ', h('a', { href: '#/plan' }, 'your plan'), '.')
-          : 'Sign in to see the people in your plan.',
+          ? h('span', {}, tNodes('help.add_people', { plan: h('a', { href: '#/plan' }, t('help.your_plan')) }))
+          : t('help.sign_in_for_people'),
       ),
     others.length > 0 &&
       h(
         'section',
         {},
-        h('h2', {}, 'More of my people'),
+        h('h2', {}, t('help.more_people')),
         h(
           'ul',
           { class: 'list', id: 'my-people' },
@@ -198,7 +219,7 @@ export async function render(root, [reason, checkinId]) {
       h(
         'section',
         {},
-        h('h2', {}, 'My warning signs'),
+        h('h2', {}, t('help.warning_signs')),
         h(
           'ul',
           {},
@@ -209,7 +230,7 @@ export async function render(root, [reason, checkinId]) {
       h(
         'section',
         {},
-        h('h2', {}, 'My steps'),
+        h('h2', {}, t('help.steps')),
         h(
           'ol',
           {},
@@ -220,7 +241,7 @@ export async function render(root, [reason, checkinId]) {
       h(
         'section',
         {},
-        h('h2', {}, 'My reasons'),
+        h('h2', {}, t('help.reasons')),
         h(
           'ul',
           {},
@@ -231,7 +252,7 @@ export async function render(root, [reason, checkinId]) {
       h(
         'section',
         {},
-        h('h2', {}, 'Crisis lines'),
+        h('h2', {}, t('help.crisis_lines')),
         h(
           'ul',
           { class: 'list', id: 'crisis-lines' },
@@ -241,7 +262,7 @@ export async function render(root, [reason, checkinId]) {
   );
 
   if (!risk || !session.user) {
-    mount(told, HELP_LINE);
+    mount(told, helpLine());
     return undefined;
   }
   // the names this device knows first (no wait for the network), the server's when it answers

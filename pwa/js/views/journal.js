@@ -3,13 +3,14 @@
 // reach, and folds the prompt, mood, emotion words, parts, tags, kind, session, "bring
 // to my next session" and sharing (private by default) under Details.
 
-import { CARE_TEAM_SEES, WRITING_NOTICE } from '../care-words.js';
+import { careTeamSees, writingNotice } from '../care-words.js';
 import { ATTENTION, SYNCED } from '../constants.js';
-import { STORES, get, getAll, getMeta } from '../db.js';
+import { STORES, get, getAll } from '../db.js';
+import { t, tNodes } from '../i18n.js';
 import { onBeforeLock } from '../lock.js';
 import { navigate } from '../nav.js';
 import { allOps, deleteItem, saveItem } from '../outbox.js';
-import { syncEvents } from '../sync.js';
+import { inMyLanguage, syncEvents } from '../sync.js';
 import {
   confirmSheet,
   fieldErrors,
@@ -26,18 +27,41 @@ import {
 
 const TYPE = 'journal_entry';
 const AUTOSAVE_MS = 700;
-const KINDS = {
-  free: 'Free writing',
-  integration: 'Integration',
-  intention: 'Intention',
-  prompt_response: 'Answer to a prompt',
-};
-export const SESSION_WORDS = {
-  dosing: 'Dosing session',
-  integration: 'Integration session',
-  preparation: 'Preparation session',
-  maintenance: 'Maintenance session',
-};
+// the kinds of entry, in the order offered: (kind, its words now)
+const KINDS = () => ({
+  free: t('journal.kind_free'),
+  integration: t('journal.kind_integration'),
+  intention: t('journal.kind_intention'),
+  prompt_response: t('journal.kind_prompt_response'),
+});
+export function sessionWords(kind) {
+  if (kind === 'dosing') return t('session.dosing');
+  if (kind === 'integration') return t('session.integration');
+  if (kind === 'preparation') return t('session.preparation');
+  if (kind === 'maintenance') return t('session.maintenance');
+  return t('session.other');
+}
+// The emotion words offered: an entry keeps the word's English name (its value, what a
+// therapist's screen and a search on another device know), and each is shown in the
+// person's language. A word the person typed elsewhere is shown as they wrote it.
+const EMOTION_WORDS = () => ({
+  calm: t('emotion.calm'),
+  grateful: t('emotion.grateful'),
+  hopeful: t('emotion.hopeful'),
+  tender: t('emotion.tender'),
+  joyful: t('emotion.joyful'),
+  relieved: t('emotion.relieved'),
+  curious: t('emotion.curious'),
+  sad: t('emotion.sad'),
+  anxious: t('emotion.anxious'),
+  angry: t('emotion.angry'),
+  numb: t('emotion.numb'),
+  ashamed: t('emotion.ashamed'),
+  lonely: t('emotion.lonely'),
+  confused: t('emotion.confused'),
+  tired: t('emotion.tired'),
+});
+export const emotionWord = (word) => EMOTION_WORDS()[word] ?? word;
 const EMOTIONS = [
   'calm',
   'grateful',
@@ -123,7 +147,7 @@ export function excerpt(text, max = 60) {
 
 export function entryTitle(e) {
   const firstLine = (e.body || '').trim().split('\n')[0];
-  return e.title?.trim() || excerpt(firstLine) || 'Untitled entry';
+  return e.title?.trim() || excerpt(firstLine) || t('journal.untitled');
 }
 
 export function entryItem(e) {
@@ -140,17 +164,17 @@ export function entryItem(e) {
         'span',
         { class: 'meta' },
         h('span', {}, fmtDate(e.written_at)),
-        e.mood != null && h('span', {}, `Mood ${e.mood}/10`),
+        e.mood != null && h('span', {}, t('journal.mood_of_10', { mood: e.mood })),
         h(
           'span',
           {},
           e.read_by_therapist_at
-            ? `Read by your therapist ${fmtDate(e.read_by_therapist_at)}`
+            ? t('journal.read_by_therapist', { date: fmtDate(e.read_by_therapist_at) })
             : e.shared
-              ? 'Shared'
-              : 'Private',
+              ? t('journal.shared')
+              : t('journal.private'),
         ),
-        e.for_session && h('span', {}, 'For next session'),
+        e.for_session && h('span', {}, t('journal.for_next_session')),
         stateBadge(e._state),
       ),
     ),
@@ -167,30 +191,38 @@ function matches(e, words, filters) {
   if (filters.only === 'attention' && e._state !== ATTENTION) return false;
   if (filters.tag && !(e.tags || []).includes(filters.tag)) return false;
   if (!words.length) return true;
-  const hay = [e.title, e.body, ...(e.tags || []), ...(e.emotions || [])].join(' ').toLowerCase();
+  // an emotion is found by its English name and by its words in the person's language
+  const emotions = (e.emotions || []).flatMap((word) => [word, emotionWord(word)]);
+  const hay = [e.title, e.body, ...(e.tags || []), ...emotions].join(' ').toLowerCase();
   return words.every((w) => hay.includes(w));
 }
 
 async function renderList(root) {
-  const list = h('ul', { class: 'list', id: 'entry-list', 'aria-label': 'Entries' });
+  const list = h('ul', { class: 'list', id: 'entry-list', 'aria-label': t('journal.entries') });
   const count = h('p', { class: 'muted small', role: 'status' });
-  const search = h('input', { type: 'search', id: 'search', placeholder: 'A word from an entry', autocomplete: 'off' });
+  const search = h('input', {
+    type: 'search',
+    id: 'search',
+    placeholder: t('journal.search_placeholder'),
+    autocomplete: 'off',
+  });
   const kind = h(
     'select',
     { id: 'kind' },
-    h('option', { value: '' }, 'All kinds'),
-    Object.entries(KINDS).map(([v, l]) => h('option', { value: v }, l)),
+    h('option', { value: '' }, t('journal.all_kinds')),
+    Object.entries(KINDS()).map(([v, l]) => h('option', { value: v }, l)),
   );
   const only = h(
     'select',
     { id: 'only' },
-    h('option', { value: '' }, 'All entries'),
-    h('option', { value: 'shared' }, 'Shared with my therapist'),
-    h('option', { value: 'private' }, 'Private'),
-    h('option', { value: 'session' }, 'For my next session'),
-    h('option', { value: 'attention' }, 'Needs my attention'),
+    h('option', { value: '' }, t('journal.all_entries')),
+    h('option', { value: 'shared' }, t('journal.only_shared')),
+    h('option', { value: 'private' }, t('journal.private')),
+    h('option', { value: 'session' }, t('journal.only_session')),
+    h('option', { value: 'attention' }, t('journal.only_attention')),
   );
-  const tag = h('select', { id: 'tag' }, h('option', { value: '' }, 'All tags'));
+  const allTags = () => h('option', { value: '' }, t('journal.all_tags'));
+  const tag = h('select', { id: 'tag' }, allTags());
   let entries = [];
 
   const draw = () => {
@@ -199,14 +231,14 @@ async function renderList(root) {
     const shown = entries.filter((e) => matches(e, words, filters));
     swap(list, ...shown.map(entryItem));
     count.textContent = entries.length
-      ? `${shown.length} of ${entries.length} entries`
-      : 'No entries yet. Whatever you write stays on this device first, then syncs.';
+      ? t('journal.count', { shown: shown.length, count: entries.length })
+      : t('journal.none_yet');
   };
   const reload = async () => {
     entries = await loadEntries();
     const tags = [...new Set(entries.flatMap((e) => e.tags || []))].sort();
     const chosen = tag.value;
-    swap(tag, h('option', { value: '' }, 'All tags'), ...tags.map((t) => h('option', { value: t }, t)));
+    swap(tag, allTags(), ...tags.map((name) => h('option', { value: name }, name)));
     tag.value = tags.includes(chosen) ? chosen : '';
     draw();
   };
@@ -214,20 +246,20 @@ async function renderList(root) {
 
   mount(
     root,
-    pageTitle('Journal'),
-    h('div', { class: 'actions' }, h('a', { class: 'button primary', href: '#/journal/new' }, 'New entry')),
-    h('label', { for: 'search' }, 'Search on this device'),
+    pageTitle(t('journal.title')),
+    h('div', { class: 'actions' }, h('a', { class: 'button primary', href: '#/journal/new' }, t('journal.new_entry'))),
+    h('label', { for: 'search' }, t('journal.search')),
     search,
     h(
       'details',
       { class: 'filters-box' },
-      h('summary', {}, 'Filters'),
+      h('summary', {}, t('journal.filters')),
       h(
         'div',
         { class: 'filters' },
-        h('div', {}, h('label', { for: 'kind' }, 'Kind'), kind),
-        h('div', {}, h('label', { for: 'only' }, 'Show'), only),
-        h('div', {}, h('label', { for: 'tag' }, 'Tag'), tag),
+        h('div', {}, h('label', { for: 'kind' }, t('journal.kind')), kind),
+        h('div', {}, h('label', { for: 'only' }, t('journal.show')), only),
+        h('div', {}, h('label', { for: 'tag' }, t('journal.tag')), tag),
       ),
     ),
     count,
@@ -272,21 +304,19 @@ function newEntry(promptId, sessionId) {
   };
 }
 
-const sessionLabel = (s) =>
-  [SESSION_WORDS[s.kind] || 'Session', fmtDate(s.starts_at), s.title].filter(Boolean).join(' · ');
-const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+const sessionLabel = (s) => [sessionWords(s.kind), fmtDate(s.starts_at), s.title].filter(Boolean).join(' · ');
 
 // The one line under "Details": what is set, privacy first so it shows even when cut.
 function detailsLine(rec) {
   return [
-    rec.shared ? 'Shared' : 'Private',
-    rec.mood != null && `Mood ${rec.mood}`,
-    rec.emotions.length > 0 && rec.emotions.join(', '),
-    rec.part_ids.length > 0 && plural(rec.part_ids.length, 'part', 'parts'),
-    rec.tags.length > 0 && plural(rec.tags.length, 'tag', 'tags'),
-    rec.kind !== 'free' && KINDS[rec.kind],
-    rec.session_id && 'About a session',
-    rec.for_session && 'For next session',
+    rec.shared ? t('journal.shared') : t('journal.private'),
+    rec.mood != null && t('journal.mood_n', { mood: rec.mood }),
+    rec.emotions.length > 0 && rec.emotions.map(emotionWord).join(', '),
+    rec.part_ids.length > 0 && t('journal.n_parts', { count: rec.part_ids.length }),
+    rec.tags.length > 0 && t('journal.n_tags', { count: rec.tags.length }),
+    rec.kind !== 'free' && KINDS()[rec.kind],
+    rec.session_id && t('journal.about_session'),
+    rec.for_session && t('journal.for_next_session'),
   ]
     .filter(Boolean)
     .join(' · ');
@@ -296,12 +326,12 @@ function detailsLine(rec) {
 // looks unset, and "Clear mood" takes it back.
 function moodPicker(rec, changed) {
   const value = h('output', { id: 'mood-value' });
-  const clear = h('button', { type: 'button', class: 'link' }, 'Clear mood');
+  const clear = h('button', { type: 'button', class: 'link' }, t('journal.clear_mood'));
   const radios = [...Array(11).keys()].map((n) =>
     h('input', { type: 'radio', name: 'mood', value: String(n), checked: rec.mood === n }),
   );
   const show = () => {
-    value.textContent = rec.mood == null ? 'Not set' : `${rec.mood} of 10`;
+    value.textContent = rec.mood == null ? t('journal.mood_not_set') : t('journal.mood_value', { mood: rec.mood });
     clear.hidden = rec.mood == null;
   };
   for (const radio of radios) {
@@ -321,14 +351,42 @@ function moodPicker(rec, changed) {
   return h(
     'div',
     { class: 'mood' },
-    h('p', { class: 'mood-head' }, h('span', { id: 'mood-label' }, h('strong', {}, 'Mood'), ' ', value), clear),
+    h(
+      'p',
+      { class: 'mood-head' },
+      h('span', { id: 'mood-label' }, h('strong', {}, t('journal.mood')), ' ', value),
+      clear,
+    ),
     h(
       'div',
       { class: 'mood-scale', role: 'radiogroup', 'aria-labelledby': 'mood-label' },
       radios.map((radio) => h('label', { class: 'mood-choice' }, radio, h('span', {}, radio.value))),
     ),
-    h('div', { class: 'scale-labels' }, h('span', {}, '0 very low'), h('span', {}, '10 very good')),
+    h('div', { class: 'scale-labels' }, h('span', {}, t('journal.mood_low')), h('span', {}, t('journal.mood_high'))),
   );
+}
+
+// the server's words about a field name it as the editor does
+const fieldLabels = () => ({
+  title: t('journal.field_title'),
+  body: t('journal.field_body'),
+  mood: t('journal.mood'),
+  emotions: t('journal.emotions'),
+  tags: t('journal.tags'),
+  part_ids: t('journal.parts'),
+  kind: t('journal.entry_kind'),
+  prompt_id: t('journal.prompt'),
+  session_id: t('journal.session'),
+});
+
+// the built-in prompts' groups, by the context the server names them with
+function promptContext(context) {
+  if (context === 'after_dosing') return t('prompts.after_dosing');
+  if (context === 'before_dosing') return t('prompts.before_dosing');
+  if (context === 'parts_work') return t('prompts.parts_work');
+  if (context === 'relapse_prevention') return t('prompts.relapse_prevention');
+  if (context === 'modality_integration') return t('prompts.modality_integration');
+  return t('prompts.other');
 }
 
 async function renderEditor(root, id, promptId, sessionId) {
@@ -337,15 +395,15 @@ async function renderEditor(root, id, promptId, sessionId) {
   if (!isNew && (!stored || stored.deleted)) {
     mount(
       root,
-      pageTitle('Entry not found'),
-      h('p', {}, 'This entry is not on this device.'),
-      h('a', { href: '#/journal' }, 'Back to the journal'),
+      pageTitle(t('journal.not_found')),
+      h('p', {}, t('journal.not_on_device')),
+      h('a', { href: '#/journal' }, t('journal.back')),
     );
     return null;
   }
   const rec = stored ? { ...stored } : newEntry(promptId, sessionId);
   const [prompts, parts, sessions] = await Promise.all([
-    getMeta('prompts', []),
+    inMyLanguage('prompts'),
     getAll(STORES.part),
     getAll(STORES.treatment_session),
   ]);
@@ -370,13 +428,13 @@ async function renderEditor(root, id, promptId, sessionId) {
       errorsBox,
       ...(hasCopies
         ? [
-            h('p', {}, 'This entry was changed on another device too.'),
-            h('a', { class: 'button primary', href: `#/conflict/${rec.id}` }, 'Compare the two'),
+            h('p', {}, t('journal.changed_elsewhere')),
+            h('a', { class: 'button primary', href: `#/conflict/${rec.id}` }, t('journal.compare')),
           ]
         : refused.length
           ? [
-              h('p', {}, 'The server could not take this change: ', fieldErrors(refused[0].errors).join(' ')),
-              h('p', {}, 'Edit the entry to send it again.'),
+              h('p', {}, t('journal.refused'), ' ', fieldErrors(refused[0].errors, fieldLabels()).join(' ')),
+              h('p', {}, t('journal.edit_to_resend')),
             ]
           : []),
     );
@@ -387,7 +445,7 @@ async function renderEditor(root, id, promptId, sessionId) {
     timer = null;
     if (!dirty) return;
     if (!rec.body.trim()) {
-      swap(state, h('span', { class: 'muted small' }, 'Write something to save this entry.'));
+      swap(state, h('span', { class: 'muted small' }, t('journal.write_to_save')));
       return;
     }
     dirty = false;
@@ -419,11 +477,11 @@ async function renderEditor(root, id, promptId, sessionId) {
   const promptSelect = h(
     'select',
     { id: 'prompt' },
-    h('option', { value: '' }, 'No prompt'),
+    h('option', { value: '' }, t('journal.no_prompt')),
     Object.entries(byContext).map(([ctx, list]) =>
       h(
         'optgroup',
-        { label: ctx.replace(/_/g, ' ') },
+        { label: promptContext(ctx) },
         list.map((p) => h('option', { value: p.id }, p.text.length > 70 ? `${p.text.slice(0, 68)}…` : p.text)),
       ),
     ),
@@ -469,7 +527,7 @@ async function renderEditor(root, id, promptId, sessionId) {
     'div',
     { class: 'chips', role: 'group', 'aria-labelledby': 'emotions-label' },
     emotionWords.map((word) =>
-      chipToggle(word, rec.emotions.includes(word), (on) => {
+      chipToggle(emotionWord(word), rec.emotions.includes(word), (on) => {
         rec.emotions = on ? [...rec.emotions, word] : rec.emotions.filter((w) => w !== word);
         changed();
       }),
@@ -490,9 +548,7 @@ async function renderEditor(root, id, promptId, sessionId) {
     : h(
         'p',
         { class: 'muted small' },
-        'No parts yet. ',
-        h('a', { href: '#/parts' }, 'Add parts on your map'),
-        ' to link them here.',
+        tNodes('journal.no_parts', { link: h('a', { href: '#/parts' }, t('journal.add_parts')) }),
       );
 
   const tags = h('input', {
@@ -507,7 +563,7 @@ async function renderEditor(root, id, promptId, sessionId) {
       ...new Set(
         tags.value
           .split(',')
-          .map((t) => t.trim())
+          .map((word) => word.trim())
           .filter(Boolean),
       ),
     ].slice(0, 30);
@@ -516,7 +572,7 @@ async function renderEditor(root, id, promptId, sessionId) {
   const kind = h(
     'select',
     { id: 'entry-kind' },
-    Object.entries(KINDS).map(([v, l]) => h('option', { value: v }, l)),
+    Object.entries(KINDS()).map(([v, l]) => h('option', { value: v }, l)),
   );
   kind.value = rec.kind;
   kind.addEventListener('change', () => {
@@ -532,11 +588,11 @@ async function renderEditor(root, id, promptId, sessionId) {
   const sessionSelect = h(
     'select',
     { id: 'entry-session' },
-    h('option', { value: '' }, 'Not about a session'),
+    h('option', { value: '' }, t('journal.no_session')),
     aboutSessions.map((x) => h('option', { value: x.id }, sessionLabel(x))),
     rec.session_id &&
       !aboutSessions.some((x) => x.id === rec.session_id) &&
-      h('option', { value: rec.session_id }, 'A session not on this device'),
+      h('option', { value: rec.session_id }, t('journal.session_elsewhere')),
   );
   sessionSelect.value = rec.session_id || '';
   sessionSelect.addEventListener('change', () => {
@@ -559,9 +615,7 @@ async function renderEditor(root, id, promptId, sessionId) {
     'aria-describedby': 'share-words care-team-sees',
   });
   const showShare = () => {
-    shareWords.textContent = rec.shared
-      ? 'Shared: your care team can read this entry.'
-      : 'Private: only you can see this entry.';
+    shareWords.textContent = rec.shared ? t('journal.share_on') : t('journal.share_off');
   };
   share.addEventListener('change', () => {
     rec.shared = share.checked;
@@ -570,24 +624,19 @@ async function renderEditor(root, id, promptId, sessionId) {
   });
   showShare();
 
-  const remove = h('button', { type: 'button', class: 'danger' }, 'Delete entry');
+  const remove = h('button', { type: 'button', class: 'danger' }, t('journal.delete'));
   remove.addEventListener('click', async () => {
-    if (
-      !(await confirmSheet(
-        'Delete this entry?',
-        'It will be deleted on this device and, once synced, everywhere.',
-        'Delete',
-        { danger: true },
-      ))
-    )
-      return;
+    const sure = await confirmSheet(t('journal.delete_title'), t('journal.delete_text'), t('journal.delete_ok'), {
+      danger: true,
+    });
+    if (!sure) return;
     clearTimeout(timer);
     dirty = false;
     await deleteItem(TYPE, rec);
-    toast('Entry deleted');
+    toast(t('journal.deleted'));
     navigate('journal');
   });
-  const saveNow = h('button', { type: 'button', class: 'primary' }, 'Done');
+  const saveNow = h('button', { type: 'button', class: 'primary' }, t('journal.done'));
   saveNow.addEventListener('click', async () => {
     await save();
     navigate('journal');
@@ -597,45 +646,45 @@ async function renderEditor(root, id, promptId, sessionId) {
   // bar that stays in reach however long the entry grows.
   mount(
     root,
-    pageTitle(isNew ? 'New entry' : 'Entry'),
+    pageTitle(isNew ? t('journal.new_entry') : t('journal.entry')),
     h('p', { class: 'muted small' }, fmtDateTime(rec.written_at)),
     errorsBox,
     promptText,
-    h('label', { for: 'title' }, 'Title', h('span', { class: 'hint' }, 'Optional.')),
+    h('label', { for: 'title' }, t('journal.field_title'), h('span', { class: 'hint' }, t('journal.optional'))),
     title,
-    h('label', { for: 'body' }, 'Your words', h('span', { class: 'hint' }, 'Saved on this device as you type.')),
+    h('label', { for: 'body' }, t('journal.field_body'), h('span', { class: 'hint' }, t('journal.body_hint'))),
     body,
-    h('p', { class: 'notice small', id: 'not-monitored' }, WRITING_NOTICE),
+    h('p', { class: 'notice small', id: 'not-monitored' }, writingNotice()),
     h(
       'details',
       { class: 'entry-details' },
-      h('summary', {}, h('strong', {}, 'Details'), summary),
-      h('label', { for: 'prompt' }, 'Prompt', h('span', { class: 'hint' }, 'Optional: a question to write from.')),
+      h('summary', {}, h('strong', {}, t('journal.details')), summary),
+      h('label', { for: 'prompt' }, t('journal.prompt'), h('span', { class: 'hint' }, t('journal.prompt_hint'))),
       promptSelect,
       moodPicker(rec, changed),
-      h('p', { id: 'emotions-label', class: 'label' }, h('strong', {}, 'Emotion words')),
+      h('p', { id: 'emotions-label', class: 'label' }, h('strong', {}, t('journal.emotions'))),
       emotions,
-      h('p', { id: 'parts-label' }, h('strong', {}, 'Parts this is about')),
+      h('p', { id: 'parts-label' }, h('strong', {}, t('journal.parts'))),
       partsGroup,
-      h('label', { for: 'tags' }, 'Tags', h('span', { class: 'hint' }, 'Separate with commas.')),
+      h('label', { for: 'tags' }, t('journal.tags'), h('span', { class: 'hint' }, t('journal.tags_hint'))),
       tags,
-      h('label', { for: 'entry-kind' }, 'Kind of entry'),
+      h('label', { for: 'entry-kind' }, t('journal.entry_kind')),
       kind,
       h(
         'label',
         { for: 'entry-session' },
-        'Session',
-        h('span', { class: 'hint' }, 'The session this entry is about, if any.'),
+        t('journal.session'),
+        h('span', { class: 'hint' }, t('journal.session_hint')),
       ),
       sessionSelect,
-      h('label', { class: 'check', for: 'for-session' }, forSession, 'Bring to my next session'),
+      h('label', { class: 'check', for: 'for-session' }, forSession, t('journal.bring')),
       h(
         'div',
         { class: 'privacy-toggle' },
         share,
-        h('label', { for: 'share' }, h('strong', {}, 'Share with my therapist'), shareWords),
+        h('label', { for: 'share' }, h('strong', {}, t('journal.share')), shareWords),
       ),
-      h('p', { class: 'hint', id: 'care-team-sees' }, CARE_TEAM_SEES),
+      h('p', { class: 'hint', id: 'care-team-sees' }, careTeamSees()),
     ),
     !isNew && h('div', { class: 'actions' }, remove),
     h('div', { class: 'editor-bar' }, state, saveNow),

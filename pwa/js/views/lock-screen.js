@@ -2,26 +2,20 @@
 // anything is read from the sealed device copy; resolves once unlocked (or erased).
 // Help now works here, offline too, from the copy the lock keeps unsealed for it.
 
+import { t } from '../i18n.js';
 import { pendingCount } from '../outbox.js';
 import { MAX_TRIES, signOutDue, tries, unlock } from '../lock.js';
 import { signOut } from '../session.js';
 import { confirmSheet, h, mount, swap } from '../ui.js';
 import { render as renderHelp } from './help-now.js';
 
-const changesHave = (n) => `${n} ${n === 1 ? 'change has' : 'changes have'}`;
-
 // Erase this device's copy (the lock with it). What reached the server stays there.
 async function erase(title) {
   const unsent = await pendingCount();
   const ok = await confirmSheet(
-    unsent ? 'Some changes are not sent yet' : title,
-    unsent
-      ? `${changesHave(unsent)} not reached the server. Erasing Between from this device removes ` +
-          `${unsent === 1 ? 'it' : 'them'} for good. Everything else is safe on the server: sign in ` +
-          'again with your password to see it.'
-      : 'Everything Between keeps on this device will be removed from it. It stays safe on the server: ' +
-          'sign in again with your password to see it.',
-    unsent ? `Erase and lose ${unsent === 1 ? 'it' : 'them'}` : 'Erase and sign in again',
+    unsent ? t('lock.unsent_title') : title,
+    unsent ? t('lock.unsent_text', { count: unsent }) : t('lock.erase_text'),
+    unsent ? t('lock.erase_lose', { count: unsent }) : t('lock.erase_sign_in'),
     { danger: true },
   );
   if (!ok) return false;
@@ -29,8 +23,6 @@ async function erase(title) {
   return true;
 }
 
-const SIGNED_OUT =
-  'You were signed out after a while without activity. Nothing about your patients is kept on this device.';
 const CHECK_MS = 5000;
 
 export function showLockScreen(main) {
@@ -59,7 +51,7 @@ export function showLockScreen(main) {
       required: true,
       autofocus: true,
     });
-    const button = h('button', { type: 'submit', class: 'primary' }, 'Unlock');
+    const button = h('button', { type: 'submit', class: 'primary' }, t('lock.unlock'));
     const message = h('p', { id: 'lock-message', class: 'lock-message', role: 'alert' });
     const eraseButton = h(
       'button',
@@ -67,9 +59,9 @@ export function showLockScreen(main) {
         type: 'button',
         class: 'danger',
         hidden: true,
-        onclick: async () => (await erase('Erase Between from this device?')) && finish('#/signin'),
+        onclick: async () => (await erase(t('lock.erase_title'))) && finish('#/signin'),
       },
-      'Erase Between from this device',
+      t('lock.erase'),
     );
 
     // the wrong-PIN count and the wait, counted down each second
@@ -83,13 +75,11 @@ export function showLockScreen(main) {
         button.disabled = waiting || over;
         eraseButton.hidden = !over;
         if (over) {
-          message.textContent =
-            `${MAX_TRIES} wrong PINs. Between cannot be unlocked on this device any more: sign in again ` +
-            'with your password, or erase it from this device.';
+          message.textContent = t('lock.too_many', { count: MAX_TRIES });
         } else if (count) {
           message.textContent =
-            `Wrong PIN (${count} of ${MAX_TRIES}).` +
-            (waiting ? ` Try again in ${left} ${left === 1 ? 'second' : 'seconds'}.` : '');
+            t('lock.wrong_pin', { n: count, count: MAX_TRIES }) +
+            (waiting ? ` ${t('lock.try_again_in', { count: left })}` : '');
         } else message.textContent = '';
         if (!waiting) clearInterval(ticker);
       };
@@ -111,7 +101,7 @@ export function showLockScreen(main) {
           else await show();
         },
       },
-      h('label', { for: 'lock-pin' }, 'PIN'),
+      h('label', { for: 'lock-pin' }, t('lock.pin')),
       pin,
       button,
     );
@@ -131,9 +121,9 @@ export function showLockScreen(main) {
             {
               type: 'button',
               class: 'link',
-              onclick: async () => (await erase('Sign in again?')) && finish('#/signin'),
+              onclick: async () => (await erase(t('lock.sign_in_again_title'))) && finish('#/signin'),
             },
-            'Forgot PIN? Sign in again',
+            t('lock.forgot'),
           ),
           eraseButton,
         ),
@@ -143,7 +133,7 @@ export function showLockScreen(main) {
       if (/^#\/?help\b/.test(location.hash)) {
         const view = h('div', { class: 'view view-help view-locked' });
         await renderHelp(view, []);
-        mount(view, h('p', {}, h('a', { class: 'button', href: '#/unlock' }, 'Back to unlock')));
+        mount(view, h('p', {}, h('a', { class: 'button', href: '#/unlock' }, t('lock.back'))));
         swap(main, view);
         return;
       }
@@ -162,7 +152,7 @@ export function showLockScreen(main) {
       finish('#/signin');
       mount(
         document.getElementById('banners'),
-        h('div', { class: 'banner', id: 'signed-out-banner', role: 'status' }, h('p', {}, SIGNED_OUT)),
+        h('div', { class: 'banner', id: 'signed-out-banner', role: 'status' }, h('p', {}, t('lock.signed_out'))),
       );
     };
     watcher = setInterval(leaveIfDue, CHECK_MS);

@@ -1,7 +1,8 @@
 // More: reminders, privacy, security, my care team, and what Between is and is not.
 
 import * as api from '../api.js';
-import { CARE_TEAM_SEES, NOT_EMERGENCY, careTeamNames, rememberCareTeam } from '../care-words.js';
+import { careTeamNames, careTeamSees, notEmergency, rememberCareTeam } from '../care-words.js';
+import { t } from '../i18n.js';
 import { confirmSheet, h, mount, pageTitle, toast } from '../ui.js';
 import { joinForm } from './sign-in.js';
 import { render as renderAppLock } from './app-lock.js';
@@ -10,15 +11,11 @@ async function careTeam() {
   const card = h(
     'section',
     { class: 'card', 'aria-labelledby': 'team-title' },
-    h('h2', { id: 'team-title' }, 'My care team'),
+    h('h2', { id: 'team-title' }, t('more.care_team')),
   );
   if (!navigator.onLine) {
     card.dataset.offline = 'yes';
-    mount(
-      card,
-      h('p', { class: 'muted' }, CARE_TEAM_SEES),
-      h('p', { class: 'muted' }, 'Connect to see your care team.'),
-    );
+    mount(card, h('p', { class: 'muted' }, careTeamSees()), h('p', { class: 'muted' }, t('more.connect_for_team')));
     return card;
   }
   try {
@@ -35,39 +32,37 @@ async function careTeam() {
               h(
                 'li',
                 { class: 'check' },
-                h('span', {}, l.therapist?.display_name || 'Your therapist'),
+                h('span', {}, l.therapist?.display_name || t('more.your_therapist')),
                 h(
                   'button',
                   {
                     type: 'button',
                     class: 'link',
                     onclick: async (e) => {
-                      if (
-                        !(await confirmSheet(
-                          'Leave this care team?',
-                          `${l.therapist?.display_name || 'Your therapist'} will no longer see anything you ` +
-                            `shared, from now on.`,
-                          'Leave',
-                          { danger: true },
-                        ))
-                      )
-                        return;
+                      const who = l.therapist?.display_name || t('more.your_therapist');
+                      const sure = await confirmSheet(
+                        t('more.leave_title'),
+                        t('more.leave_text', { who }),
+                        t('more.leave'),
+                        { danger: true },
+                      );
+                      if (!sure) return;
                       await api.del(`/care-team/${l.id}`);
                       e.target.closest('li').remove();
-                      toast('You left the care team');
+                      toast(t('more.left'));
                       careTeamNames().catch(() => {});
                     },
                   },
-                  'Leave',
+                  t('more.leave'),
                 ),
               ),
             ),
           )
-        : h('p', { class: 'muted' }, 'You are not linked to a therapist in Between.'),
+        : h('p', { class: 'muted' }, t('more.no_therapist')),
     );
   } catch {
     card.dataset.offline = 'yes'; // tried again when the network returns
-    mount(card, h('p', { class: 'muted' }, 'Could not load your care team just now.'));
+    mount(card, h('p', { class: 'muted' }, t('more.team_failed')));
   }
   joinForm(card, { after: null, title: null });
   return card;
@@ -78,7 +73,7 @@ export async function render(root, params = []) {
   let team = await careTeam();
   mount(
     root,
-    pageTitle('More'),
+    pageTitle(t('more.title')),
     h(
       'ul',
       { class: 'list' },
@@ -88,8 +83,8 @@ export async function render(root, params = []) {
         h(
           'a',
           { class: 'entry-link', href: '#/settings' },
-          h('span', { class: 'title' }, 'Settings'),
-          h('span', { class: 'excerpt' }, 'My name, time zone, language and region'),
+          h('span', { class: 'title' }, t('more.settings')),
+          h('span', { class: 'excerpt' }, t('more.settings_about')),
         ),
       ),
       h(
@@ -98,8 +93,8 @@ export async function render(root, params = []) {
         h(
           'a',
           { class: 'entry-link', href: '#/reminders' },
-          h('span', { class: 'title' }, 'Reminders and notifications'),
-          h('span', { class: 'excerpt' }, 'Check-in times, weekly questionnaires, quiet hours'),
+          h('span', { class: 'title' }, t('more.reminders')),
+          h('span', { class: 'excerpt' }, t('more.reminders_about')),
         ),
       ),
       h(
@@ -108,8 +103,8 @@ export async function render(root, params = []) {
         h(
           'a',
           { class: 'entry-link', href: '#/privacy' },
-          h('span', { class: 'title' }, 'Privacy and my data'),
-          h('span', { class: 'excerpt' }, 'Export, who has seen my entries, devices, sign out'),
+          h('span', { class: 'title' }, t('more.privacy')),
+          h('span', { class: 'excerpt' }, t('more.privacy_about')),
         ),
       ),
       h(
@@ -118,8 +113,8 @@ export async function render(root, params = []) {
         h(
           'a',
           { class: 'entry-link', href: '#/security' },
-          h('span', { class: 'title' }, 'Security'),
-          h('span', { class: 'excerpt' }, 'Two-factor sign-in, recovery codes'),
+          h('span', { class: 'title' }, t('more.security')),
+          h('span', { class: 'excerpt' }, t('more.security_about')),
         ),
       ),
       h(
@@ -128,8 +123,8 @@ export async function render(root, params = []) {
         h(
           'a',
           { class: 'entry-link', href: '#/more/app-lock' },
-          h('span', { class: 'title' }, 'App lock'),
-          h('span', { class: 'excerpt' }, 'A PIN, and this phone’s copy encrypted'),
+          h('span', { class: 'title' }, t('more.app_lock')),
+          h('span', { class: 'excerpt' }, t('more.app_lock_about')),
         ),
       ),
       h(
@@ -138,18 +133,13 @@ export async function render(root, params = []) {
         h(
           'a',
           { class: 'entry-link', href: '#/trends' },
-          h('span', { class: 'title' }, 'Trends'),
-          h('span', { class: 'excerpt' }, 'My check-in scores over time'),
+          h('span', { class: 'title' }, t('more.trends')),
+          h('span', { class: 'excerpt' }, t('more.trends_about')),
         ),
       ),
     ),
     team,
-    h(
-      'p',
-      { class: 'notice small' },
-      `${NOT_EMERGENCY} Nobody watches it in real time: if you are in danger, tap Help now, at the top of ` +
-        `every screen.`,
-    ),
+    h('p', { class: 'notice small' }, notEmergency(), ' ', t('more.not_watched')),
   );
   // the care team loads when the network returns (once: a loaded card is left alone)
   const onOnline = async () => {

@@ -10,15 +10,14 @@
 // clinic requires two-factor sign-in may set one up here instead of an authenticator app.
 
 import * as api from '../api.js';
-import { OFFLINE_TRY_AGAIN } from '../constants.js';
 import { refreshUser, session } from '../session.js';
-import { confirmSheet, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { confirmSheet, fmtDateTime, h, mount, offlineTryAgain, pageTitle, swap, toast } from '../ui.js';
 import { cancelled, createPasskey, passkeysSupported } from '../webauthn.js';
 import { errorBox } from './forms.js';
 
 // the field's own words ("That code is not right.") rather than "code: …"
 function problem(err) {
-  if (err instanceof api.NetworkError) return OFFLINE_TRY_AGAIN;
+  if (err instanceof api.NetworkError) return offlineTryAgain();
   const words = Object.values(err.errors || {})
     .flat()
     .filter((w) => typeof w === 'string');
@@ -80,7 +79,7 @@ async function fill(ctx) {
     user = await refreshUser();
   } catch (e) {
     if (e instanceof api.NetworkError)
-      return void mount(body, h('p', { class: 'error', role: 'alert' }, OFFLINE_TRY_AGAIN));
+      return void mount(body, h('p', { class: 'error', role: 'alert' }, offlineTryAgain()));
   }
   if (required && setUp2fa(user)) return void done?.();
   swap(body, user?.totp_enabled ? onCard(ctx) : offCard(ctx), passkeysSupported() && passkeysCard(ctx));

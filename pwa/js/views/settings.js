@@ -5,12 +5,17 @@
 
 import * as api from '../api.js';
 import { getMeta, setMeta } from '../db.js';
+import { regionName, t } from '../i18n.js';
 import { hasPendingMe, saveMe, session, sessionEvents } from '../session.js';
 import { fieldErrors, h, mount, pageTitle, toast } from '../ui.js';
 
-// The languages the app speaks. Another is listed here once its catalogue exists (the
-// screens' words translated); the setting itself already takes any BCP 47 tag.
-const LANGUAGES = [{ tag: 'en', name: 'English' }];
+// The languages the app speaks, each named in itself (a person who cannot read the
+// current one still finds theirs). Another is listed here once its catalogue exists
+// (pwa/i18n/); the setting itself already takes any BCP 47 tag.
+const LANGUAGES = [
+  { tag: 'en', name: 'English' },
+  { tag: 'es', name: 'Español' },
+];
 const REGIONS_KEY = 'crisis_regions';
 const OTHER = 'other';
 
@@ -33,6 +38,13 @@ async function knownRegions() {
 }
 
 const option = (value, label, selected) => h('option', { value, selected }, label);
+// the server's words about a field name it as this form does
+const labels = () => ({
+  display_name: t('settings.name'),
+  timezone: t('settings.timezone'),
+  locale: t('settings.language'),
+  region: t('settings.region'),
+});
 
 export async function render(root) {
   const user = session.user || {};
@@ -51,16 +63,15 @@ export async function render(root) {
   const zone = h(
     'select',
     { id: 'settings-timezone', name: 'timezone' },
-    zones(user.timezone).map((z) => option(z, z === deviceZone() ? `${z} (this device)` : z, z === user.timezone)),
+    zones(user.timezone).map((z) =>
+      option(z, z === deviceZone() ? t('settings.this_device', { zone: z }) : z, z === user.timezone),
+    ),
   );
   // the app moves reminders to the zone of the device it opens on (push.js,
   // followTimeZone): say so when the choice is another zone, rather than surprise
   const zoneNote = h('p', { class: 'hint', id: 'settings-zone-note' });
   const noteZone = () => {
-    zoneNote.textContent =
-      zone.value === deviceZone()
-        ? ''
-        : `This device is set to ${deviceZone()}: reminders move back to it when Between opens here.`;
+    zoneNote.textContent = zone.value === deviceZone() ? '' : t('settings.zone_note', { zone: deviceZone() });
   };
   zone.addEventListener('change', noteZone);
   noteZone();
@@ -74,8 +85,8 @@ export async function render(root) {
   const region = h(
     'select',
     { id: 'settings-region', name: 'region' },
-    regions.map((r) => option(r.code, r.name, r.code === user.region)),
-    option(OTHER, 'Other', !known),
+    regions.map((r) => option(r.code, regionName(r.code), r.code === user.region)),
+    option(OTHER, t('settings.other_region'), !known),
   );
   const otherRegion = h('input', {
     id: 'settings-region-other',
@@ -91,39 +102,42 @@ export async function render(root) {
     h(
       'label',
       { for: 'settings-region-other' },
-      'Country code',
-      h('span', { class: 'hint' }, 'Two letters, like IE or JP'),
+      t('settings.country_code'),
+      h('span', { class: 'hint' }, t('settings.country_hint')),
     ),
     otherRegion,
   );
   region.addEventListener('change', () => (otherField.hidden = region.value !== OTHER));
 
   const showPending = async () => {
-    status.textContent = (await hasPendingMe())
-      ? 'Saved on this device. It reaches your account when you are online.'
-      : '';
+    status.textContent = (await hasPendingMe()) ? t('settings.pending') : '';
   };
 
   const form = h(
     'form',
     { class: 'card', id: 'settings-form', novalidate: true },
-    h('label', { for: 'settings-name' }, 'Name', h('span', { class: 'hint' }, 'What your care team sees')),
+    h('label', { for: 'settings-name' }, t('settings.name'), h('span', { class: 'hint' }, t('settings.name_hint'))),
     name,
     h(
       'label',
       { for: 'settings-timezone' },
-      'Time zone',
-      h('span', { class: 'hint' }, 'Reminders come at these local times'),
+      t('settings.timezone'),
+      h('span', { class: 'hint' }, t('settings.timezone_hint')),
     ),
     zone,
     zoneNote,
-    h('label', { for: 'settings-locale' }, 'Language'),
+    h('label', { for: 'settings-locale' }, t('settings.language')),
     locale,
-    h('label', { for: 'settings-region' }, 'Region', h('span', { class: 'hint' }, 'Which crisis lines Help now shows')),
+    h(
+      'label',
+      { for: 'settings-region' },
+      t('settings.region'),
+      h('span', { class: 'hint' }, t('settings.region_hint')),
+    ),
     region,
     otherField,
     error,
-    h('button', { type: 'submit', class: 'primary' }, 'Save'),
+    h('button', { type: 'submit', class: 'primary' }, t('settings.save')),
     status,
   );
   form.addEventListener('submit', async (event) => {
@@ -140,26 +154,26 @@ export async function render(root) {
     };
     if (!wanted.display_name) {
       error.hidden = false;
-      error.textContent = 'Enter a name.';
+      error.textContent = t('settings.enter_name');
       return;
     }
     if (wanted.region && !/^[A-Z]{2}$/.test(wanted.region)) {
       error.hidden = false;
-      error.textContent = 'A country code is two letters.';
+      error.textContent = t('settings.two_letters');
       return;
     }
     const changes = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => v && v !== current[k]));
-    if (!Object.keys(changes).length) return toast('Nothing to change');
+    if (!Object.keys(changes).length) return toast(t('settings.nothing'));
     const refused = await saveMe(changes);
     if (refused) {
       error.hidden = false;
-      error.textContent = [refused.message, ...fieldErrors(refused.errors)].join(' ');
+      error.textContent = [refused.message, ...fieldErrors(refused.errors, labels())].join(' ');
       name.value = session.user.display_name;
-    } else toast('Settings saved');
+    } else toast(t('settings.saved'));
     await showPending();
   });
 
-  mount(root, pageTitle('Settings'), form);
+  mount(root, pageTitle(t('settings.title')), form);
   await showPending();
   const onChange = () => showPending().catch(() => {});
   sessionEvents.addEventListener('change', onChange);

@@ -3,7 +3,8 @@
 // account.js, outside the precached shell.
 
 import * as api from '../api.js';
-import { CARE_TEAM_SEES } from '../care-words.js';
+import { careTeamSees, notEmergency } from '../care-words.js';
+import { t, tNodes } from '../i18n.js';
 import { navigate } from '../nav.js';
 import { pendingCount } from '../outbox.js';
 import { session, signedIn, signIn, unsentFor } from '../session.js';
@@ -14,13 +15,9 @@ import { errorBox, field, showError, takeNotice } from './forms.js';
 async function sureToReplace(lose) {
   return (
     !lose ||
-    confirmSheet(
-      'Sign in as someone else?',
-      `${lose} changes saved on this device belong to the account that was signed in. Signing in as ` +
-        `another person removes them from this device.`,
-      'Remove and sign in',
-      { danger: true },
-    )
+    confirmSheet(t('signin.replace_title'), t('signin.replace_text', { count: lose }), t('signin.replace_ok'), {
+      danger: true,
+    })
   );
 }
 
@@ -51,27 +48,35 @@ async function passkeySignIn(err, button) {
   }
 }
 
+// the server's words about a field name it as the form does
+const labels = () => ({
+  email: t('signin.email'),
+  password: t('signin.password'),
+  totp_code: t('signin.code'),
+  recovery_code: t('signin.code'),
+});
+
 async function signInForm(root) {
   const unsent = session.user ? await pendingCount() : 0;
   const err = errorBox();
   const form = h(
     'form',
     { novalidate: false },
-    field('email', 'Email', { type: 'email', autocomplete: 'username', value: session.user?.email || '' }),
-    field('password', 'Password', { type: 'password', autocomplete: 'current-password' }),
+    field('email', t('signin.email'), { type: 'email', autocomplete: 'username', value: session.user?.email || '' }),
+    field('password', t('signin.password'), { type: 'password', autocomplete: 'current-password' }),
     err,
-    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Sign in')),
+    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, t('signin.submit'))),
   );
   // the second factor is a question the server asks, not an error
-  const ask = h('label', { for: 'totp' }, 'Enter the 6-digit code from your authenticator app');
+  const ask = h('label', { for: 'totp' }, t('signin.totp_ask'));
   const recovery = () => {
-    ask.textContent = 'Enter one of your recovery codes';
+    ask.textContent = t('signin.recovery_ask');
     form.totp.inputMode = 'text';
     form.totp.autocomplete = 'off';
     other.hidden = true;
     form.totp.focus();
   };
-  const other = h('button', { type: 'button', class: 'link', onclick: recovery }, 'Use a recovery code instead');
+  const other = h('button', { type: 'button', class: 'link', onclick: recovery }, t('signin.use_recovery'));
   const code = h(
     'div',
     { hidden: true },
@@ -84,8 +89,8 @@ async function signInForm(root) {
     event.preventDefault();
     const email = form.email.value.trim();
     if (!(await sureToReplace(await unsentFor(email)))) return;
-    const t = form.totp.value.replace(/\s/g, '');
-    const secondFactor = !t ? {} : /^\d{6}$/.test(t) ? { totp_code: t } : { recovery_code: t };
+    const typed = form.totp.value.replace(/\s/g, '');
+    const secondFactor = !typed ? {} : /^\d{6}$/.test(typed) ? { totp_code: typed } : { recovery_code: typed };
     try {
       await signIn(email, form.password.value, secondFactor);
       navigate('today');
@@ -96,7 +101,7 @@ async function signInForm(root) {
         form.totp.required = true;
         form.totp.focus();
       } else {
-        showError(err, e);
+        showError(err, e, labels());
         if (e.body?.passkey_required) withPasskey?.focus();
       }
     }
@@ -107,42 +112,38 @@ async function signInForm(root) {
     h(
       'button',
       { type: 'button', class: 'passkey', onclick: (event) => passkeySignIn(err, event.currentTarget) },
-      'Use a passkey',
+      t('signin.use_passkey'),
     );
   const said = takeNotice();
   mount(
     root,
-    pageTitle(session.expired ? 'Sign in again' : 'Sign in'),
+    pageTitle(session.expired ? t('signin.title_again') : t('signin.title')),
     said && h('p', { class: 'banner', role: 'status' }, said),
     session.expired
-      ? h(
-          'p',
-          { class: 'banner attention' },
-          unsent
-            ? `${unsent} changes are saved on this device. They will be sent as soon as you sign in.`
-            : 'Your sign-in has ended. Everything on this device is kept.',
-        )
-      : h('p', { class: 'muted' }, 'Your companion between therapy sessions.'),
+      ? h('p', { class: 'banner attention' }, unsent ? t('signin.unsent', { count: unsent }) : t('signin.ended'))
+      : h('p', { class: 'muted' }, t('signin.tagline')),
     form,
     withPasskey && h('div', { class: 'actions' }, withPasskey),
-    h('p', {}, h('a', { href: '#/signin/forgot' }, 'Forgot your password?')),
-    h('p', {}, 'New to Between? ', h('a', { href: '#/signin/create' }, 'Create an account')),
+    h('p', {}, h('a', { href: '#/signin/forgot' }, t('signin.forgot'))),
+    h('p', {}, tNodes('signin.new', { link: h('a', { href: '#/signin/create' }, t('signin.create')) })),
+    // before anyone is signed in too: this is no emergency service, and where help is
+    h('p', { class: 'muted small', id: 'not-emergency' }, notEmergency(), ' ', t('signin.in_danger')),
   );
 }
 
-export function joinForm(root, { after = 'today', title = 'Join your care team', code = '' } = {}) {
+export function joinForm(root, { after = 'today', title = t('join.title'), code = '' } = {}) {
   const err = errorBox();
   const done = h('p', { role: 'status', class: 'banner', hidden: true });
   const form = h(
     'form',
     {},
-    field('code', 'Code from your therapist', { type: 'text', autocomplete: 'off', autocapitalize: 'characters' }),
+    field('code', t('join.code'), { type: 'text', autocomplete: 'off', autocapitalize: 'characters' }),
     err,
     h(
       'div',
       { class: 'actions' },
-      h('button', { class: 'primary', type: 'submit' }, 'Join'),
-      after && h('a', { class: 'button', href: `#/${after}` }, 'Not now'),
+      h('button', { class: 'primary', type: 'submit' }, t('join.submit')),
+      after && h('a', { class: 'button', href: `#/${after}` }, t('join.not_now')),
     ),
   );
   if (code) form.code.value = code; // from an invitation link
@@ -151,29 +152,25 @@ export function joinForm(root, { after = 'today', title = 'Join your care team',
     try {
       const link = await api.post('/care-team/join', { code: form.code.value.trim() });
       done.hidden = false;
-      done.replaceChildren(
-        'You joined ',
-        h('bdi', {}, link.therapist?.display_name || 'your therapist'),
-        '’s care team. ',
-        CARE_TEAM_SEES,
-      );
+      const who = h('bdi', {}, link.therapist?.display_name || t('care.your_therapist'));
+      done.replaceChildren(...tNodes('join.joined', { who }), ' ', careTeamSees());
       form.reset();
       err.hidden = true;
       if (after && !root.querySelector('.join-continue')) {
         // joined: the way on is Continue, no longer "Not now"
         form.querySelector(`.actions a[href="#/${after}"]`)?.remove();
-        const next = h('a', { class: 'button primary', href: `#/${after}` }, 'Continue');
+        const next = h('a', { class: 'button primary', href: `#/${after}` }, t('join.continue'));
         done.after(h('div', { class: 'actions join-continue' }, next));
         next.focus();
       }
     } catch (e) {
-      showError(err, e);
+      showError(err, e, { code: t('join.code') });
     }
   });
   mount(
     root,
     title && h('h2', {}, title),
-    h('p', { class: 'muted' }, 'If your therapist gave you a code, enter it here. ', CARE_TEAM_SEES),
+    h('p', { class: 'muted' }, t('join.about'), ' ', careTeamSees()),
     form,
     done,
   );
@@ -187,9 +184,9 @@ export async function render(root, [mode, token]) {
     return mod ? mod[ELSEWHERE[mode]](root, token) : offlineScreen(root);
   }
   if (mode === 'join' && session.user) {
-    mount(root, pageTitle('Welcome to Between'));
+    mount(root, pageTitle(t('join.welcome')));
     const code = new URLSearchParams(location.hash.split('?')[1] || '').get('code') || '';
-    return joinForm(root, { title: 'Join your therapist’s care team', code });
+    return joinForm(root, { title: t('join.title_invited'), code });
   }
   return signInForm(root);
 }

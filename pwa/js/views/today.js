@@ -2,11 +2,12 @@
 // the next session, recent entries, and a gentle streak (never a guilty one).
 
 import { DAY_MS } from '../constants.js';
-import { STORES, getAll, getMeta } from '../db.js';
+import { STORES, getAll } from '../db.js';
+import { t, tNodes } from '../i18n.js';
 import { session } from '../session.js';
-import { syncEvents } from '../sync.js';
-import { dayKey, fmtDateTime, h, pageTitle, swap } from '../ui.js';
-import { SESSION_WORDS, entryItem, loadEntries } from './journal.js';
+import { inMyLanguage, syncEvents } from '../sync.js';
+import { dayKey, fmtDateTime, fmtWeekday, h, pageTitle, swap } from '../ui.js';
+import { entryItem, loadEntries, sessionWords } from './journal.js';
 
 // which after-dosing prompt fits how many days it has been
 const PROMPT_BY_DAY = [
@@ -31,18 +32,18 @@ function nextCheckins(checkins) {
   const items = [];
   const daily = last('daily');
   if (!daily || dayKey(daily.answered_at) !== dayKey(new Date().toISOString())) {
-    items.push({ href: '#/checkin/daily', label: 'Daily check-in', note: 'About a minute.' });
+    items.push({ href: '#/checkin/daily', label: t('today.daily'), note: t('today.daily_note') });
   }
   for (const [id, label] of [
-    ['phq9', 'PHQ-9 (mood)'],
-    ['gad7', 'GAD-7 (anxiety)'],
+    ['phq9', t('today.phq9')],
+    ['gad7', t('today.gad7')],
   ]) {
     const prev = last(id);
     if (!prev || now - new Date(prev.answered_at).getTime() >= 7 * DAY_MS) {
       items.push({
         href: `#/checkin/${id}`,
         label,
-        note: prev ? `Last answered ${daysSince(prev.answered_at)} days ago.` : 'Not answered yet.',
+        note: prev ? t('today.last_answered', { count: daysSince(prev.answered_at) }) : t('today.not_answered'),
       });
     }
   }
@@ -54,7 +55,7 @@ function streak(entries) {
   const days = [...Array(7)].map((_, i) => {
     const d = new Date(Date.now() - (6 - i) * DAY_MS);
     return {
-      label: d.toLocaleDateString(undefined, { weekday: 'short' }),
+      label: fmtWeekday(d),
       wrote: written.has(dayKey(d.toISOString())),
     };
   });
@@ -62,24 +63,23 @@ function streak(entries) {
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'streak-title' },
-    h('h2', { id: 'streak-title' }, 'This week'),
+    h('h2', { id: 'streak-title' }, t('today.week')),
     h(
       'p',
       {},
       n === 0
-        ? 'Whenever you are ready, a few words are enough.'
-        : `You wrote on ${n} of the last 7 days. ` +
-            `${n >= 4 ? 'That is a lot of care for yourself.' : 'Every entry counts.'}`,
+        ? t('today.week_none')
+        : `${t('today.week_wrote', { count: n })} ${n >= 4 ? t('today.week_lot') : t('today.week_counts')}`,
     ),
     h(
       'ul',
-      { class: 'chips', 'aria-label': 'The last 7 days' },
+      { class: 'chips', 'aria-label': t('today.last_7_days') },
       days.map((d) =>
         h(
           'li',
           { class: `chip${d.wrote ? ' on' : ''}` },
           d.label,
-          d.wrote && h('span', { class: 'visually-hidden' }, ': wrote'),
+          d.wrote && h('span', { class: 'visually-hidden' }, t('today.wrote')),
           d.wrote && h('span', { 'aria-hidden': 'true' }, ' ✓'),
         ),
       ),
@@ -92,7 +92,7 @@ async function draw(root) {
     loadEntries(),
     getAll(STORES.checkin),
     getAll(STORES.treatment_session),
-    getMeta('prompts', []),
+    inMyLanguage('prompts'),
   ]);
   const now = new Date().toISOString();
   const live = sessions.filter((s) => !s.deleted);
@@ -113,28 +113,26 @@ async function draw(root) {
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'dosing-title' },
-        h(
-          'h2',
-          { id: 'dosing-title' },
-          days === 0
-            ? 'Your dosing session was today'
-            : `${days} ${days === 1 ? 'day' : 'days'} since your dosing session`,
-        ),
+        h('h2', { id: 'dosing-title' }, days === 0 ? t('today.dosing_today') : t('today.dosing_days', { count: days })),
         prompt && h('p', {}, prompt.text),
         // an integration entry about this session, not a loose answer to a prompt
-        h('a', { class: 'button primary', href: `#/journal/new/${promptId}/${lastDosing.id}` }, 'Write about it'),
+        h(
+          'a',
+          { class: 'button primary', href: `#/journal/new/${promptId}/${lastDosing.id}` },
+          t('today.write_about_it'),
+        ),
       ),
     );
   }
-  const heading = pageTitle(name ? `Hello, ${name}` : 'Today');
-  if (name) swap(heading, 'Hello, ', h('bdi', {}, name));
+  const heading = pageTitle(name ? t('today.hello', { name }) : t('today.title'));
+  if (name) swap(heading, ...tNodes('today.hello', { name: h('bdi', {}, name) }));
   swap(
     root,
     heading,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'checkin-title' },
-      h('h2', { id: 'checkin-title' }, 'Next check-in'),
+      h('h2', { id: 'checkin-title' }, t('today.next_checkin')),
       due.length
         ? h(
             'ul',
@@ -148,41 +146,36 @@ async function draw(root) {
               ),
             ),
           )
-        : h('p', {}, 'You are up to date. ', h('a', { href: '#/trends' }, 'See how things are going')),
+        : h('p', {}, t('today.up_to_date'), ' ', h('a', { href: '#/trends' }, t('today.see_trends'))),
     ),
     ...dosing,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'next-session-title' },
-      h('h2', { id: 'next-session-title' }, 'Next session'),
+      h('h2', { id: 'next-session-title' }, t('today.next_session')),
       next
         ? h(
             'p',
             {},
-            h('strong', {}, SESSION_WORDS[next.kind] || 'Session'),
+            h('strong', {}, sessionWords(next.kind)),
             ` · ${fmtDateTime(next.starts_at)}`,
             next.title && [' · ', h('bdi', {}, next.title)],
           )
-        : h('p', { class: 'muted' }, 'No session scheduled yet. Your therapist adds sessions here.'),
-      bring.length > 0 &&
-        h(
-          'p',
-          {},
-          h('a', { href: '#/journal' }, bring.length === 1 ? '1 entry to bring' : `${bring.length} entries to bring`),
-        ),
+        : h('p', { class: 'muted' }, t('today.no_session')),
+      bring.length > 0 && h('p', {}, h('a', { href: '#/journal' }, t('today.to_bring', { count: bring.length }))),
     ),
     h(
       'section',
       { 'aria-labelledby': 'recent-title' },
-      h('h2', { id: 'recent-title' }, 'Recent entries'),
+      h('h2', { id: 'recent-title' }, t('today.recent')),
       entries.length
         ? h('ul', { class: 'list' }, entries.slice(0, 3).map(entryItem))
-        : h('p', { class: 'muted' }, 'Nothing written yet.'),
+        : h('p', { class: 'muted' }, t('today.nothing_yet')),
       h(
         'div',
         { class: 'actions' },
-        h('a', { class: 'button primary', href: '#/journal/new' }, 'New entry'),
-        h('a', { class: 'button', href: '#/journal' }, 'All entries'),
+        h('a', { class: 'button primary', href: '#/journal/new' }, t('journal.new_entry')),
+        h('a', { class: 'button', href: '#/journal' }, t('today.all_entries')),
       ),
     ),
     streak(entries),
