@@ -9,8 +9,8 @@ its code to SUPPORTED (`make translations` extracts, updates and compiles them).
 Whose language:
 - a request: the signed-in person's own setting (`users.locale`, "es-MX" → "es"), else
   the best of the browser's Accept-Language, else English;
-- a mail or a push: always the recipient's (`speaking(user.locale)`), never that of
-  whoever's request made it go out.
+- a mail or a push: always the recipient's (`speaking(user.locale)`, `gettext_in`),
+  never that of whoever's request made it go out.
 
 The PHQ-9 and GAD-7 are never translated here: only their published translations are
 used (server/checkins/instruments.py).
@@ -67,7 +67,7 @@ def _accepted() -> str | None:
 def select_locale() -> str:
     """The language of this request's words (Flask-Babel asks once per request)."""
     if not has_request_context():
-        return DEFAULT  # the worker and the CLI say whose language with speaking()
+        return DEFAULT  # the worker and the CLI name the recipient's language themselves
     # a stand-in user after a database failure (server/errors.py) has no locale
     if current_user.is_authenticated:
         if mine := language_of(getattr(current_user, "locale", None)):
