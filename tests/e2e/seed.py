@@ -71,6 +71,74 @@ ENTRIES = [
         False,
     ),
 ]
+# the same weeks, lived in Spanish (tests/e2e/test_spanish.py, the Spanish screenshots)
+PLAN_ES = {
+    "version": 0,
+    "warning_signs": [
+        {"text": "Dejo de contestar los mensajes"},
+        {"text": "Duermo hasta el mediodía"},
+    ],
+    "coping_steps": [
+        {"text": "Dar una vuelta a la manzana, despacio"},
+        {"text": "Agua fría en la cara y cinco respiraciones lentas"},
+    ],
+    "reasons_for_living": [{"text": "Mi perra, Canela"}],
+    "support_contacts": [
+        {"name": "Alba", "relation": "hermana", "phone": "+34 600 000 100"},
+        {"name": "Jorge", "relation": "amigo", "phone": "+34 600 000 101"},
+    ],
+    "professional_contacts": [
+        {"name": "Dra. Rivera", "relation": "terapeuta", "phone": "+34 600 000 199"}
+    ],
+    "review_every_days": 90,
+}
+PARTS_ES = [
+    ("La crítica interior", "manager", -120, -60),
+    ("La que anestesia", "firefighter", 110, -70),
+    ("La pequeña", "exile", 0, 90),
+    ("El yo curioso", "self", 0, -170),
+]
+ENTRIES_ES = [
+    (
+        0,
+        "",
+        "Los colores se quedaron conmigo toda la tarde. Me sentí sostenida, y un poco en carne viva.",
+        7,
+        ["tender", "hopeful"],
+        True,
+        True,
+    ),
+    (
+        1,
+        "",
+        "Dormí mal. La crítica habló alto en el desayuno, pero me di cuenta en vez de creerla.",
+        4,
+        ["tired", "anxious"],
+        False,
+        False,
+    ),
+    (
+        3,
+        "Paseo junto al río",
+        "Volví a casa por el camino largo. La luz en el agua me hizo ir más despacio.",
+        6,
+        ["calm"],
+        False,
+        False,
+    ),
+    (
+        6,
+        "Intención",
+        "Quiero conocer a la parte que se cierra cuando alguien se acerca.",
+        5,
+        ["curious"],
+        True,
+        False,
+    ),
+]
+# what a patient has written, and the word that marks an entry about their first part
+ENGLISH = {"plan": PLAN, "parts": PARTS, "entries": ENTRIES, "first_part_word": "critic"}
+SPANISH = {"plan": PLAN_ES, "parts": PARTS_ES, "entries": ENTRIES_ES, "first_part_word": "crítica"}
 PHQ9 = [(40, 17), (33, 15), (26, 12), (19, 11), (12, 9), (5, 7)]
 GAD7 = [(40, 14), (26, 11), (12, 8), (5, 6)]
 
@@ -89,7 +157,7 @@ def _answers(prefix: str, items: int, total: int) -> dict:
     return {f"{prefix}_{i + 1}": v for i, v in enumerate(values)}
 
 
-def seed_patient(app, patient, therapist, link) -> None:
+def seed_patient(app, patient, therapist, link, content: dict = ENGLISH) -> None:
     link(therapist, patient)
     sessions = [("dosing", -38), ("integration", -36), ("dosing", -3), ("integration", 4)]
     for kind, days in sessions:
@@ -102,9 +170,9 @@ def seed_patient(app, patient, therapist, link) -> None:
             },
         )
         assert response.status_code == 201, response.json
-    assert patient.put("/api/v1/plan", json=PLAN).status_code == 200
+    assert patient.put("/api/v1/plan", json=content["plan"]).status_code == 200
     ids = []
-    for name, role, x, y in PARTS:
+    for name, role, x, y in content["parts"]:
         response = patient.post("/api/v1/parts", json={"name": name, "role": role, "x": x, "y": y})
         assert response.status_code == 201, response.json
         ids.append(response.json["id"])
@@ -114,7 +182,7 @@ def seed_patient(app, patient, therapist, link) -> None:
             json={"source_id": ids[source], "target_id": ids[target], "kind": kind},
         )
         assert response.status_code == 201, response.json
-    for days, title, body, mood, emotions, shared, for_session in ENTRIES:
+    for days, title, body, mood, emotions, shared, for_session in content["entries"]:
         response = patient.post(
             "/api/v1/journal/entries",
             json={
@@ -124,7 +192,7 @@ def seed_patient(app, patient, therapist, link) -> None:
                 "emotions": emotions,
                 "shared": shared,
                 "for_session": for_session,
-                "part_ids": [ids[0]] if "critic" in body else [],
+                "part_ids": [ids[0]] if content["first_part_word"] in body else [],
                 "written_at": _iso(days, 20),
             },
         )

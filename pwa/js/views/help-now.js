@@ -77,6 +77,9 @@ export function firstHelp(card) {
 
 const who = (name) => h('bdi', {}, name);
 
+// the words of a button around a name: they keep their line, the name is cut short
+const around = (parts) => parts.map((part) => (typeof part === 'string' ? h('span', { class: 'verb' }, part) : part));
+
 function callButtons(tel, sms, name, primary = true) {
   return h(
     'p',
@@ -85,13 +88,13 @@ function callButtons(tel, sms, name, primary = true) {
       h(
         'a',
         { class: `button${primary ? ' primary' : ''}`, href: `tel:${tel}` },
-        name ? tNodes('help.call_person', { who: who(name) }) : t('help.call_number', { number: tel }),
+        name ? around(tNodes('help.call_person', { who: who(name) })) : t('help.call_number', { number: tel }),
       ),
     sms &&
       h(
         'a',
         { class: 'button', href: `sms:${sms}` },
-        name ? tNodes('help.text_person', { who: who(name) }) : t('help.text_number', { number: sms }),
+        name ? around(tNodes('help.text_person', { who: who(name) })) : t('help.text_number', { number: sms }),
       ),
   );
 }
