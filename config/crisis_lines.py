@@ -15,17 +15,6 @@ from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
-EMERGENCY_WORDS = (
-    "Between is not an emergency service and nobody watches entries in real time. "
-    "If you are in danger or might act on thoughts of ending your life, call {emergency} "
-    "now or go to the nearest emergency department."
-)
-FALLBACK_EMERGENCY_WORDS = (
-    "Between is not an emergency service and nobody watches entries in real time. "
-    "If you are in danger or might act on thoughts of ending your life, call your local "
-    "emergency number now or go to the nearest emergency department."
-)
-
 DATA_FILE = Path(__file__).resolve().with_suffix(".json")
 _DATA = json.loads(DATA_FILE.read_text(encoding="utf-8"))
 

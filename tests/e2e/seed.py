@@ -102,7 +102,7 @@ ENTRIES_ES = [
     (
         0,
         "",
-        "Los colores se quedaron conmigo toda la tarde. Me sentí sostenida, y un poco en carne viva.",
+        "Los colores se quedaron conmigo toda la tarde. Me sentí sostenida, y algo en carne viva.",
         7,
         ["tender", "hopeful"],
         True,
@@ -138,7 +138,12 @@ ENTRIES_ES = [
 ]
 # what a patient has written, and the word that marks an entry about their first part
 ENGLISH = {"plan": PLAN, "parts": PARTS, "entries": ENTRIES, "first_part_word": "critic"}
-SPANISH = {"plan": PLAN_ES, "parts": PARTS_ES, "entries": ENTRIES_ES, "first_part_word": "crítica"}
+SPANISH = {
+    "plan": PLAN_ES,
+    "parts": PARTS_ES,
+    "entries": ENTRIES_ES,
+    "first_part_word": "crítica",
+}
 PHQ9 = [(40, 17), (33, 15), (26, 12), (19, 11), (12, 9), (5, 7)]
 GAD7 = [(40, 14), (26, 11), (12, 8), (5, 6)]
 

@@ -23,7 +23,7 @@ import pytest
 from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pwa import OUTBOX_SIZE, sign_in, wait_for, wait_for_worker
+from tests.e2e.pwa import DEVICE_PIN, OUTBOX_SIZE, sign_in, wait_for, wait_for_worker
 from tests.e2e.seed import SPANISH, seed_patient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +47,19 @@ VISIBLE_WORDS = """() => {
   }
   return out.join('\\n');
 }"""
+
+
+# the Help now the lock screen shows, kept unsealed on the device (lock.js)
+HAS_LOCKED_HELP = """() => new Promise((resolve) => {
+  const open = indexedDB.open('between');
+  open.onsuccess = () => {
+    const request = open.result.transaction('meta').objectStore('meta').get('locked_help');
+    request.onsuccess = () => {
+      resolve(Boolean(request.result?.value?.crisis_lines?.length));
+      open.result.close();
+    };
+  };
+})"""
 
 
 def _fragments(text: str) -> list[str]:
@@ -96,7 +109,8 @@ def english_phrases() -> tuple[str, ...]:
         add(en.get("time_frame") or "", es.get("time_frame") or "")
         for item, item_es in zip(en["items"], es["items"], strict=True):
             add(item["text"], item_es["text"])
-            for option, option_es in zip(item.get("options", []), item_es.get("options", [])):
+            options = zip(item.get("options", []), item_es.get("options", []), strict=True)
+            for option, option_es in options:
                 add(option["label"], option_es["label"])
             for value, label in item.get("labels", {}).items():
                 add(label, item_es["labels"][value])
@@ -263,6 +277,34 @@ def test_a_spanish_patient_meets_no_english(pwa: Page, server_url, spanish_patie
     expect(page.get_by_label("Región").locator("option:checked")).to_have_text("España")
     # the language list names each language in itself: English is "English" to everyone
     no_english(page, "Settings", allow={"English"})
+
+
+def test_the_lock_screen_and_its_help_now_in_spanish(
+    pwa: Page, context, server_url, spanish_patient
+):
+    """With the app lock on, the lock screen and the Help now it keeps unsealed (offline
+    too) speak Spanish before anything is unlocked: the language is this device's."""
+    sign_in_es(pwa, server_url, spanish_patient)
+    wait_for_worker(pwa)
+    pwa.goto(server_url + "/#/more/app-lock")
+    pwa.get_by_label("New PIN").fill(DEVICE_PIN)
+    pwa.get_by_label("The PIN again").fill(DEVICE_PIN)
+    pwa.locator("form button[type=submit]").click()
+    expect(pwa.locator("#lock-screen")).to_have_count(0)
+    wait_for(pwa, lambda: pwa.evaluate(HAS_LOCKED_HELP), "the lock screen's copy of Help now")
+
+    context.set_offline(True)
+    pwa.goto(server_url + "/#/today")
+    pwa.reload()
+    expect(pwa.locator("#lock-screen")).to_be_visible()
+    expect(pwa.get_by_role("button", name="Desbloquear")).to_be_visible()
+    no_english(pwa, "the lock screen")
+    pwa.locator("#help-now-button").click()
+    heading(pwa, "Ayuda ya")
+    expect(pwa.locator("#first-help").get_by_role("link", name="Llamar al 024")).to_be_visible()
+    expect(pwa.locator("#crisis-lines")).to_contain_text("Gratis, 24 horas · español")
+    expect(pwa.get_by_role("link", name="Volver a desbloquear")).to_be_visible()
+    no_english(pwa, "the lock screen's Help now")
 
 
 def sign_in_es(page: Page, server_url: str, patient) -> None:

@@ -1,8 +1,8 @@
 """The PWA's catalogues hold every string the app asks for, in every language.
 
-A key used in the code (`t('x.y')`, `tNodes('x.y')`, `data-i18n="x.y"`) and missing from a catalogue would
-show the person English (or the bare key): this fails first. Read statically from the
-sources, so it runs without a browser.
+A key used in the code (`t('x.y')`, `tNodes('x.y')`, `data-i18n="x.y"`) and missing from a
+catalogue would show the person English (or the bare key): this fails first. Read
+statically from the sources, so it runs without a browser.
 """
 
 from __future__ import annotations
@@ -109,3 +109,21 @@ def test_the_check_finds_a_missing_key(tmp_path, monkeypatch):
     monkeypatch.setattr(f"{__name__}._sources", lambda: [view])
     assert "nowhere.at_all" in used_keys()
     assert "nowhere.at_all" not in catalogue("es")
+
+
+def test_the_reader_sees_every_way_a_key_is_asked_for():
+    """Keys asked for with t() and tNodes(), spread or not, and no other object's t()."""
+    source = "h('p', {}, t('a.b'), ...tNodes('c.d', { who }), x.t('not.a.key'), tNodes(\"e.f\"))"
+    assert [m.group(2) for m in CALL.finditer(source)] == ["a.b", "c.d", "e.f"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_catalogue_is_spoken_offline_and_offered(lang):
+    """A catalogue file is a language the app speaks: i18n.js knows it, the service worker
+    precaches it (Help now and the lock screen work offline in it), and Settings offers it."""
+    i18n = (PWA / "js" / "i18n.js").read_text(encoding="utf-8")
+    spoken = re.search(r"export const LANGUAGES = \[([^\]]*)\]", i18n)[1]
+    assert f"'{lang}'" in spoken, f"pwa/js/i18n.js LANGUAGES lacks {lang}"
+    assert f"'/i18n/{lang}.json'" in (PWA / "sw.js").read_text(encoding="utf-8")
+    settings = (PWA / "js" / "views" / "settings.js").read_text(encoding="utf-8")
+    assert re.search(rf"\{{ tag: '{lang}', name: '[^']+' \}}", settings), f"Settings lacks {lang}"
