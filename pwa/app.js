@@ -2,6 +2,7 @@
 
 import { setUnauthorizedHandler } from './js/api.js';
 import { isLocked, isSealing, openDB } from './js/db.js';
+import { i18nEvents, rememberedLocale, setLocale, t } from './js/i18n.js';
 import { watchIdle } from './js/lock.js';
 import { followTimeZone, resubscribeOnLaunch } from './js/push.js';
 import { parse, render, startRouter } from './js/router.js';
@@ -12,11 +13,11 @@ import { requireLock } from './js/views/app-lock.js';
 import { showLockScreen } from './js/views/lock-screen.js';
 
 const STATUS_WORDS = {
-  idle: (n) => (n ? `${n} waiting to send` : 'All synced'),
-  syncing: () => 'Syncing…',
-  offline: (n) => (n ? `Offline · ${n} saved on this device` : 'Offline'),
-  error: (n) => (n ? `Will retry · ${n} saved on this device` : 'Will retry soon'),
-  expired: (n) => `Signed out · ${n} saved on this device`,
+  idle: (count) => (count ? t('status.waiting', { count }) : t('status.synced')),
+  syncing: () => t('status.syncing'),
+  offline: (count) => (count ? t('status.offline_saved', { count }) : t('status.offline')),
+  error: (count) => (count ? t('status.retry_saved', { count }) : t('status.retry')),
+  expired: (count) => t('status.expired', { count }),
 };
 
 function showStatus() {
@@ -37,8 +38,8 @@ function showBanners() {
       h(
         'div',
         { class: 'banner attention', id: 'expired-banner' },
-        h('p', {}, 'Your sign-in has ended. Nothing on this device is lost: sign in again to send it.'),
-        h('a', { class: 'button primary', href: '#/signin' }, 'Sign in again'),
+        h('p', {}, t('banner.expired')),
+        h('a', { class: 'button primary', href: '#/signin' }, t('banner.sign_in_again')),
       ),
     );
   }
@@ -47,8 +48,8 @@ function showBanners() {
       h(
         'div',
         { class: 'banner', id: 'update-banner' },
-        h('p', {}, 'A new version of Between is ready.'),
-        h('button', { type: 'button', class: 'primary', onclick: applyUpdate }, 'Update now'),
+        h('p', {}, t('banner.update_ready')),
+        h('button', { type: 'button', class: 'primary', onclick: applyUpdate }, t('banner.update_now')),
       ),
     );
   }
@@ -142,7 +143,12 @@ const follow = () => session.user && !document.hidden && followTimeZone().catch(
 // a therapist without the app lock (on by default for them) sets a PIN before anything else
 const needsLock = () => session.user?.role === 'therapist' && !isSealing();
 
+// The account's language once it is known; before, the one last used on this device.
+// A catalogue that cannot load (a first visit cut off mid-way) leaves English.
+const useLanguage = () => setLocale(session.user?.locale || rememberedLocale()).catch(() => {});
+
 async function boot() {
+  await useLanguage();
   await openDB();
   // with the app lock on, nothing is read from the device copy before the PIN
   if (isLocked()) {
@@ -150,6 +156,7 @@ async function boot() {
     await showLockScreen(document.getElementById('main'));
   }
   await loadSession();
+  await useLanguage();
   if (needsLock()) {
     const signOutMs = (Number(session.user.idle_timeout_seconds) || 30 * 60) * 1000;
     await requireLock(document.getElementById('main'), { signOutMs });
@@ -162,6 +169,14 @@ async function boot() {
     showBanners();
     if (!session.user) render();
     follow();
+    useLanguage();
+  });
+  // A new language (chosen in Settings, or on another device) redraws the screen in it,
+  // unless someone is typing: then the next screen they open is in the new language.
+  i18nEvents.addEventListener('change', () => {
+    showStatus();
+    showBanners();
+    if (!document.activeElement?.matches?.('input, textarea, select, [contenteditable]')) render();
   });
   document.addEventListener('visibilitychange', follow);
   syncEvents.addEventListener('status', showStatus);

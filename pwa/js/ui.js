@@ -2,6 +2,7 @@
 // style attribute: the CSP allows neither inline script nor inline style.
 
 import { LOCAL, NEEDS_CONNECTION, STATE_WORDS } from './constants.js';
+import { locale } from './i18n.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SVG_TAGS = new Set([
@@ -165,28 +166,27 @@ export function localIso(date = new Date()) {
   );
 }
 
-// The patient's own language for dates. A system without one (LANG=C) hands the browser
-// tags like "C" or "C.UTF-8" that Intl refuses with a RangeError: skip those, and fall
-// back to the browser's default rather than break every screen.
-const LOCALES = (() => {
-  const usable = [...(navigator.languages || []), navigator.language].filter((tag) => {
-    try {
-      return Boolean(tag) && Intl.DateTimeFormat.supportedLocalesOf([tag]).length > 0;
-    } catch {
-      return false;
-    }
-  });
-  return usable.length ? [...new Set(usable)] : undefined;
-})();
+// Dates in the person's language (i18n's locale: the account's, else the device's).
+// The formatters are made once per language, not per date.
 const DATE_OPTIONS = { weekday: 'short', day: 'numeric', month: 'short' };
-const DATE_FMT = new Intl.DateTimeFormat(LOCALES, DATE_OPTIONS);
-const DATE_YEAR_FMT = new Intl.DateTimeFormat(LOCALES, { ...DATE_OPTIONS, year: 'numeric' });
-const TIME_FMT = new Intl.DateTimeFormat(LOCALES, { hour: 'numeric', minute: '2-digit' }); // no seconds
+const FORMATS = {
+  date: DATE_OPTIONS,
+  dateYear: { ...DATE_OPTIONS, year: 'numeric' },
+  time: { hour: 'numeric', minute: '2-digit' }, // no seconds
+};
+let formats = { tag: null };
+function formatter(name) {
+  if (formats.tag !== locale()) {
+    formats = { tag: locale() };
+    for (const [key, options] of Object.entries(FORMATS)) formats[key] = new Intl.DateTimeFormat(locale(), options);
+  }
+  return formats[name];
+}
 // "2024-05-03" is a calendar day, not UTC midnight (which is the day before west of UTC)
 const toDate = (iso) => (/^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:00`) : new Date(iso));
-const dateOf = (d) => (d.getFullYear() === new Date().getFullYear() ? DATE_FMT : DATE_YEAR_FMT).format(d);
+const dateOf = (d) => formatter(d.getFullYear() === new Date().getFullYear() ? 'date' : 'dateYear').format(d);
 export const fmtDate = (iso) => (iso ? dateOf(toDate(iso)) : '');
-export const fmtDateTime = (iso) => (iso ? `${dateOf(toDate(iso))}, ${TIME_FMT.format(toDate(iso))}` : '');
+export const fmtDateTime = (iso) => (iso ? `${dateOf(toDate(iso))}, ${formatter('time').format(toDate(iso))}` : '');
 export const dayKey = (iso) => {
   const d = new Date(iso);
   return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;

@@ -1,0 +1,131 @@
+// The app's words in the person's language: one JSON catalogue per language under
+// /i18n/ (precached, so every language works offline), chosen from the account's locale
+// (Settings), else the device's. English is the fallback for a key a catalogue lacks,
+// but tests/unit/test_pwa_catalogues.py fails on any such key, so none ships.
+//
+//   t('today.title')                        → "Today" / "Hoy"
+//   t('journal.saved', { when })            → "{when}" replaced
+//   t('today.streak', { count: 3 })         → a {"one", "other", …} entry picked by
+//                                             Intl.PluralRules in the current language
+//
+// Keys are literal strings at the call (never built), so the test can find each one.
+// Dates and numbers go through Intl with `locale()`.
+
+export const LANGUAGES = ['en', 'es'];
+const FALLBACK = 'en';
+// remembered on this device so the first screen after a reload (sign-in, lock screen)
+// is in the last language used before the account is known; a language tag only
+const STORAGE_KEY = 'between.language';
+
+export const i18nEvents = new EventTarget();
+
+let language = FALLBACK;
+let tag = FALLBACK; // the full BCP 47 tag for Intl ("es-MX"), its language matching `language`
+let words = {};
+let fallback = {};
+const loaded = new Map();
+
+// "es-MX" → "es" when Between speaks it; otherwise null
+export function supported(bcp47) {
+  const lang = String(bcp47 || '')
+    .split(/[-_]/)[0]
+    .toLowerCase();
+  return LANGUAGES.includes(lang) ? lang : null;
+}
+
+// The device's first language Between speaks (navigator.languages, in order).
+export function deviceLanguage() {
+  for (const candidate of [...(navigator.languages || []), navigator.language]) {
+    const lang = supported(candidate);
+    if (lang) return { lang, tag: candidate };
+  }
+  return { lang: FALLBACK, tag: FALLBACK };
+}
+
+async function catalogue(lang) {
+  if (!loaded.has(lang)) {
+    const response = await fetch(`/i18n/${lang}.json`);
+    if (!response.ok) throw new Error(`no catalogue for ${lang}`);
+    loaded.set(lang, await response.json());
+  }
+  return loaded.get(lang);
+}
+
+function usableTag(candidate, lang) {
+  try {
+    return supported(candidate) === lang && Intl.DateTimeFormat.supportedLocalesOf([candidate]).length
+      ? candidate
+      : lang;
+  } catch {
+    return lang; // "C.UTF-8" and other tags Intl refuses
+  }
+}
+
+// Switch to the language of `bcp47` (an account's locale), or the device's without one.
+// Resolves once the words are loaded; emits `change` when the language changed.
+export async function setLocale(bcp47) {
+  const device = deviceLanguage();
+  const lang = supported(bcp47) || (bcp47 ? FALLBACK : device.lang);
+  const nextTag = usableTag(bcp47 || device.tag, lang);
+  const [next, base] = await Promise.all([catalogue(lang), catalogue(FALLBACK)]);
+  const changed = lang !== language || nextTag !== tag;
+  language = lang;
+  tag = nextTag;
+  words = next;
+  fallback = base;
+  document.documentElement.lang = tag;
+  try {
+    localStorage.setItem(STORAGE_KEY, tag);
+  } catch {
+    // private mode: the account's locale still decides after sign-in
+  }
+  translateStatic(document);
+  if (changed) i18nEvents.dispatchEvent(new Event('change'));
+}
+
+// The language remembered on this device, for the first screen before the account is known.
+export function rememberedLocale() {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export const currentLanguage = () => language;
+export const locale = () => tag;
+
+function fill(text, vars) {
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
+
+export function t(key, vars = {}) {
+  let entry = words[key] ?? fallback[key];
+  if (entry === undefined) {
+    console.error(`i18n: no words for "${key}"`);
+    return key;
+  }
+  if (typeof entry === 'object') {
+    const form = new Intl.PluralRules(tag).select(Number(vars.count));
+    entry = entry[form] ?? entry.other;
+  }
+  return fill(entry, vars);
+}
+
+// Markup written in index.html: elements carry data-i18n="key" (their text) or
+// data-i18n-attr="attribute:key;attribute:key".
+export function translateStatic(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) {
+    const icon = el.querySelector('.tab-icon');
+    el.textContent = t(el.dataset.i18n);
+    if (icon) el.prepend(icon); // the tab bar's icons stay in front of the words
+  }
+  for (const el of root.querySelectorAll('[data-i18n-attr]')) {
+    for (const pair of el.dataset.i18nAttr.split(';')) {
+      const [attribute, key] = pair.split(':');
+      el.setAttribute(attribute, t(key));
+    }
+  }
+}
+
+export const fmtNumber = (n, options) => new Intl.NumberFormat(tag, options).format(n);
