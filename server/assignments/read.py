@@ -59,6 +59,13 @@ def relative_due(session_starts_at: datetime, days: int, at: str, zone_name: str
     return instant, int(instant.astimezone(tz).utcoffset().total_seconds() // 60)
 
 
+def due_local(item: Assignment) -> str | None:
+    """When it is due, in the offset it is due in (the patient's zone then)."""
+    if item.due_at is None:
+        return None
+    return localtime.local_iso(item.due_at, item.due_offset_minutes or 0)
+
+
 def view(item: Assignment, set_by: dict | None, now: datetime | None = None) -> dict:
     """An assignment as the API and the sync feed send it (`AssignmentSchema`)."""
     return {
@@ -74,9 +81,7 @@ def view(item: Assignment, set_by: dict | None, now: datetime | None = None) -> 
         "window_ends_at": item.window_ends_at,
         "homework_type": item.homework_type.value if item.homework_type else None,
         "text": item.text or "",
-        "due_at": localtime.local_iso(item.due_at, item.due_offset_minutes or 0)
-        if item.due_at
-        else None,
+        "due_at": due_local(item),
         "due_session_id": item.due_session_id,
         "due_days": item.due_days,
         "due_time": item.due_time,
@@ -113,23 +118,42 @@ def live(scope):
     return scope.select(Assignment).where(Assignment.deleted.is_(False))
 
 
+def since_clause(start):
+    """SQL: homework that belongs to "since `start`" (a value or a SQL expression): due
+    since then (or still to come), done since then, or still open however long ago it
+    was due."""
+    return and_(
+        Assignment.kind == AssignmentKind.HOMEWORK,
+        or_(
+            Assignment.due_at >= start,
+            Assignment.done_at >= start,
+            Assignment.status == HomeworkStatus.OPEN,
+        ),
+    )
+
+
 def homework_since(scope, start: datetime) -> list[Assignment]:
-    """Homework that belongs to "since `start`": due since then (or still to come), done
-    since then, or still open however long ago it was due. Oldest due first."""
+    """The scope's homework since `start` (`since_clause`), oldest due first."""
     return list(
         db.session.scalars(
             live(scope)
-            .where(
-                Assignment.kind == AssignmentKind.HOMEWORK,
-                or_(
-                    Assignment.due_at >= start,
-                    Assignment.done_at >= start,
-                    Assignment.status == HomeworkStatus.OPEN,
-                ),
-            )
+            .where(since_clause(start))
             .order_by(Assignment.due_at, Assignment.created_at)
         )
     )
+
+
+def follow_through_item(item: Assignment, now: datetime) -> dict:
+    """One homework item as the brief lists it."""
+    return {
+        "id": item.id,
+        "homework_type": item.homework_type.value,
+        "text": item.text or "",
+        "due_at": due_local(item),
+        "status_now": status_now(item, now),
+        "done_at": item.done_at,
+        "skip_reason": item.skip_reason or "",
+    }
 
 
 def measures(scope) -> list[Assignment]:
