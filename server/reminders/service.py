@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import hmac
 import ipaddress
+import logging
 import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
@@ -18,8 +20,11 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from server import access, localtime
+from server.assignments.models import Assignment, AssignmentKind
 from server.auth.models import Role, User
 from server.care.models import CareLink
 from server.db import utcnow
@@ -28,6 +33,7 @@ from server.extensions import db
 from server.plans.models import Plan
 from server.reminders import schedule as sched
 from server.reminders.models import (
+    EXPIRED,
     PENDING,
     PushDelivery,
     PushSubscription,
@@ -36,9 +42,11 @@ from server.reminders.models import (
 )
 from server.sessions.models import SessionKind, SessionStatus, TreatmentSession
 
+log = logging.getLogger("between.reminders")
+
 PATIENT_ONLY = ("daily_checkin", "phq9", "gad7", "post_dosing", "plan_review")
 THERAPIST_ONLY = ("flag_alerts",)
-PARTS = PATIENT_ONLY + THERAPIST_ONLY + ("quiet_hours", "paused_until")
+PARTS = PATIENT_ONLY + THERAPIST_ONLY + ("quiet_hours", "paused_until", "follow_device")
 
 PATIENT_DEFAULTS = {
     "daily_checkin": {"enabled": False, "times": ["20:00"]},
@@ -48,11 +56,15 @@ PATIENT_DEFAULTS = {
     "plan_review": {"enabled": False, "time": "10:00"},
     "quiet_hours": {"start": "22:00", "end": "08:00"},
     "paused_until": None,
+    # the app moves the schedule to the device's zone when it opens, until the person
+    # chooses a zone themselves (Settings: `wake(…, timezone=…)` turns this off)
+    "follow_device": True,
 }
 THERAPIST_DEFAULTS = {
     "flag_alerts": {"enabled": True},
     "quiet_hours": {"start": "22:00", "end": "07:00"},
     "paused_until": None,
+    "follow_device": True,
 }
 
 # What a push says: a type, an id, a link and generic words; nothing a lock screen
@@ -65,7 +77,12 @@ MESSAGES = {
     sched.PLAN_REVIEW: ("plan", "/#/plan", "Time to look over your plan"),
     sched.FLAG_ALERT: ("flag", "/#/flags", "A check-in needs your review"),
     sched.TEST: ("test", "/#/more", "Notifications are working"),
+    # the plan's instrument goes in the link only (the notification shows the words)
+    sched.MEASURE: ("checkin", "/#/checkin/{instrument}", "A check-in is waiting"),
 }
+# what a check-in notification offers besides opening it; the service worker answers
+# "later" with a receipt (record_receipt). No translations on the server: English.
+LATER_ACTION = {"action": "later", "title": "Later (1 h)"}
 LOOPBACK_NAMES = {"localhost"}
 
 
@@ -80,22 +97,43 @@ def _schedule(user_id: uuid.UUID) -> ReminderSchedule | None:
     return db.session.scalar(select(ReminderSchedule).where(ReminderSchedule.user_id == user_id))
 
 
-def dosing_sessions(patient_ids) -> dict[uuid.UUID, list[sched.Dosing]]:
-    """Each patient's dosing sessions, in one query."""
+def _insert(model):
+    """INSERT … ON CONFLICT DO NOTHING, in the dialect at hand."""
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def _sessions(patient_ids) -> dict[uuid.UUID, list[sched.Dosing]]:
+    """Each patient's live sessions of every kind (dosing ones drive the post-dosing
+    prompts, any kind a measurement plan), in one query."""
     found = defaultdict(list)
     if not patient_ids:
         return found
     rows = db.session.execute(
-        select(TreatmentSession.patient_id, TreatmentSession.id, TreatmentSession.starts_at).where(
+        select(
+            TreatmentSession.patient_id,
+            TreatmentSession.id,
+            TreatmentSession.starts_at,
+            TreatmentSession.kind,
+        ).where(
             TreatmentSession.patient_id.in_(patient_ids),
-            TreatmentSession.kind == SessionKind.DOSING,
             TreatmentSession.deleted.is_(False),
-            # a dosing that did not take place has no days after it to prompt about
+            # a session that did not take place has no days around it to prompt about
             TreatmentSession.status != SessionStatus.DID_NOT_HAPPEN,
         )
     )
-    for patient_id, session_id, starts_at in rows:
-        found[patient_id].append(sched.Dosing(session_id, starts_at))
+    for patient_id, session_id, starts_at, kind in rows:
+        found[patient_id].append(sched.Dosing(session_id, starts_at, str(kind)))
+    return found
+
+
+def dosing_sessions(patient_ids) -> dict[uuid.UUID, list[sched.Dosing]]:
+    """Each patient's dosing sessions, in one query."""
+    found = defaultdict(list)
+    for patient_id, sessions in _sessions(patient_ids).items():
+        dosing = [s for s in sessions if s.kind == SessionKind.DOSING]
+        if dosing:
+            found[patient_id] = dosing
     return found
 
 
@@ -111,6 +149,59 @@ def plan_reviews_due(patient_ids) -> dict[uuid.UUID, datetime]:
         )
     )
     return {pid: last + timedelta(days=every) for pid, last, every in rows if every}
+
+
+def measures_of(patient_ids) -> dict[uuid.UUID, list[sched.Measure]]:
+    """Each patient's live measurement plans that ask (not paused), in one query."""
+    found = defaultdict(list)
+    if not patient_ids:
+        return found
+    rows = db.session.execute(
+        select(
+            Assignment.patient_id, Assignment.id, Assignment.schedule, Assignment.window_hours
+        ).where(
+            Assignment.patient_id.in_(patient_ids),
+            Assignment.kind == AssignmentKind.MEASURE,
+            Assignment.deleted.is_(False),
+            Assignment.paused_at.is_(None),
+        )
+    )
+    for patient_id, plan_id, schedule, window_hours in rows:
+        try:
+            found[patient_id].append(sched.Measure.from_plan(plan_id, schedule, window_hours))
+        except (KeyError, TypeError, ValueError):
+            # checked where it was set; one bad row must not stop the patient's others
+            log.warning("measurement plan %s has a schedule reminders cannot read", plan_id)
+    return found
+
+
+def inputs_for(patient_ids) -> dict[uuid.UUID, dict]:
+    """What each person's reminders are computed from besides their rules (sessions,
+    the plan's review, measurement plans), as keyword arguments of
+    `sched.occurrences` / `sched.next_occurrence`: three queries for any number."""
+    sessions = _sessions(patient_ids)
+    reviews = plan_reviews_due(patient_ids)
+    measures = measures_of(patient_ids)
+    return {
+        pid: {
+            "dosing": sessions.get(pid, []),
+            "plan_review_due": reviews.get(pid),
+            "measures": measures.get(pid, []),
+            "sessions": sessions.get(pid, []),
+        }
+        for pid in patient_ids
+    }
+
+
+def random_key(user_id: uuid.UUID) -> bytes:
+    """The person's key for their daily random times: an HMAC of their id under the
+    app's secret, so every process (web, worker) chooses the same times."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.digest(secret, b"daily-random:" + user_id.bytes, "sha256")
+
+
+def rules_for(user_id: uuid.UUID, settings: dict, timezone: str) -> sched.Rules:
+    return sched.Rules.from_settings(settings, timezone, random_key(user_id))
 
 
 def taken_slots(user_ids, since: datetime) -> dict[uuid.UUID, set[str]]:
@@ -129,36 +220,72 @@ def taken_slots(user_ids, since: datetime) -> dict[uuid.UUID, set[str]]:
     return found
 
 
-def refresh(
-    schedule: ReminderSchedule, rules, now, dosing, plan_due, recheck: int, taken=frozenset()
-) -> None:
+def refresh(schedule: ReminderSchedule, rules, now, recheck: int, taken, inputs: dict) -> None:
     """Set the next due instant (one that will be sent: no taken slot), and when the
     worker should look again."""
-    upcoming = sched.next_occurrence(rules, now, dosing, plan_due, taken)
+    upcoming = sched.next_occurrence(rules, now, taken=taken, **inputs)
     schedule.next_due_at = upcoming.fire_at if upcoming else None
-    watching = rules.post_dosing_at is not None or rules.plan_review_at is not None
+    watching = (
+        rules.post_dosing_at is not None
+        or rules.plan_review_at is not None
+        or bool(inputs.get("measures"))
+    )
     later = now + timedelta(seconds=recheck) if watching else None
     times = [t for t in (schedule.next_due_at, later) if t is not None]
     schedule.wake_at = min(times) if times else None
 
 
+def _new_schedule(user: User, now: datetime) -> dict:
+    """A row for someone who never saved their reminders: the suggested settings (all
+    off), version 0 as the API shows before a first save, looked at by the next pass."""
+    return {
+        "id": uuid.uuid4(),
+        "user_id": user.id,
+        "timezone": user.timezone,
+        "settings": defaults_for(user),
+        "version": 0,
+        "wake_at": now,
+        "materialised_until": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def wake(patient_id: uuid.UUID, timezone: str | None = None) -> None:
-    """Something that moves reminders changed (a dosing session, the plan's review
-    cadence, the person's time zone): have the worker look at this patient's schedule on
-    its next pass. A new zone keeps the wall times (20:00 stays 20:00, there), as a save
-    of the schedule in that zone would: a new version, rules from now on."""
+    """Something that moves reminders changed (a session, the plan's review cadence, a
+    measurement plan, the person's time zone): have the worker look at this person's
+    schedule on its next pass. A person who never saved reminders gets the suggested
+    schedule (all off) now, so a therapist's measurement plan still asks.
+
+    A new zone is one the person chose (Settings): it keeps the wall times (20:00
+    stays 20:00, there), as a save of the schedule in that zone would (a new version,
+    rules from now on), and the app stops moving reminders to the device's zone."""
     now = utcnow()
-    values = {"wake_at": now}
-    if timezone:
-        values.update(
-            timezone=timezone,
-            version=ReminderSchedule.version + 1,
-            updated_at=now,
-            materialised_until=now,
+    query = select(ReminderSchedule).where(ReminderSchedule.user_id == patient_id)
+    schedule = db.session.scalar(query.with_for_update())
+    if schedule is None:
+        user = db.session.get(User, patient_id)
+        if user is None:
+            return
+        db.session.execute(
+            _insert(ReminderSchedule)
+            .values(_new_schedule(user, now))
+            .on_conflict_do_nothing(index_elements=["user_id"])
         )
-    db.session.execute(
-        update(ReminderSchedule).where(ReminderSchedule.user_id == patient_id).values(**values)
-    )
+        schedule = db.session.scalar(query.with_for_update())
+        if timezone:
+            # made just now in the zone chosen: nothing to move, only who decides it
+            schedule.settings = {**schedule.settings, "follow_device": False}
+            schedule.timezone = timezone
+            timezone = None
+    schedule.wake_at = now
+    if timezone:
+        schedule.timezone = timezone
+        schedule.settings = {**schedule.settings, "follow_device": False}
+        schedule.version += 1
+        schedule.updated_at = now
+        schedule.materialised_until = now
+    db.session.flush()
 
 
 def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> dict:
@@ -167,14 +294,13 @@ def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> di
     if schedule is not None:
         settings.update(copy.deepcopy(schedule.settings))
     timezone = schedule.timezone if schedule else user.timezone
-    rules = sched.Rules.from_settings(settings, timezone)
+    rules = rules_for(user.id, settings, timezone)
     if user.role is Role.PATIENT:
         upcoming = sched.next_occurrence(
             rules,
             now,
-            dosing_sessions([user.id]).get(user.id, []),
-            plan_reviews_due([user.id]).get(user.id),
-            taken_slots([user.id], now - sched.TAKEN_LOOKBACK).get(user.id, frozenset()),
+            taken=taken_slots([user.id], now - sched.TAKEN_LOOKBACK).get(user.id, frozenset()),
+            **inputs_for([user.id])[user.id],
         )
     else:
         upcoming = None
@@ -185,6 +311,7 @@ def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> di
         **{k: settings.get(k) for k in shown},
         "quiet_hours": settings.get("quiet_hours"),
         "paused_until": date.fromisoformat(paused) if isinstance(paused, str) else paused,
+        "follow_device": settings.get("follow_device", True),
         "version": schedule.version if schedule else 0,
         "next_due_at": upcoming.fire_at if upcoming else None,
         "next_due_kind": upcoming.kind if upcoming else None,
@@ -242,15 +369,13 @@ def update_schedule(actor: User, data: dict, base_version: int | None) -> dict:
     schedule.updated_at = now
     # from now on: a rule changed now never fires for a time already past
     schedule.materialised_until = now
-    rules = sched.Rules.from_settings(settings, schedule.timezone)
     refresh(
         schedule,
-        rules,
+        rules_for(actor.id, settings, schedule.timezone),
         now,
-        dosing_sessions([actor.id]).get(actor.id, []),
-        plan_reviews_due([actor.id]).get(actor.id),
         current_app.config["REMINDER_RECHECK_SECONDS"],
         taken_slots([actor.id], now - sched.TAKEN_LOOKBACK).get(actor.id, frozenset()),
+        inputs_for([actor.id])[actor.id],
     )
     db.session.flush()
     return view_schedule(actor, schedule, now)
@@ -384,6 +509,26 @@ def _subscriptions_of(user_ids) -> dict[uuid.UUID, list[uuid.UUID]]:
     return found
 
 
+def _deliveries(occurrence_id, user_id, kind, fire_at, expires, subscription_ids) -> list:
+    """A pending delivery of one occurrence per device, due at its time."""
+    now = utcnow()
+    return [
+        PushDelivery(
+            id=uuid.uuid4(),
+            occurrence_id=occurrence_id,
+            subscription_id=sub_id,
+            user_id=user_id,
+            kind=kind,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=fire_at,
+            expires_at=expires,
+            created_at=now,
+        )
+        for sub_id in subscription_ids
+    ]
+
+
 def enqueue(user_id, kind: str, slot: str, fire_at, subscription_ids, ref=None):
     """One occurrence and a pending delivery per device; the worker sends them."""
     expires = sched.expires_at(kind, fire_at)
@@ -400,21 +545,7 @@ def enqueue(user_id, kind: str, slot: str, fire_at, subscription_ids, ref=None):
     )
     db.session.add(occurrence)
     db.session.flush()  # no relationship orders the inserts: the occurrence goes first
-    deliveries = [
-        PushDelivery(
-            id=uuid.uuid4(),
-            occurrence_id=occurrence.id,
-            subscription_id=sub_id,
-            user_id=user_id,
-            kind=kind,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=fire_at,
-            expires_at=expires,
-            created_at=utcnow(),
-        )
-        for sub_id in subscription_ids
-    ]
+    deliveries = _deliveries(occurrence.id, user_id, kind, fire_at, expires, subscription_ids)
     db.session.add_all(deliveries)
     return occurrence, deliveries
 
@@ -471,25 +602,89 @@ def create_test_push(actor: User) -> list[uuid.UUID]:
 
 
 def record_receipt(actor: User, delivery_id: uuid.UUID, event: str) -> None:
-    """What my device did with a notification (shown, opened, dismissed); once each."""
+    """What my device did with a notification (shown, opened, dismissed; once each), or
+    "later": ask again in an hour."""
     delivery = db.session.scalar(
         select(PushDelivery).where(PushDelivery.id == delivery_id, PushDelivery.user_id == actor.id)
     )
     if delivery is None:
         raise not_found("No such notification.")
-    column = f"{event}_at"
     now = utcnow()
-    if getattr(delivery, column) is None:
-        setattr(delivery, column, now)
-    if event in ("opened", "dismissed") and delivery.shown_at is None:
+    if event == "later":
+        put_off(actor, delivery, now)
+    else:
+        column = f"{event}_at"
+        if getattr(delivery, column) is None:
+            setattr(delivery, column, now)
+    if event != "shown" and delivery.shown_at is None:
         delivery.shown_at = now  # it was shown, or it could not have been tapped
     db.session.flush()
 
 
-def message_for(kind: str, delivery_id, ref_id=None) -> dict:
+def put_off(actor: User, delivery: PushDelivery, now: datetime) -> None:
+    """ "Later" on a check-in notification: the ask comes again an hour on (after quiet
+    hours), once per ask whichever of its notifications was put off, and its nudge no
+    longer comes. The worker still drops the re-send if the check-in is answered first."""
+    occurrence = db.session.get(ReminderOccurrence, delivery.occurrence_id)
+    if occurrence is None or occurrence.kind not in sched.CHECKIN_KINDS:
+        raise validation_error({"event": ["Only a check-in reminder can be put off."]})
+    ask_slot = sched.base_slot(occurrence.slot)
+    ask = occurrence
+    if ask_slot != occurrence.slot:
+        ask = db.session.scalar(
+            select(ReminderOccurrence).where(
+                ReminderOccurrence.user_id == actor.id, ReminderOccurrence.slot == ask_slot
+            )
+        )
+        ask = ask or occurrence
+    schedule = _schedule(actor.id)
+    settings = {**defaults_for(actor), **(schedule.settings if schedule else {})}
+    rules = rules_for(actor.id, settings, schedule.timezone if schedule else actor.timezone)
+    fire_at = sched.later_at(rules, now)
+    # answerable again for as long as the ask was
+    expires = fire_at + (ask.expires_at - ask.fire_at)
+    made = db.session.execute(
+        _insert(ReminderOccurrence)
+        .values(
+            id=uuid.uuid4(),
+            user_id=actor.id,
+            kind=ask.kind,
+            slot=f"{ask_slot}:{sched.LATER}",
+            ref_id=ask.ref_id,
+            fire_at=fire_at,
+            expires_at=expires,
+            skipped=False,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "slot"])
+        .returning(ReminderOccurrence.id)
+    ).scalar()
+    if made is None:
+        return  # put off already: once per ask
+    devices = _subscriptions_of([actor.id]).get(actor.id, [])
+    db.session.add_all(_deliveries(made, actor.id, ask.kind, fire_at, expires, devices))
+    nudge = select(ReminderOccurrence.id).where(
+        ReminderOccurrence.user_id == actor.id,
+        ReminderOccurrence.slot == f"{ask_slot}:{sched.NUDGE}",
+    )
+    db.session.execute(
+        update(PushDelivery)
+        .where(PushDelivery.occurrence_id.in_(nudge.scalar_subquery()))
+        .where(PushDelivery.status == PENDING)
+        .values(status=EXPIRED, error="put off: asked again later instead")
+    )
+
+
+def message_for(kind: str, delivery_id, ref_id=None, instrument: str | None = None) -> dict:
     """What a push carries: a type, ids and generic words; nothing for a lock screen
-    to give away. A flag alert links to the flag (an opaque id) so the inbox opens it."""
+    to give away. A flag alert links to the flag (an opaque id) so the inbox opens it; a
+    measurement plan's ask to its check-in. A check-in can be put off ("later")."""
     kind_type, url, words = MESSAGES[kind]
     if kind == sched.FLAG_ALERT and ref_id is not None:
         url = f"{url}/{ref_id}"
-    return {"type": kind_type, "id": str(delivery_id), "url": url, "body": words}
+    elif kind == sched.MEASURE:
+        url = url.format(instrument=instrument or "daily")
+    message = {"type": kind_type, "id": str(delivery_id), "url": url, "body": words}
+    if kind in sched.CHECKIN_KINDS:
+        message["actions"] = [LATER_ACTION]
+    return message
