@@ -1,11 +1,13 @@
-// Today: the next check-in, days since the last dosing session with a fitting prompt,
-// the next session, recent entries, and a gentle streak (never a guilty one).
+// Today: the next check-in, what the therapist set (assignments.js), days since the last
+// dosing session with a fitting prompt, the next session, recent entries, and a gentle
+// streak (never a guilty one).
 
 import { DAY_MS } from '../constants.js';
 import { STORES, getAll, getMeta } from '../db.js';
 import { session } from '../session.js';
 import { syncEvents } from '../sync.js';
 import { dayKey, fmtDateTime, h, pageTitle, swap } from '../ui.js';
+import { todaySection } from './assignments.js';
 import { SESSION_WORDS, entryItem, loadEntries } from './journal.js';
 
 // which after-dosing prompt fits how many days it has been
@@ -88,11 +90,12 @@ function streak(entries) {
 }
 
 async function draw(root) {
-  const [entries, checkins, sessions, prompts] = await Promise.all([
+  const [entries, checkins, sessions, prompts, assigned] = await Promise.all([
     loadEntries(),
     getAll(STORES.checkin),
     getAll(STORES.treatment_session),
     getMeta('prompts', []),
+    todaySection(), // what the therapist set: homework, and plans' asks due or missed
   ]);
   const now = new Date().toISOString();
   const live = sessions.filter((s) => !s.deleted);
@@ -150,6 +153,7 @@ async function draw(root) {
           )
         : h('p', {}, 'You are up to date. ', h('a', { href: '#/trends' }, 'See how things are going')),
     ),
+    assigned,
     ...dosing,
     h(
       'section',
