@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from tests.e2e.pwa import sign_in_therapist, unlock_device
-from tests.e2e.test_therapist_brief import BROWSER, name_of, no_sideways_scroll, session_at
 from tests.e2e.test_screens import serious_violations
+from tests.e2e.test_therapist_brief import BROWSER, name_of, no_sideways_scroll, phq9, session_at
 
 PHONE = {"width": 320, "height": 640}
 LAPTOP = {"width": 1280, "height": 800}
@@ -85,8 +85,7 @@ def test_a_measurement_plan_is_set_changed_paused_by_the_patient_and_deleted(
     item = plans.locator("#measure-list li.assignment")
     expect(item).to_have_count(1)
     expect(item.locator(".what")).to_have_text(
-        "PHQ-9 · 1 and 7 days after each dosing session, at 09:00, their time · "
-        "48 hours to answer"
+        "PHQ-9 · 1 and 7 days after each dosing session, at 09:00, their time · 48 hours to answer"
     )
     expect(item).to_contain_text(f"Set by {name_of(therapist)}")
     [plan] = assignments(therapist, patient)
@@ -281,4 +280,123 @@ def test_homework_is_assigned_and_reads_open_done_late_or_skipped_with_the_reaso
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(listed).to_have_count(2)
     assert late["id"] not in {a["id"] for a in assignments(therapist, patient)}
+    context.close()
+
+
+def plant_asks(app, patient, plan_id: str, fired: list[datetime], hours: int) -> None:
+    """Asks of a plan that went out in the past, as the worker records them (one
+    occurrence a slot). The worker asks at its own now, never back in time, and a brief
+    counts up to the real now: so the rows it would have written are planted."""
+    import uuid
+
+    from server.extensions import db
+    from server.reminders.models import ReminderOccurrence
+
+    with app.app_context():
+        for at in fired:
+            db.session.add(
+                ReminderOccurrence(
+                    user_id=uuid.UUID(patient.id),
+                    kind="measure",
+                    slot=f"measure:{plan_id}:{at.date().isoformat()}",
+                    ref_id=uuid.UUID(plan_id),
+                    fire_at=at,
+                    expires_at=at + timedelta(hours=hours),
+                )
+            )
+        db.session.commit()
+        db.session.remove()
+
+
+def test_follow_through_and_the_caseloads_homework_count_read_on_a_phone_in_the_dark(
+    browser, app, server_url, page_errors, therapist, patient, link
+):
+    link(therapist, patient)
+    now = datetime.now(UTC).replace(microsecond=0)
+    made = therapist.post(
+        f"/api/v1/patients/{patient.id}/assignments",
+        json={
+            "kind": "measure",
+            "instrument": "phq9",
+            "schedule": {"type": "weekly", "day": "monday", "time": "09:00"},
+            "window_hours": 24,
+        },
+    )
+    assert made.status_code == 201, made.json
+    plan = made.json
+    fired = [now - timedelta(days=6), now - timedelta(days=4), now - timedelta(days=2)]
+    fired.append(now - timedelta(hours=2))
+    plant_asks(app, patient, plan["id"], fired, hours=24)
+    phq9(patient, 8, fired[0] + timedelta(hours=20))  # in its 24 h: on time
+    phq9(patient, 7, fired[1] + timedelta(hours=30))  # after it, before the next: late
+    # the third never answered: missed; the fourth still in its window: open
+    upcoming = homework(
+        therapist,
+        patient,
+        homework_type="prompt",
+        text="Notice one moment each day when the critic goes quiet.",
+        due_at=(now + timedelta(days=2)).isoformat(),
+    )
+    overdue = homework(
+        therapist,
+        patient,
+        homework_type="plan_review",
+        due_at=(now - timedelta(days=1)).isoformat(),
+    )
+    answered = homework(
+        therapist,
+        patient,
+        homework_type="parts_exercise",
+        text="Ask the protector what it fears would happen.",
+        due_at=(now + timedelta(days=1)).isoformat(),
+    )
+    skipped = homework(
+        therapist,
+        patient,
+        homework_type="prompt",
+        text="Write a letter you will not send.",
+        due_at=(now + timedelta(days=3)).isoformat(),
+    )
+    assert patient.post(f"/api/v1/assignments/{answered['id']}/done", json={}).status_code == 200
+    reason = {"reason": "Not ready for that one yet"}
+    assert patient.post(f"/api/v1/assignments/{skipped['id']}/skip", json=reason).status_code == 200
+
+    context = browser.new_context(viewport=PHONE, color_scheme="dark", **BROWSER)
+    page = page_errors.watch(context.new_page())
+    sign_in_therapist(page, server_url, therapist.email, therapist.password)
+    row = page.locator(f"#caseload tbody tr[data-patient-id='{patient.id}']")
+    counts = row.locator("td.homework")
+    expect(counts).to_have_text("1 late · 1 open · 1 skipped · 1 done")
+    box = counts.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box  # no sideways scroll
+    no_sideways_scroll(page, "caseload")
+    assert not serious_violations(page)
+
+    row.get_by_role("link", name=name_of(patient), exact=True).click()
+    follow = page.locator("section.follow-through")
+    cells = follow.locator(f"tr[data-assignment-id='{plan['id']}'] td")
+    expect(follow.locator("tr[data-instrument='phq9'] th")).to_have_text("PHQ-9")
+    expect(cells).to_have_text(["4", "1", "1", "1", "1"])  # asked, on time, late, missed, open
+    listed = follow.locator(".follow-homework li")
+    expect(listed).to_have_count(4)
+    status = {
+        upcoming["id"]: "Open",
+        overdue["id"]: "Late",
+        answered["id"]: "Done",
+        skipped["id"]: "Skipped",
+    }
+    for assignment_id, words in status.items():
+        item = listed.locator(f"xpath=self::*[@data-assignment-id='{assignment_id}']")
+        expect(item.locator(".badge")).to_have_text(words)
+    expect(listed.filter(has_text="Skipped")).to_contain_text("Reason: Not ready for that one yet")
+
+    # the forms open, on a phone, in the dark: nothing wider than the screen, nothing
+    # axe finds serious
+    plans = page.locator("#plans")
+    expect(plans.locator("#homework-list li.assignment")).to_have_count(4)
+    plans.get_by_role("button", name="Add a measurement plan").click()
+    plans.get_by_role("button", name="Assign homework").click()
+    expect(plans.get_by_role("form")).to_have_count(2)
+    no_sideways_scroll(page, "brief with both forms open")
+    assert not serious_violations(page)
     context.close()

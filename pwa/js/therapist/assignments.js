@@ -50,6 +50,9 @@ const statusName = (status) =>
 const weekdayName = (day) =>
   new Intl.DateTimeFormat(locale(), { weekday: 'long' }).format(new Date(2024, 0, 1 + WEEKDAYS.indexOf(day)));
 
+// "dosing session" heads a choice as "Dosing session"
+const capital = (words) => words.charAt(0).toLocaleUpperCase(locale()) + words.slice(1);
+
 const andList = (items) => new Intl.ListFormat(locale(), { type: 'conjunction' }).format(items.map(String));
 
 // "1 day before, 1 and 7 days after each dosing session, at 09:00"; the plural follows
@@ -190,7 +193,7 @@ function measureForm(pid, assignment, { onSaved, onCancel }) {
     'select',
     { id: `${p}-session-kind` },
     SESSION_KINDS.map((k) =>
-      h('option', { value: k, selected: k === (start.session_kind || 'dosing') }, sessionNoun(k)),
+      h('option', { value: k, selected: k === (start.session_kind || 'dosing') }, capital(sessionNoun(k))),
     ),
   );
   const days = h('input', {
@@ -385,7 +388,7 @@ function homeworkForm(pid, sessions, { onSaved, onCancel }) {
   const session = h(
     'select',
     { id: `${p}-session` },
-    upcoming.map((s) => h('option', { value: s.id, selected: s === nextDosing }, sessionLabel(s))),
+    upcoming.map((s) => h('option', { value: s.id, selected: s === nextDosing }, capital(sessionLabel(s)))),
   );
   const dueTime = h('input', { type: 'time', id: `${p}-due-time`, value: '18:00' });
   const fields = {

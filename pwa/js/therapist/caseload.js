@@ -6,6 +6,17 @@ import { t } from '../i18n.js';
 import { homeworkCounts } from './assignments.js';
 import { bdi, change, errorLine, fmtShortWhen, get, names, post, reasonShort } from './common.js';
 
+// the columns' names: the table's head, and each cell's label where a phone stacks a row
+const heads = () => [
+  'Patient',
+  'Needs attention',
+  'Last activity',
+  'Next session',
+  'Unread shared',
+  'PHQ-9',
+  'Plan review',
+  t('th_assign.homework'),
+];
 const COLUMNS = 8;
 
 const SORTS = {
@@ -85,15 +96,15 @@ function homeworkCell(r) {
     'td',
     { class: 'homework' },
     counts.map(({ key, words }, n) => [
-      n > 0 && h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '),
+      n > 0 && h('span', { class: 'sep' }, ' · '),
       h('span', { class: `hw-count hw-${key}`, 'data-count': key }, words),
     ]),
   );
 }
 
-function rowOf(r) {
+function rowOf(r, labels) {
   const classes = [r.open_flags ? 'flagged' : '', r.not_on_track ? 'off-track' : ''].filter(Boolean).join(' ');
-  return h(
+  const tr = h(
     'tr',
     { class: classes, 'data-patient-id': r.patient_id },
     h('th', { scope: 'row' }, h('a', { href: `#/patient/${r.patient_id}` }, bdi(r.display_name))),
@@ -124,6 +135,8 @@ function rowOf(r) {
     ),
     homeworkCell(r),
   );
+  [...tr.cells].forEach((cell, n) => n > 0 && cell.setAttribute('data-label', labels[n]));
+  return tr;
 }
 
 function inviteCard() {
@@ -242,16 +255,7 @@ export async function render(root) {
       h(
         'tr',
         {},
-        [
-          'Patient',
-          'Needs attention',
-          'Last activity',
-          'Next session',
-          'Unread shared',
-          'PHQ-9',
-          'Plan review',
-          t('th_assign.homework'),
-        ].map((text) => h('th', { scope: 'col' }, text)),
+        heads().map((text) => h('th', { scope: 'col' }, text)),
       ),
     ),
     body,
@@ -281,7 +285,7 @@ export async function render(root) {
     swap(
       body,
       visible.length
-        ? visible.map(rowOf)
+        ? visible.map((r) => rowOf(r, heads()))
         : h(
             'tr',
             {},
