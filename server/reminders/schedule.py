@@ -90,8 +90,10 @@ URGENCY = {
 # the periodic rules always have an occurrence within a week, plus a day of quiet hours
 _SEARCH_DAYS = 9
 # How far before an instant to look for slots already made: a local day's instant moves
-# by at most 26 hours from one zone to another, and quiet hours by under a day more.
-TAKEN_LOOKBACK = timedelta(days=3)
+# by at most 26 hours from one zone to another, and quiet hours by under a day more; and
+# for asks whose nudge may still come: half the longest window (a week) after the ask.
+MAX_WINDOW = timedelta(hours=168)
+TAKEN_LOOKBACK = max(timedelta(days=3), MAX_WINDOW / 2 + timedelta(days=1))
 
 
 def parse_hhmm(value: str) -> time:
@@ -431,6 +433,24 @@ def nudge_for(ask: Occurrence, rules: Rules) -> Occurrence | None:
     if at >= window_ends:
         return None
     return Occurrence(at, ask.kind, f"{ask.slot}:{NUDGE}", ask.ref, window_ends - at)
+
+
+def nudges(asks: Iterable[Occurrence], rules: Rules, taken=frozenset()) -> list[Occurrence]:
+    """The nudges of asks that went, not made yet (`taken` holds the slots made): one per
+    check-in ask, none once it was put off ("Later" stands in for it), none held by a
+    pause. Made by the worker when due, so a nudge never waits as a row of its own."""
+    resume = resume_at(rules)
+    found = []
+    for ask in asks:
+        if f"{ask.slot}:{LATER}" in taken:
+            continue
+        nudge = nudge_for(ask, rules)
+        if nudge is None or nudge.slot in taken:
+            continue
+        if resume is not None and nudge.fire_at < resume:
+            continue
+        found.append(nudge)
+    return sorted(found)
 
 
 def later_at(rules: Rules, now: datetime) -> datetime:

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -204,26 +205,52 @@ def rules_for(user_id: uuid.UUID, settings: dict, timezone: str) -> sched.Rules:
     return sched.Rules.from_settings(settings, timezone, random_key(user_id))
 
 
-def taken_slots(user_ids, since: datetime) -> dict[uuid.UUID, set[str]]:
-    """The slots each person's reminders already took from `since` on, in one query:
-    a slot made once is never made again, so it is never the next reminder either."""
-    found = defaultdict(set)
+@dataclass
+class Made:
+    """A person's reminders made already (since some instant): every slot taken, and the
+    check-in asks that went, whose nudges may still come."""
+
+    slots: set[str] = field(default_factory=set)
+    asks: list[sched.Occurrence] = field(default_factory=list)
+
+    def adding(self, made, went) -> Made:
+        """As it will be once these occurrences are made (and these of them sent)."""
+        asks = [o for o in went if o.kind in sched.CHECKIN_KINDS and not sched.is_follow_up(o.slot)]
+        return Made(self.slots | {o.slot for o in made}, self.asks + asks)
+
+
+def made_since(user_ids, since: datetime) -> dict[uuid.UUID, Made]:
+    """What each person's reminders made from `since` on, in one query: a slot made once
+    is never made again (so it is never the next reminder either), and an ask that went
+    is followed by its nudge."""
+    found = defaultdict(Made)
     if user_ids:
         rows = db.session.execute(
-            select(ReminderOccurrence.user_id, ReminderOccurrence.slot).where(
+            select(
+                ReminderOccurrence.user_id,
+                ReminderOccurrence.slot,
+                ReminderOccurrence.kind,
+                ReminderOccurrence.ref_id,
+                ReminderOccurrence.fire_at,
+                ReminderOccurrence.expires_at,
+                ReminderOccurrence.skipped,
+            ).where(
                 ReminderOccurrence.user_id.in_(user_ids),
                 ReminderOccurrence.fire_at >= since,
             )
         )
-        for user_id, slot in rows:
-            found[user_id].add(slot)
+        for user_id, slot, kind, ref, fire_at, expires, skipped in rows:
+            made = found[user_id]
+            made.slots.add(slot)
+            if kind in sched.CHECKIN_KINDS and not skipped and not sched.is_follow_up(slot):
+                made.asks.append(sched.Occurrence(fire_at, kind, slot, ref, expires - fire_at))
     return found
 
 
-def refresh(schedule: ReminderSchedule, rules, now, recheck: int, taken, inputs: dict) -> None:
+def refresh(schedule: ReminderSchedule, rules, now, recheck: int, made: Made, inputs) -> None:
     """Set the next due instant (one that will be sent: no taken slot), and when the
-    worker should look again."""
-    upcoming = sched.next_occurrence(rules, now, taken=taken, **inputs)
+    worker should look again: then, or sooner for a nudge."""
+    upcoming = sched.next_occurrence(rules, now, taken=made.slots, **inputs)
     schedule.next_due_at = upcoming.fire_at if upcoming else None
     watching = (
         rules.post_dosing_at is not None
@@ -231,7 +258,10 @@ def refresh(schedule: ReminderSchedule, rules, now, recheck: int, taken, inputs:
         or bool(inputs.get("measures"))
     )
     later = now + timedelta(seconds=recheck) if watching else None
-    times = [t for t in (schedule.next_due_at, later) if t is not None]
+    nudge = next(
+        (n.fire_at for n in sched.nudges(made.asks, rules, made.slots) if n.fire_at > now), None
+    )
+    times = [t for t in (schedule.next_due_at, later, nudge) if t is not None]
     schedule.wake_at = min(times) if times else None
 
 
@@ -299,7 +329,7 @@ def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> di
         upcoming = sched.next_occurrence(
             rules,
             now,
-            taken=taken_slots([user.id], now - sched.TAKEN_LOOKBACK).get(user.id, frozenset()),
+            taken=made_since([user.id], now - sched.TAKEN_LOOKBACK)[user.id].slots,
             **inputs_for([user.id])[user.id],
         )
     else:
@@ -374,7 +404,7 @@ def update_schedule(actor: User, data: dict, base_version: int | None) -> dict:
         rules_for(actor.id, settings, schedule.timezone),
         now,
         current_app.config["REMINDER_RECHECK_SECONDS"],
-        taken_slots([actor.id], now - sched.TAKEN_LOOKBACK).get(actor.id, frozenset()),
+        made_since([actor.id], now - sched.TAKEN_LOOKBACK)[actor.id],
         inputs_for([actor.id])[actor.id],
     )
     db.session.flush()

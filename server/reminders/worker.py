@@ -9,10 +9,11 @@ Any number of workers may run against one database; each step is a short transac
    delivery per (occurrence, device), unique. Missed ones after downtime go once if
    still fresh, else are recorded as skipped: no bursts. A small batch per short
    transaction (`REMINDER_BATCH_SIZE`), all or nothing: a batch whose transaction dies
-   changes nothing and is taken by the next pass of any worker. A check-in ask is made
-   with its one nudge (same slot plus `:nudge`, due halfway through its window); a
-   measurement plan's ask is then written onto the plan (`last_asked_at`,
-   `window_ends_at`) in a transaction of its own, for the patient's devices to pull.
+   changes nothing and is taken by the next pass of any worker. A check-in ask that
+   went is followed by its one nudge (same slot plus `:nudge`), made when it comes due
+   halfway through the ask's window (the schedule wakes for it); a measurement plan's
+   ask is then written onto the plan (`last_asked_at`, `window_ends_at`) in a
+   transaction of its own, for the patient's devices to pull.
 3. Claim: a batch of due deliveries gets this claim's token and a lease (PostgreSQL:
    `SKIP LOCKED`; SQLite: one UPDATE statement under its single write lock). A nudge or
    a "Later" re-send whose check-in was answered meanwhile is expired, not sent.
@@ -216,27 +217,31 @@ def materialise(now: datetime, limit: int | None = None) -> int:
     devices = service._subscriptions_of(user_ids)
     # each schedule's window starts where its last pass ended (two days back at most)
     starts = {s.id: max(s.materialised_until, now - LOOKBACK) for s in schedules}
-    taken = service.taken_slots(user_ids, min(starts.values()) - sched.TAKEN_LOOKBACK)
+    made = service.made_since(user_ids, min(starts.values()) - sched.TAKEN_LOOKBACK)
     recheck = current_app.config["REMINDER_RECHECK_SECONDS"]
     occurrence_rows, sendable = [], {}
     for schedule in schedules:
         rules = service.rules_for(schedule.user_id, schedule.settings, schedule.timezone)
         context = inputs[schedule.user_id]
-        spent = taken.get(schedule.user_id, frozenset())
-        missed = sched.occurrences(rules, starts[schedule.id], now, taken=spent, **context)
+        before, start = made[schedule.user_id], starts[schedule.id]
+        missed = sched.occurrences(rules, start, now, taken=before.slots, **context)
         send, skip = sched.after_downtime(missed, now)
+        # the nudges that came due, of asks made before this pass; one whose ask's
+        # window ended meanwhile (downtime) is not worth sending, nor recording
+        nudges = [
+            n
+            for n in sched.nudges(before.asks, rules, before.slots)
+            if start < n.fire_at <= now <= n.expires_at
+        ]
         for occ in skip:
             occurrence_rows.append(_row(schedule, occ, True, now))
-        for occ in send:
+        for occ in send + nudges:
             occurrence_rows.append(_row(schedule, occ, False, now))
             sendable[occurrence_rows[-1]["id"]] = occurrence_rows[-1]
-            nudge = sched.nudge_for(occ, rules)
-            # an ask sent late (after downtime) past its nudge's time is nudge enough
-            if nudge is not None and nudge.fire_at > now:
-                occurrence_rows.append(_row(schedule, nudge, False, now))
-                sendable[occurrence_rows[-1]["id"]] = occurrence_rows[-1]
         schedule.materialised_until = now
-        service.refresh(schedule, rules, now, recheck, spent, context)
+        service.refresh(
+            schedule, rules, now, recheck, before.adding(send + skip + nudges, send), context
+        )
     asked = []
     if occurrence_rows:
         inserted = set(
@@ -258,7 +263,7 @@ def materialise(now: datetime, limit: int | None = None) -> int:
                 "kind": row["kind"],
                 "status": PENDING,
                 "attempts": 0,
-                "next_attempt_at": max(now, row["fire_at"]),  # a nudge: at its time
+                "next_attempt_at": now,
                 "expires_at": row["expires_at"],
                 "created_at": now,
             }

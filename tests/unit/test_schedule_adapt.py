@@ -150,6 +150,27 @@ def test_quiet_hours_move_a_nudge_or_drop_it_past_the_window():
     assert s.nudge_for(ask, quieter).fire_at == local(NY, 2027, 6, 2, 7)
 
 
+def test_the_nudges_to_come_are_one_per_ask_until_made_or_put_off():
+    rules = s.Rules(timezone=NY)
+    asks = [
+        s.Occurrence(local(NY, 2027, 6, 1, 9), s.DAILY, "daily_checkin:2027-06-01T09:00"),
+        s.Occurrence(local(NY, 2027, 6, 1, 10), s.PHQ9, "phq9:2027-06-01"),
+        s.Occurrence(local(NY, 2027, 6, 1, 11), s.MEASURE, "m:1", PLAN, timedelta(hours=4)),
+    ]
+    found = s.nudges(asks, rules)
+    assert [(n.slot, n.fire_at) for n in found] == [
+        ("daily_checkin:2027-06-01T09:00:nudge", local(NY, 2027, 6, 1, 10)),
+        ("m:1:nudge", local(NY, 2027, 6, 1, 13)),
+        ("phq9:2027-06-01:nudge", local(NY, 2027, 6, 1, 16)),
+    ]
+    # made already, or the ask put off ("Later" stands in for it): none
+    taken = {"daily_checkin:2027-06-01T09:00:nudge", "phq9:2027-06-01:later"}
+    assert [n.slot for n in s.nudges(asks, rules, taken)] == ["m:1:nudge"]
+    # a pause holds nudges as it holds asks
+    paused = s.Rules(timezone=NY, paused_until=date(2027, 6, 2))
+    assert s.nudges(asks, paused) == []
+
+
 def test_later_is_an_hour_on_after_quiet_hours():
     rules = s.Rules(timezone=BERLIN, quiet=(time(22, 0), time(7, 30)))
     assert s.later_at(rules, local(BERLIN, 2027, 6, 1, 12)) == local(BERLIN, 2027, 6, 1, 13)
