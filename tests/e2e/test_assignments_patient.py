@@ -287,16 +287,24 @@ def test_a_measurement_plan_is_listed_in_reminders_and_paused_offline(
     assert mine(account)[plan["id"]]["paused_at"] is None
 
 
-@pytest.mark.parametrize("color_scheme", ["dark"])
-def test_a_5000_letter_homework_text_wraps_on_a_small_dark_phone(
-    browser, server_url, app, account, therapist, color_scheme
+def test_a_5000_letter_homework_text_wraps_on_a_small_dark_phone_in_spanish(
+    browser, server_url, app, account, therapist
 ):
-    """320 × 640, dark: no screen scrolls sideways, the text is all there."""
+    """320 × 640, dark, in Spanish: the new words are Spanish, no screen scrolls
+    sideways, and the text is all there."""
     from server.assignments.models import Assignment
     from server.extensions import db
 
+    spanish = account._open("PATCH", "/api/v1/auth/me", json={"locale": "es-ES"})
+    assert spanish.status_code == 200, spanish.json
     word = "a" * 5000
     letter = homework(therapist, account, datetime.now(UTC) + timedelta(days=2), text="short")
+    plan = measure(
+        therapist,
+        account,
+        "phq9",
+        {"type": "sessions", "session_kind": "dosing", "days": [1, 7], "time": "09:00"},
+    )
     # longer than a therapist may type (2,000): what the phone must still survive
     with app.app_context():
         row = db.session.scalar(select(Assignment).where(Assignment.id == uuid.UUID(letter["id"])))
@@ -305,22 +313,33 @@ def test_a_5000_letter_homework_text_wraps_on_a_small_dark_phone(
         db.session.remove()
     context = browser.new_context(
         viewport={"width": 320, "height": 640},
-        color_scheme=color_scheme,
-        locale="en-GB",
+        color_scheme="dark",
+        locale="es-ES",
         timezone_id=ZONE,
         has_touch=True,
     )
     page = context.new_page()
     try:
-        sign_in(page, server_url, account.email)
-        expect(item(page, letter).locator(".homework-text")).to_have_text(word)
+        page.goto(server_url + "/#/signin")
+        page.get_by_label("Email").fill(account.email)
+        page.get_by_label("Password").fill(account.password)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        expect(page.locator("#sync-status")).to_have_text("Todo sincronizado")
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+        expect(card(page).get_by_role("heading")).to_have_text("De tu terapeuta")
+        expect(item(page, letter).locator(".homework-text")).to_have_text(word)
+        expect(item(page, letter).locator(".assign-status")).to_have_text("Pendiente")
+        expect(item(page, letter)).to_contain_text(f"Por indicación de {THERAPIST}")
         assert page.evaluate(NO_SIDEWAYS)
-        item(page, letter).get_by_role("link", name="Write").click()
+        item(page, letter).get_by_role("link", name="Escribir").click()
         expect(page.locator("#prompt-text")).to_contain_text(word)
         assert page.evaluate(NO_SIDEWAYS)
         page.goto(server_url + "/#/reminders")
-        expect(page.get_by_role("button", name="Save reminders")).to_be_visible()
+        expect(item(page, plan)).to_contain_text(
+            "1 día después y 7 días después de cada sesión de dosificación, a las 09:00"
+        )
+        expect(item(page, plan).get_by_role("button", name="Pausar")).to_be_visible()
+        expect(page.get_by_label("Hora al azar dentro de mi franja")).to_be_visible()
         assert page.evaluate(NO_SIDEWAYS)
     finally:
         context.close()
