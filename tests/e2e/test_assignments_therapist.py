@@ -13,10 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from tests.e2e.pwa import sign_in_therapist, unlock_device
+from tests.e2e import test_production
+from tests.e2e.pwa import set_device_pin, sign_in_therapist, unlock_device
 from tests.e2e.test_screens import serious_violations
 from tests.e2e.test_therapist_brief import BROWSER, name_of, no_sideways_scroll, phq9, session_at
 
+# the production deployment (gunicorn over HTTPS, the worker, real keys) test_production runs
+clinic = test_production.clinic
 PHONE = {"width": 320, "height": 640}
 LAPTOP = {"width": 1280, "height": 800}
 
@@ -400,3 +403,73 @@ def test_follow_through_and_the_caseloads_homework_count_read_on_a_phone_in_the_
     no_sideways_scroll(page, "brief with both forms open")
     assert not serious_violations(page)
     context.close()
+
+
+def test_in_production_homework_set_on_the_brief_reaches_the_patient_sealed(clinic, browser):
+    """Production settings: gunicorn over HTTPS, the strict CSP, Secure cookies, real
+    field keys, two-factor for therapists. The forms work there, what the therapist
+    typed and what the patient answered is ciphertext at rest and in no log line."""
+    import pyotp
+    import sqlalchemy as sa
+
+    invited = clinic.flask("therapists", "invite", "dr.lee@clinic.test", "--name", "Dr Lee")
+    assert invited.returncode == 0, invited.stderr
+    signup = re.search(r"https://\S+#/signin/therapist/\S+", invited.stdout).group(0)
+    desk = browser.new_context(ignore_https_errors=True, viewport=LAPTOP, **BROWSER)
+    desk.set_default_timeout(60_000)  # gunicorn, the worker and the browser share 2 cores
+    t = desk.new_page()
+    t.goto(signup)
+    t.get_by_label("Password").fill("a-long-clinic-passphrase")
+    t.get_by_role("button", name="Create my account").click()
+    set_device_pin(t)
+    t.get_by_role("button", name=re.compile("Set up two-factor")).click()
+    secret = t.locator("#totp-secret").inner_text().replace(" ", "")
+    t.get_by_label(re.compile("6-digit code")).fill(pyotp.TOTP(secret).now())
+    t.get_by_role("button", name="Turn on").click()
+    t.get_by_role("button", name="Done").click()
+    t.get_by_role("button", name="Invite a patient").click()
+    code = t.locator("#invite-code").inner_text()
+
+    sam = clinic.http
+    account = {"email": "sam@example.test", "password": "a-long-patient-passphrase"}
+    made = sam.post(
+        clinic.url + "/api/v1/auth/register",
+        json={**account, "display_name": "Sam", "role": "patient"},
+    )
+    assert made.status_code == 201, made.text
+    assert sam.post(clinic.url + "/api/v1/care-team/join", json={"code": code}).ok
+
+    t.reload()  # the caseload, now with Sam
+    unlock_device(t)
+    t.get_by_role("link", name="Sam", exact=True).click()
+    plans = t.locator("#plans")
+    plans.get_by_role("button", name="Assign homework").click()
+    form = plans.get_by_role("form", name="Assign homework")
+    words = "Write down what the quiet part wanted you to know."
+    form.get_by_label(re.compile("^What to do")).fill(words)
+    form.get_by_label("Date", exact=True).fill("2031-03-04")
+    time_field(form).fill("18:00")
+    form.get_by_role("button", name="Assign homework").click()
+    expect(plans.locator("#homework-list li.assignment")).to_contain_text(words)
+
+    [item] = sam.get(clinic.url + "/api/v1/assignments").json()["items"]
+    assert (item["text"], item["set_by"]["display_name"]) == (words, "Dr Lee")
+    reason = "Travelling for work until Sunday"
+    skipped = sam.post(
+        f"{clinic.url}/api/v1/assignments/{item['id']}/skip", json={"reason": reason}
+    )
+    assert skipped.ok, skipped.text
+    t.reload()
+    unlock_device(t)
+    expect(plans.locator("#homework-list .status")).to_have_text(f"Skipped Reason: {reason}")
+
+    engine = sa.create_engine(clinic.env["DATABASE_URL"])
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT text, skip_reason FROM assignments")).one()
+    engine.dispose()
+    assert words not in str(stored) and reason not in str(stored)
+    for name in ("web", "worker"):
+        logged = "".join(line for line in clinic.outputs[name].lines if line)
+        assert words not in logged and reason not in logged
+        assert "Traceback" not in logged, logged[-3000:]
+    desk.close()
