@@ -46,7 +46,7 @@ from server.parts.models import PartsMap
 from server.parts.read import changes_since
 from server.plans.models import Plan, PlanRevision
 from server.plans.read import diff_contents
-from server.reminders.read import follow_through
+from server.reminders.read import follow_through, measure_follow_through
 from server.sessions.models import SessionKind, TreatmentSession
 from server.sessions.read import held_clause, last_session_end
 from server.sessions.read import view as session_view
@@ -589,7 +589,7 @@ def brief(scope: access.SharedScope, since: datetime | None) -> dict:
         "reminders": follow_through(scope, start, now),
         # what the care team set since the last session, and how it was followed
         "follow_through": {
-            "measures": [],
+            "measures": measure_follow_through(scope, start, now),
             "homework": [follow_through_item(h, now) for h in homework_since(scope, start)],
         },
     }
