@@ -473,3 +473,36 @@ def test_in_production_homework_set_on_the_brief_reaches_the_patient_sealed(clin
         assert words not in logged and reason not in logged
         assert "Traceback" not in logged, logged[-3000:]
     desk.close()
+
+
+def test_a_therapist_who_reads_spanish_sets_plans_in_spanish(
+    browser, app, server_url, page_errors, therapist, patient, link
+):
+    link(therapist, patient)
+    spanish = therapist._open("PATCH", "/api/v1/auth/me", json={"locale": "es-ES"})
+    assert spanish.status_code == 200, spanish.json
+    plan = {"type": "sessions", "session_kind": "dosing", "days": [7, -1, 1], "time": "09:00"}
+    made = therapist.post(
+        f"/api/v1/patients/{patient.id}/assignments",
+        json={"kind": "measure", "instrument": "phq9", "schedule": plan, "window_hours": 1},
+    )
+    assert made.status_code == 201, made.json
+    due = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    homework(therapist, patient, homework_type="plan_review", due_at=due)
+    context = browser.new_context(viewport=LAPTOP, **{**BROWSER, "locale": "es-ES"})
+    page = page_errors.watch(context.new_page())
+    sign_in_therapist(page, server_url, therapist.email, therapist.password)
+    row = page.locator(f"#caseload tbody tr[data-patient-id='{patient.id}']")
+    expect(row.locator("td.homework")).to_have_text("1 pendiente")
+    expect(page.locator("#caseload thead th").last).to_have_text("Tareas")
+    page.goto(f"{server_url}/#/patient/{patient.id}")
+    plans = page.locator("#plans")
+    expect(plans.get_by_role("heading", level=2)).to_have_text("Planes y tareas")
+    expect(plans.locator("#measure-list .what")).to_have_text(
+        "PHQ-9 · 1 día antes, 1 y 7 días después de cada sesión de dosificación, a las 09:00, "
+        "hora del paciente · 1 hora para responder"
+    )
+    expect(plans.locator("#homework-list .badge")).to_have_text("Pendiente")
+    plans.get_by_role("button", name="Asignar una tarea").click()
+    expect(plans.get_by_role("form", name="Asignar una tarea")).to_contain_text("Qué hacer")
+    context.close()
