@@ -23,7 +23,7 @@ from server.auth.models import User
 from server.extensions import db
 from server.reminders import read
 from server.reminders.models import PushDelivery, ReminderOccurrence
-from tests.api.test_reminders import run_worker, subscribe
+from tests.api.test_reminders import run_worker, sends, subscribe
 from tests.factories import counting_statements
 from tests.unit.test_scoring import answers_totalling
 
@@ -89,10 +89,6 @@ def answer_phq9(patient, when: datetime, total: int = 6) -> None:
     assert response.status_code == 201, response.json
 
 
-def sent(app, now) -> int:
-    return run_worker(app, now=now).get("sent", 0)
-
-
 def asks(app, patient) -> list[datetime]:
     with app.app_context():
         found = db.session.scalars(
@@ -121,8 +117,8 @@ def test_a_dosing_session_brings_the_plan_at_nine_local_on_days_one_and_seven(
     hours = (day1 - at(change - timedelta(days=1), 9)) / timedelta(hours=1)
     assert hours == (23 if month == 3 else 25)
 
-    assert sent(app, day1 - timedelta(minutes=1)) == 0
-    assert sent(app, day1 + timedelta(minutes=1)) == 1
+    assert sends(app, day1 - timedelta(minutes=1)) == 0
+    assert sends(app, day1 + timedelta(minutes=1)) == 1
     [got] = push.to(device)
     payload = device.decrypt(got.body)
     assert payload["type"] == "checkin" and payload["url"] == "/#/checkin/phq9"
@@ -134,9 +130,9 @@ def test_a_dosing_session_brings_the_plan_at_nine_local_on_days_one_and_seven(
     assert 47 * 3600 < int(got.headers["ttl"]) <= 48 * 3600  # the plan's window
 
     answer_phq9(patient, day1 + timedelta(hours=2))  # answered: no nudge tomorrow
-    assert sent(app, day1 + timedelta(days=1, minutes=1)) == 0
-    assert sent(app, day7 - timedelta(minutes=1)) == 0
-    assert sent(app, day7 + timedelta(minutes=1)) == 1
+    assert sends(app, day1 + timedelta(days=1, minutes=1)) == 0
+    assert sends(app, day7 - timedelta(minutes=1)) == 0
+    assert sends(app, day7 + timedelta(minutes=1)) == 1
     assert asks(app, patient) == [day1, day7]
     assert len(push.to(device)) == 2
     with app.app_context():
@@ -151,7 +147,7 @@ def test_each_ask_lands_on_the_plan_for_the_patients_devices(app, ny_patient, th
     day = next_change(3) + timedelta(days=14)
     dosing(therapist, patient, at(day - timedelta(days=1), 10))
     cursor = patient.get("/api/v1/sync/changes").json["cursor"]
-    assert sent(app, at(day, 9, 1)) == 1
+    assert sends(app, at(day, 9, 1)) == 1
     pulled = patient.get("/api/v1/sync/changes", query_string={"since": cursor}).json
     [change] = [c for c in pulled["changes"] if c["type"] == "assignment"]
     assert change["id"] == plan["id"] and change["version"] == plan["version"]
@@ -178,13 +174,13 @@ def test_a_paused_plan_asks_nothing_and_resumed_asks_again(app, ny_patient, ther
     paused = patient.post(f"/api/v1/assignments/{plan['id']}/pause", json={"paused": True})
     assert paused.status_code == 200, paused.json
     assert patient.get("/api/v1/reminders").json["next_due_at"] is None
-    assert sent(app, at(day, 9, 1)) == 0
+    assert sends(app, at(day, 9, 1)) == 0
     resumed = patient.post(f"/api/v1/assignments/{plan['id']}/pause", json={"paused": False})
     assert resumed.status_code == 200, resumed.json
     assert patient.get("/api/v1/reminders").json["next_due_kind"] == "measure"
     # what was held while paused is not sent late; the next ask is
     week = at(day + timedelta(days=6), 9)
-    assert sent(app, week + timedelta(minutes=1)) == 1
+    assert sends(app, week + timedelta(minutes=1)) == 1
     assert asks(app, patient) == [week]
 
 
@@ -195,8 +191,8 @@ def test_a_plan_taken_back_asks_nothing(app, ny_patient, therapist, push):
     dosing(therapist, patient, at(day - timedelta(days=1), 10))
     gone = therapist.delete(f"/api/v1/patients/{patient.id}/assignments/{plan['id']}")
     assert gone.status_code == 204
-    assert sent(app, at(day, 9, 1)) == 0
-    assert sent(app, at(day + timedelta(days=6), 9, 1)) == 0
+    assert sends(app, at(day, 9, 1)) == 0
+    assert sends(app, at(day + timedelta(days=6), 9, 1)) == 0
     assert push.to(device) == [] and asks(app, patient) == []
 
 
@@ -308,7 +304,7 @@ def test_no_delivery_of_a_plan_goes_to_a_device_of_someone_else(
     set_plan(therapist, patient)
     day = next_change(11) + timedelta(days=28)
     dosing(therapist, patient, at(day - timedelta(days=1), 10))
-    assert sent(app, at(day, 9, 1)) == 1
+    assert sends(app, at(day, 9, 1)) == 1
     assert len(push.to(device)) == 1 and push.to(elsewhere) == []
     with app.app_context():
         users = set(db.session.scalars(select(PushDelivery.user_id)))

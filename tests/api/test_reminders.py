@@ -43,6 +43,11 @@ def run_worker(app, now=None):
             db.session.remove()
 
 
+def sends(app, now) -> int:
+    """How many pushes one worker pass at `now` sent."""
+    return run_worker(app, now=now).get("sent", 0)
+
+
 def subscribe(actor, device):
     response = actor.post(SUBSCRIPTIONS, json=device.subscription())
     assert response.status_code in (200, 201), response.json

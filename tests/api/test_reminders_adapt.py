@@ -20,7 +20,15 @@ from server.db import utcnow
 from server.extensions import db
 from server.reminders import service
 from server.reminders.models import ReminderOccurrence
-from tests.api.test_reminders import REMINDERS, deliveries, run_worker, set_reminders, subscribe
+from tests.api.test_reminders import (
+    REMINDERS,
+    deliveries,
+    run_worker,
+    sends,
+    set_reminders,
+    subscribe,
+    when,
+)
 from tests.api.test_settings_me import patch_me
 
 RECEIPTS = "/api/v1/push/receipts"
@@ -32,14 +40,6 @@ DAILY_ANSWERS = {
     "rumination": 2,
     "safety": False,
 }
-
-
-def sent(app, now) -> int:
-    return run_worker(app, now=now).get("sent", 0)
-
-
-def when(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def occurrences(app) -> dict[str, datetime]:
@@ -85,11 +85,11 @@ def test_an_unanswered_check_in_gets_one_nudge_halfway_through_its_window(app, e
     """The daily check-in is worth answering for two hours (FRESH_FOR): unanswered after
     one, it is nudged once, whatever the number of worker passes."""
     device, due = evening
-    assert sent(app, due + timedelta(minutes=1)) == 1
-    assert sent(app, due + timedelta(minutes=59)) == 0
-    assert sent(app, due + timedelta(minutes=61)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=59)) == 0
+    assert sends(app, due + timedelta(minutes=61)) == 1
     for minutes in (62, 90, 119, 180):
-        assert sent(app, due + timedelta(minutes=minutes)) == 0
+        assert sends(app, due + timedelta(minutes=minutes)) == 0
     ask, nudge = payloads(push, device)
     assert nudge["url"] == ask["url"] == "/#/checkin/daily"
     assert nudge["body"] == ask["body"] and nudge["id"] != ask["id"]
@@ -100,9 +100,9 @@ def test_an_unanswered_check_in_gets_one_nudge_halfway_through_its_window(app, e
 
 def test_a_check_in_answered_in_time_is_not_nudged(app, patient, evening, push):
     device, due = evening
-    assert sent(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
     answer_daily(patient, due + timedelta(minutes=20))
-    assert sent(app, due + timedelta(minutes=61)) == 0
+    assert sends(app, due + timedelta(minutes=61)) == 0
     assert len(push.to(device)) == 1
     nudge = next(d for d in deliveries(app) if d.next_attempt_at > due + timedelta(minutes=5))
     assert (nudge.status, nudge.error) == ("expired", "answered before it was due")
@@ -111,18 +111,18 @@ def test_a_check_in_answered_in_time_is_not_nudged(app, patient, evening, push):
 def test_an_answer_from_before_the_ask_does_not_count(app, patient, evening, push):
     device, due = evening
     answer_daily(patient, due - timedelta(hours=3))  # this morning's, not this evening's
-    assert sent(app, due + timedelta(minutes=1)) == 1
-    assert sent(app, due + timedelta(minutes=61)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=61)) == 1
 
 
 def test_two_workers_at_once_send_the_nudge_once(app, evening, push):
     device, due = evening
-    assert sent(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
     counts, start = [], threading.Barrier(2)
 
     def one_worker():
         start.wait()
-        counts.append(sent(app, due + timedelta(minutes=61)))
+        counts.append(sends(app, due + timedelta(minutes=61)))
 
     workers = [threading.Thread(target=one_worker) for _ in range(2)]
     for w in workers:
@@ -151,7 +151,7 @@ def test_quiet_hours_win_over_a_nudge(app, patient, push, daily, quiet, nudged_a
         quiet_hours={"start": quiet[0], "end": quiet[1]},
     )
     due = when(saved["next_due_at"])
-    assert sent(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
     for minutes in range(30, 181, 30):
         run_worker(app, now=due + timedelta(minutes=minutes))
     nudges = [at for slot, at in occurrences(app).items() if slot.endswith(":nudge")]
@@ -172,9 +172,9 @@ def test_a_weekly_questionnaire_is_nudged_after_six_hours(app, patient, push):
         quiet_hours=None,
     )
     due = when(saved["next_due_at"])
-    assert sent(app, due + timedelta(minutes=1)) == 1
-    assert sent(app, due + timedelta(hours=5, minutes=59)) == 0
-    assert sent(app, due + timedelta(hours=6, minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(hours=5, minutes=59)) == 0
+    assert sends(app, due + timedelta(hours=6, minutes=1)) == 1
     assert [p["url"] for p in payloads(push, device)] == ["/#/checkin/phq9"] * 2
 
 
@@ -204,7 +204,7 @@ def test_later_asks_again_an_hour_on_once_and_replaces_the_nudge(
     app, patient, evening, push, clock
 ):
     device, due = evening
-    assert sent(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
     [ask] = payloads(push, device)
     clock[0] = due + timedelta(minutes=10)  # the patient taps "Later (1 h)"
     assert later(patient, ask["id"]).status_code == 204
@@ -212,9 +212,9 @@ def test_later_asks_again_an_hour_on_once_and_replaces_the_nudge(
     ask_slot = f"daily_checkin:{due.astimezone(ZoneInfo('America/New_York')):%Y-%m-%dT%H:%M}"
     assert occurrences(app)[f"{ask_slot}:later"] == again
     # the nudge at 21:00 gives way to the re-send at 21:10
-    assert sent(app, due + timedelta(minutes=61)) == 0
-    assert sent(app, again - timedelta(minutes=1)) == 0
-    assert sent(app, again + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=61)) == 0
+    assert sends(app, again - timedelta(minutes=1)) == 0
+    assert sends(app, again + timedelta(minutes=1)) == 1
     resend = payloads(push, device)[1]
     assert resend["url"] == "/#/checkin/daily" and resend["actions"]
     # a second "Later", on either notification, asks nothing more
@@ -222,7 +222,7 @@ def test_later_asks_again_an_hour_on_once_and_replaces_the_nudge(
     assert later(patient, resend["id"]).status_code == 204
     assert later(patient, ask["id"]).status_code == 204
     for hours in (1, 2, 3):
-        assert sent(app, again + timedelta(hours=hours)) == 0
+        assert sends(app, again + timedelta(hours=hours)) == 0
     assert len(push.to(device)) == 2
     [delivery] = [d for d in deliveries(app) if str(d.id) == ask["id"]]
     assert delivery.shown_at is not None  # it was shown, or it could not be put off
@@ -230,43 +230,43 @@ def test_later_asks_again_an_hour_on_once_and_replaces_the_nudge(
 
 def test_later_after_the_nudge_asks_once_more(app, patient, evening, push, clock):
     device, due = evening
-    assert sent(app, due + timedelta(minutes=1)) == 1
-    assert sent(app, due + timedelta(minutes=61)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=61)) == 1
     nudge = payloads(push, device)[1]
     clock[0] = due + timedelta(minutes=65)
     assert later(patient, nudge["id"]).status_code == 204
-    assert sent(app, due + timedelta(minutes=126)) == 1
+    assert sends(app, due + timedelta(minutes=126)) == 1
     assert later(patient, payloads(push, device)[2]["id"]).status_code == 204
-    assert sent(app, due + timedelta(minutes=190)) == 0
+    assert sends(app, due + timedelta(minutes=190)) == 0
     assert len(push.to(device)) == 3
 
 
 def test_a_check_in_answered_meanwhile_is_not_asked_again(app, patient, evening, push, clock):
     device, due = evening
-    assert sent(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
     clock[0] = due + timedelta(minutes=5)
     assert later(patient, payloads(push, device)[0]["id"]).status_code == 204
     answer_daily(patient, due + timedelta(minutes=30))
-    assert sent(app, due + timedelta(minutes=66)) == 0
+    assert sends(app, due + timedelta(minutes=66)) == 0
     assert len(push.to(device)) == 1
 
 
 def test_later_waits_for_the_end_of_quiet_hours(app, patient, evening, push, clock):
     device, due = evening
-    assert sent(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
     ny = ZoneInfo("America/New_York")
     clock[0] = due + timedelta(hours=2, minutes=30)  # 22:30: an hour on is quiet (23:00)
     assert later(patient, payloads(push, device)[0]["id"]).status_code == 204
     [again] = [at for slot, at in occurrences(app).items() if slot.endswith(":later")]
     morning = datetime.combine(due.astimezone(ny).date() + timedelta(days=1), time(7, 0), ny)
     assert again == morning
-    assert sent(app, morning - timedelta(minutes=1)) == 0
-    assert sent(app, morning + timedelta(minutes=1)) == 1
+    assert sends(app, morning - timedelta(minutes=1)) == 0
+    assert sends(app, morning + timedelta(minutes=1)) == 1
 
 
 def test_only_my_own_check_in_reminder_can_be_put_off(app, patient, make_patient, evening, push):
     device, due = evening
-    assert sent(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=1)) == 1
     ask = payloads(push, device)[0]
     assert later(make_patient(), ask["id"]).status_code == 404
     assert later(patient, str(uuid.uuid4())).status_code == 404
@@ -294,8 +294,8 @@ def test_a_random_daily_time_is_sent_when_the_app_said(app, patient, push):
     local = due.astimezone(ZoneInfo("Asia/Tokyo")).time()
     assert time(10, 0) <= local < time(12, 30)
     assert patient.get(REMINDERS).json["next_due_at"] == saved["next_due_at"]  # not re-drawn
-    assert sent(app, due - timedelta(minutes=1)) == 0
-    assert sent(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due - timedelta(minutes=1)) == 0
+    assert sends(app, due + timedelta(minutes=1)) == 1
     assert due in occurrences(app).values()
     # the next day's time is drawn for that day, and shown as it will be sent
     upcoming = when(patient.get(REMINDERS).json["next_due_at"])
@@ -373,8 +373,8 @@ def test_a_move_from_madrid_to_mexico_city_sends_at_the_same_wall_time_there(
     shown = when(patient.get(REMINDERS).json["next_due_at"])
     assert shown == datetime.combine(day, time(20, 0), mexico)
     # 20:00 in Madrid (13:00 in Mexico City) passes with nothing sent
-    assert sent(app, datetime.combine(day, time(20, 1), madrid)) == 0
-    assert sent(app, shown + timedelta(minutes=1)) == 1
+    assert sends(app, datetime.combine(day, time(20, 1), madrid)) == 0
+    assert sends(app, shown + timedelta(minutes=1)) == 1
     assert payloads(push, device)[0]["url"] == "/#/checkin/daily"
     with app.app_context():
         [fired] = db.session.scalars(
