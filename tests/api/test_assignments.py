@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 
 from server.assignments.models import Assignment, AssignmentKind, HomeworkStatus
 from server.assignments.read import status_clause, status_now
@@ -583,3 +583,16 @@ def test_one_status_rule_in_python_and_sql(app, care, status, due, done_at, show
         assert db.session.scalar(select(status_clause(NOW)).where(Assignment.id == row.id)) == (
             shown
         )
+
+
+def test_the_therapists_words_and_the_skip_reason_are_ciphertext_at_rest(app, care):
+    canary = "CANARY-" + uuid.uuid4().hex
+    item = assign(care, prompt(text=canary))
+    care.patient.post(f"/api/v1/assignments/{item['id']}/skip", json={"reason": canary})
+    with app.app_context():
+        raw = [type_coerce(c, Text) for c in (Assignment.text, Assignment.skip_reason)]
+        stored = db.session.execute(
+            select(*raw).where(Assignment.id == uuid.UUID(item["id"]))
+        ).one()
+    assert all(value.startswith("v1:") and canary not in value for value in stored)
+    assert mine(care.patient)[item["id"]]["skip_reason"] == canary
