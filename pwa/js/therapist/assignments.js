@@ -633,7 +633,7 @@ export function followThroughSection(ft) {
           { class: 'table-wrap' },
           h(
             'table',
-            { class: 'measures' },
+            { class: 'measures stack-narrow' },
             h('caption', { class: 'visually-hidden' }, t('th_assign.follow_measures')),
             h(
               'thead',
@@ -652,7 +652,9 @@ export function followThroughSection(ft) {
                   'tr',
                   { 'data-assignment-id': m.assignment_id, 'data-instrument': m.instrument },
                   h('th', { scope: 'row' }, instrumentName(m.instrument)),
-                  numbers.map((k) => h('td', { class: 'num', 'data-count': k }, String(m[k] ?? 0))),
+                  numbers.map((k, n) =>
+                    h('td', { class: 'num', 'data-count': k, 'data-label': heads[n + 1] }, String(m[k] ?? 0)),
+                  ),
                 ),
               ),
             ),

@@ -247,7 +247,7 @@ export async function render(root) {
   const count = h('p', { class: 'muted small', id: 'caseload-count', role: 'status' });
   const table = h(
     'table',
-    { class: 'caseload', id: 'caseload' },
+    { class: 'caseload stack-narrow', id: 'caseload' },
     h('caption', { class: 'visually-hidden' }, 'My patients'),
     h(
       'thead',
