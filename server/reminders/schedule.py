@@ -435,14 +435,27 @@ def nudge_for(ask: Occurrence, rules: Rules) -> Occurrence | None:
     return Occurrence(at, ask.kind, f"{ask.slot}:{NUDGE}", ask.ref, window_ends - at)
 
 
-def nudges(asks: Iterable[Occurrence], rules: Rules, taken=frozenset()) -> list[Occurrence]:
+def _still_on(ask: Occurrence, rules: Rules, plans: Iterable[Measure]) -> bool:
+    """Whether what asked is still switched on (a plan: live and not paused)."""
+    if ask.kind == DAILY:
+        return bool(rules.daily or rules.daily_random)
+    if ask.kind in (PHQ9, GAD7):
+        return (rules.phq9 if ask.kind == PHQ9 else rules.gad7) is not None
+    return ask.ref in {plan.id for plan in plans}
+
+
+def nudges(
+    asks: Iterable[Occurrence], rules: Rules, taken=frozenset(), plans: Iterable[Measure] = ()
+) -> list[Occurrence]:
     """The nudges of asks that went, not made yet (`taken` holds the slots made): one per
     check-in ask, none once it was put off ("Later" stands in for it), none held by a
-    pause. Made by the worker when due, so a nudge never waits as a row of its own."""
+    pause, none for what was switched off since (`plans`: the measurement plans that
+    still ask). Made by the worker when due, so a nudge never waits as a row of its own."""
     resume = resume_at(rules)
+    plans = tuple(plans)
     found = []
     for ask in asks:
-        if f"{ask.slot}:{LATER}" in taken:
+        if f"{ask.slot}:{LATER}" in taken or not _still_on(ask, rules, plans):
             continue
         nudge = nudge_for(ask, rules)
         if nudge is None or nudge.slot in taken:

@@ -258,9 +258,8 @@ def refresh(schedule: ReminderSchedule, rules, now, recheck: int, made: Made, in
         or bool(inputs.get("measures"))
     )
     later = now + timedelta(seconds=recheck) if watching else None
-    nudge = next(
-        (n.fire_at for n in sched.nudges(made.asks, rules, made.slots) if n.fire_at > now), None
-    )
+    to_come = sched.nudges(made.asks, rules, made.slots, inputs.get("measures", ()))
+    nudge = next((n.fire_at for n in to_come if n.fire_at > now), None)
     times = [t for t in (schedule.next_due_at, later, nudge) if t is not None]
     schedule.wake_at = min(times) if times else None
 

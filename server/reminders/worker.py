@@ -230,7 +230,7 @@ def materialise(now: datetime, limit: int | None = None) -> int:
         # window ended meanwhile (downtime) is not worth sending, nor recording
         nudges = [
             n
-            for n in sched.nudges(before.asks, rules, before.slots)
+            for n in sched.nudges(before.asks, rules, before.slots, context["measures"])
             if start < n.fire_at <= now <= n.expires_at
         ]
         for occ in skip:

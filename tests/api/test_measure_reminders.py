@@ -184,6 +184,33 @@ def test_a_paused_plan_asks_nothing_and_resumed_asks_again(app, ny_patient, ther
     assert asks(app, patient) == [week]
 
 
+def test_a_plan_paused_after_its_ask_is_not_nudged(app, ny_patient, therapist, push):
+    patient, device = ny_patient
+    plan = set_plan(therapist, patient)
+    day = next_change(11) + timedelta(days=35)
+    dosing(therapist, patient, at(day - timedelta(days=1), 10))
+    assert sends(app, at(day, 9, 1)) == 1
+    paused = patient.post(f"/api/v1/assignments/{plan['id']}/pause", json={"paused": True})
+    assert paused.status_code == 200, paused.json
+    assert sends(app, at(day + timedelta(days=1), 9, 1)) == 0
+    assert len(push.to(device)) == 1
+
+
+def test_an_unanswered_ask_is_nudged_once_half_way_through_the_plans_window(
+    app, ny_patient, therapist, push
+):
+    patient, device = ny_patient
+    set_plan(therapist, patient)
+    day = next_change(11) + timedelta(days=42)
+    dosing(therapist, patient, at(day - timedelta(days=1), 10))
+    assert sends(app, at(day, 9, 1)) == 1
+    assert sends(app, at(day, 8, 59) + timedelta(days=1)) == 0
+    assert sends(app, at(day, 9, 1) + timedelta(days=1)) == 1
+    assert sends(app, at(day, 10) + timedelta(days=1)) == 0
+    ask, nudge = (device.decrypt(got.body) for got in push.to(device))
+    assert nudge["url"] == ask["url"] == "/#/checkin/phq9" and nudge["body"] == ask["body"]
+
+
 def test_a_plan_taken_back_asks_nothing(app, ny_patient, therapist, push):
     patient, device = ny_patient
     plan = set_plan(therapist, patient)

@@ -151,13 +151,14 @@ def test_quiet_hours_move_a_nudge_or_drop_it_past_the_window():
 
 
 def test_the_nudges_to_come_are_one_per_ask_until_made_or_put_off():
-    rules = s.Rules(timezone=NY)
+    rules = s.Rules(timezone=NY, daily=(time(9, 0),), phq9=s.Weekly(1, time(10, 0)))
+    plan = s.Measure.from_plan(PLAN, {"type": "weekly", "day": "tuesday", "time": "11:00"}, 4)
     asks = [
         s.Occurrence(local(NY, 2027, 6, 1, 9), s.DAILY, "daily_checkin:2027-06-01T09:00"),
         s.Occurrence(local(NY, 2027, 6, 1, 10), s.PHQ9, "phq9:2027-06-01"),
         s.Occurrence(local(NY, 2027, 6, 1, 11), s.MEASURE, "m:1", PLAN, timedelta(hours=4)),
     ]
-    found = s.nudges(asks, rules)
+    found = s.nudges(asks, rules, plans=[plan])
     assert [(n.slot, n.fire_at) for n in found] == [
         ("daily_checkin:2027-06-01T09:00:nudge", local(NY, 2027, 6, 1, 10)),
         ("m:1:nudge", local(NY, 2027, 6, 1, 13)),
@@ -165,10 +166,13 @@ def test_the_nudges_to_come_are_one_per_ask_until_made_or_put_off():
     ]
     # made already, or the ask put off ("Later" stands in for it): none
     taken = {"daily_checkin:2027-06-01T09:00:nudge", "phq9:2027-06-01:later"}
-    assert [n.slot for n in s.nudges(asks, rules, taken)] == ["m:1:nudge"]
+    assert [n.slot for n in s.nudges(asks, rules, taken, [plan])] == ["m:1:nudge"]
     # a pause holds nudges as it holds asks
-    paused = s.Rules(timezone=NY, paused_until=date(2027, 6, 2))
-    assert s.nudges(asks, paused) == []
+    paused = s.Rules(timezone=NY, daily=rules.daily, paused_until=date(2027, 6, 2))
+    assert s.nudges(asks, paused, plans=[plan]) == []
+    # switched off since the ask (the daily check-in, the questionnaire, the plan paused
+    # or taken back): nothing follows it
+    assert s.nudges(asks, s.Rules(timezone=NY)) == []
 
 
 def test_later_is_an_hour_on_after_quiet_hours():
