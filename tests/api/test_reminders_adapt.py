@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from server import access
+from server.auth.models import User
 from server.db import utcnow
 from server.extensions import db
-from server.reminders import service
+from server.reminders import read, service
 from server.reminders.models import ReminderOccurrence
 from tests.api.test_reminders import (
     REMINDERS,
@@ -382,3 +384,24 @@ def test_a_move_from_madrid_to_mexico_city_sends_at_the_same_wall_time_there(
         ).all()
         assert fired == shown
         db.session.remove()
+
+
+def test_the_brief_counts_asks_not_nudges_or_re_sends(
+    app, patient, therapist, link, evening, push, clock
+):
+    """One evening's check-in went three times (the ask, its nudge, a "Later"): the
+    therapist's brief says one prompt was sent."""
+    link(therapist, patient)
+    device, due = evening
+    assert sends(app, due + timedelta(minutes=1)) == 1
+    assert sends(app, due + timedelta(minutes=61)) == 1
+    clock[0] = due + timedelta(minutes=65)
+    assert later(patient, payloads(push, device)[1]["id"]).status_code == 204
+    assert sends(app, due + timedelta(minutes=126)) == 1
+    with app.app_context():
+        me = db.session.get(User, uuid.UUID(therapist.id))
+        scope = access.shared_scope(me, uuid.UUID(patient.id))
+        counted = read.follow_through(scope, due - timedelta(hours=1), due + timedelta(hours=3))
+        db.session.remove()
+    assert counted["prompts"]["sent"] == 1
+    assert [(k["kind"], k["sent"]) for k in counted["by_kind"]] == [("daily_checkin", 1)]
