@@ -392,6 +392,12 @@ def test_follow_through_and_the_caseloads_homework_count_read_on_a_phone_in_the_
         item = listed.locator(f"xpath=self::*[@data-assignment-id='{assignment_id}']")
         expect(item.locator(".badge")).to_have_text(words)
     expect(listed.filter(has_text="Skipped")).to_contain_text("Reason: Not ready for that one yet")
+    # on paper: what happened; homework still to come takes no line of the brief
+    page.emulate_media(media="print")
+    expect(cells.first).to_be_visible()
+    expect(listed.filter(has_text="Open")).to_be_hidden()
+    expect(listed.filter(has_text="Late")).to_be_visible()
+    page.emulate_media(media="screen")
 
     # the forms open, on a phone, in the dark: nothing wider than the screen, nothing
     # axe finds serious

@@ -609,6 +609,9 @@ export function plansSection(pid) {
   );
 }
 
+// done, skipped or past due: open and still to come has nothing to report yet
+const happened = (a) => (a.status_now || a.status) !== 'open';
+
 // The brief's follow-through since the last session: per plan, how many asks went out
 // and how they were answered; per homework item, where it stands.
 export function followThroughSection(ft) {
@@ -650,7 +653,11 @@ export function followThroughSection(ft) {
               measures.map((m) =>
                 h(
                   'tr',
-                  { 'data-assignment-id': m.assignment_id, 'data-instrument': m.instrument },
+                  {
+                    'data-assignment-id': m.assignment_id,
+                    'data-instrument': m.instrument,
+                    class: m.asked ? null : 'not-yet',
+                  },
                   h('th', { scope: 'row' }, instrumentName(m.instrument)),
                   numbers.map((k, n) =>
                     h('td', { class: 'num', 'data-count': k, 'data-label': heads[n + 1] }, String(m[k] ?? 0)),
@@ -668,7 +675,7 @@ export function followThroughSection(ft) {
           homework.map((a) =>
             h(
               'li',
-              { 'data-assignment-id': a.id },
+              { 'data-assignment-id': a.id, class: happened(a) ? null : 'not-yet' },
               h('strong', {}, homeworkName(a.homework_type)),
               a.text && [': ', h('span', { class: 'user-text' }, a.text)],
               a.due_at &&
@@ -679,7 +686,9 @@ export function followThroughSection(ft) {
         )
       : h('p', { class: 'muted' }, t('th_assign.follow_no_homework')),
   );
-  // nothing to say: on paper it leaves the space (brief.css hides section.empty)
-  if (!measures.length && !homework.length) el.classList.add('empty');
+  // Paper keeps what happened (asks that went out, homework due or answered): a plan
+  // not yet asked and homework not yet due take no line of a one-page brief, and with
+  // nothing else the section leaves the space (print hides .not-yet and section.empty).
+  if (!measures.some((m) => m.asked) && !homework.some(happened)) el.classList.add('empty');
   return el;
 }
