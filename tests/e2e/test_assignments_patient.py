@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from tests.api.test_assignments import mine
 from tests.e2e.pwa import OUTBOX_SIZE, sign_in, wait_for, wait_for_worker, wait_synced
 from tests.e2e.seed import _answers
 
@@ -90,12 +91,6 @@ def asked(app, patient, plan: dict, fire_at: datetime, window_hours: int = 48) -
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def mine(patient) -> dict:
-    response = patient.get("/api/v1/assignments")
-    assert response.status_code == 200, response.json
-    return {item["id"]: item for item in response.json["items"]}
 
 
 def local_day(moment: datetime, hour: int, days: int = 0) -> datetime:
