@@ -83,6 +83,7 @@ def test_a_measurement_plan_is_set_changed_paused_by_the_patient_and_deleted(
     days_field(form).fill("1, 7")
     form.get_by_label(re.compile("^Time")).fill("09:00")
     form.get_by_label(re.compile("^Hours to answer")).fill("48")
+    assert not serious_violations(page)
     form.get_by_role("button", name="Add a measurement plan").click()
 
     item = plans.locator("#measure-list li.assignment")
