@@ -116,14 +116,16 @@ function errorDisplay(alert, fields) {
       f.control.removeAttribute('aria-invalid');
     }
   };
+  const owner = (path) => {
+    const parts = path.split('.');
+    for (; parts.length; parts.pop()) if (fields[parts.join('.')]) return fields[parts.join('.')];
+    return null;
+  };
   const show = (message, errors = {}) => {
     const loose = [];
     const walk = (value, path) => {
       if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-        const parts = path.split('.');
-        let key = path;
-        while (parts.length && !fields[key]) key = (parts.pop(), parts.join('.'));
-        const f = fields[key];
+        const f = owner(path);
         if (!f) loose.push(`${path}: ${value.join(' ')}`);
         else {
           f.error.hidden = false;
@@ -199,7 +201,6 @@ function measureForm(pid, assignment, { onSaved, onCancel }) {
   const days = h('input', {
     type: 'text',
     id: `${p}-days`,
-    inputmode: 'text',
     autocomplete: 'off',
     value: (start.days || [1, 7]).join(', '),
   });
@@ -274,7 +275,7 @@ function measureForm(pid, assignment, { onSaved, onCancel }) {
     const data = {
       instrument: instrument.value,
       schedule,
-      // a number the server checks (1 to 168); empty or garbled goes as it is, refused there
+      // the server checks it (1 to 168): empty or not a number goes as null, refused beside the field
       window_hours: windowHours.value === '' ? null : Number(windowHours.value),
     };
     try {
