@@ -43,6 +43,7 @@ const SHELL = [
   '/js/sync.js',
   '/js/ui.js',
   '/js/views/app-lock.js',
+  '/js/views/assignments.js',
   '/js/views/checkin.js',
   '/js/views/conflict.js',
   '/js/views/forms.js',
@@ -112,9 +113,19 @@ self.addEventListener('fetch', (event) => {
 
 // -- push
 // Every push shows a notification. The payload carries no health information:
-// {type, id (the delivery), url, body}. The tag is per reminder (its screen), so a
-// repeated delivery replaces the earlier notification instead of piling up.
+// {type, id (the delivery), url, body, actions?}. The tag is per reminder (its screen),
+// so a repeated delivery replaces the earlier notification instead of piling up.
 const DEFAULT_URL = { checkin: '/#/checkin', journal: '/#/journal/new', plan: '/#/plan', test: '/#/reminders' };
+// The buttons a notification may carry (a check-in's "Later (1 h)"), titled by the
+// server in the person's language; any other action a payload names is left out.
+const ACTIONS = new Set(['later']);
+
+function actionsOf(data) {
+  if (!Array.isArray(data.actions)) return [];
+  return data.actions
+    .filter((a) => a && ACTIONS.has(a.action) && typeof a.title === 'string' && a.title)
+    .map((a) => ({ action: a.action, title: a.title }));
+}
 
 function readPayload(event) {
   try {
@@ -145,6 +156,7 @@ self.addEventListener('push', (event) => {
     (async () => {
       await self.registration.showNotification(data.title || 'Between', {
         body: data.body || 'You have a reminder from Between.',
+        actions: actionsOf(data),
         tag: `between:${url}`,
         renotify: false,
         icon: '/icons/icon-192.png',
@@ -170,9 +182,12 @@ async function openScreen(data) {
   await receipt(data, 'opened');
 }
 
+// "Later (1 h)": the server sends this reminder once more in an hour (the receipt asks
+// for it); nothing opens. A click anywhere else on the notification opens its screen.
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  event.waitUntil(openScreen(event.notification.data || {}));
+  const data = event.notification.data || {};
+  event.waitUntil(event.action === 'later' ? receipt(data, 'later') : openScreen(data));
 });
 
 self.addEventListener('notificationclose', (event) => {

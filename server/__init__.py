@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
 
     from server import cli, docs, health, pwa_static
+    from server.assignments import routes as assignments_routes
     from server.audit import routes as audit_routes
     from server.auth import routes as auth_routes
     from server.auth import session as _session  # noqa: F401  (registers the user loader)
@@ -115,16 +116,23 @@ def create_app(test_config: dict | None = None) -> Flask:
         privacy_routes.bp,
         sync_routes.bp,
         reminders_routes.bp,
+        assignments_routes.bp,
     ):
         api.register_blueprint(blueprint)
     # features react to each other through signals (server/events.py), never by calling
     # each other's services: each reacting feature connects its receivers here, so every
     # process that makes the app (web, worker, CLI, tests) reacts alike
     from server.alerts import reactions as alerts_reactions
+    from server.assignments import reactions as assignments_reactions
     from server.journal import reactions as journal_reactions
     from server.reminders import reactions as reminders_reactions
 
-    for reactions in (alerts_reactions, journal_reactions, reminders_reactions):
+    for reactions in (
+        alerts_reactions,
+        assignments_reactions,
+        journal_reactions,
+        reminders_reactions,
+    ):
         reactions.connect()
     health.init_app(app)
     docs.init_app(app)

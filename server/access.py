@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, select
 
+from server.assignments.models import Assignment
 from server.audit import service as audit
 from server.auth.models import Role, User
 from server.care.models import CareLink
@@ -136,6 +137,12 @@ RULES: dict[type, Rule] = {
         withheld=_private_note,
     ),
     RiskFlag: Rule("every flag, whatever the patient shares"),
+    # what the care team set, and how it was followed (a skip's reason too: it is said
+    # to them); the entry that answered homework is read only if the patient shares it
+    Assignment: Rule(
+        "the measurement plans and homework set for the patient, and how they were followed",
+        lambda scope, m: (m.deleted.is_(False),),
+    ),
     TreatmentSession: Rule(
         "the sessions on the timeline", lambda scope, m: (m.deleted.is_(False),)
     ),

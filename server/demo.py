@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from server.assignments import service as assignments_service
+from server.assignments.models import AssignmentKind, HomeworkType, Instrument
 from server.auth import service as auth_service
 from server.care import service as care_service
 from server.care.models import CareLink
@@ -61,6 +63,8 @@ def seed_demo() -> tuple:
         _seed_timeline(therapist, patient)
     if reminders_service.get_schedule(patient)["version"] == 0:
         _seed_reminders(patient)
+    if not assignments_service.my_assignments(patient):
+        _seed_assignments(therapist, patient)
     for n, (name, scores, risky) in enumerate(CASELOAD, start=2):
         other = _demo_user(f"patient{n}@demo.between.example", name, "patient", "America/Chicago")
         if _link(therapist, other) and not checkins_service.list_checkins(other, {})["checkins"]:
@@ -165,6 +169,52 @@ def _seed_reminders(patient) -> None:
             "quiet_hours": {"start": "22:00", "end": "08:00"},
         },
         base_version=0,
+    )
+
+
+def _seed_assignments(therapist, patient) -> None:
+    """A measurement plan (PHQ-9 1 and 7 days after each dosing session, 48 hours to
+    answer) and two homework items: a prompt due in two days, and a review of the plan
+    the evening before the next session (relative: it follows that session)."""
+    assignments_service.create_assignment(
+        therapist,
+        patient.id,
+        {
+            "kind": AssignmentKind.MEASURE,
+            "instrument": Instrument.PHQ9,
+            "schedule": {
+                "type": "sessions",
+                "session_kind": "dosing",
+                "days": [1, 7],
+                "time": "09:00",
+            },
+            "window_hours": 48,
+        },
+    )
+    assignments_service.create_assignment(
+        therapist,
+        patient.id,
+        {
+            "kind": AssignmentKind.HOMEWORK,
+            "homework_type": HomeworkType.PROMPT,
+            "text": "Write a few lines to the part that stepped forward most in the last "
+            "dosing session: what did it want you to know?",
+            "due_at": utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=2),
+        },
+    )
+    upcoming = sessions_service.next_session(patient.id)
+    if upcoming is None:  # a demo seeded long ago has no session to come
+        return
+    assignments_service.create_assignment(
+        therapist,
+        patient.id,
+        {
+            "kind": AssignmentKind.HOMEWORK,
+            "homework_type": HomeworkType.PLAN_REVIEW,
+            "due_session_id": upcoming.id,
+            "due_days": -1,
+            "due_time": "18:00",
+        },
     )
 
 

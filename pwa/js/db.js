@@ -14,7 +14,7 @@
 // writes. With the lock off there is nothing to seal: one plain IndexedDB transaction.
 
 const DB_NAME = 'between';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 export const STORES = {
   journal_entry: 'journal_entries',
@@ -23,6 +23,8 @@ export const STORES = {
   plan: 'plans',
   checkin: 'checkins',
   treatment_session: 'treatment_sessions',
+  // version 2: what the therapist set (measurement plans, homework)
+  assignment: 'assignments',
 };
 export const OUTBOX = 'outbox';
 export const META = 'meta';
@@ -101,16 +103,30 @@ async function unseal(store, row, key = dataKey) {
 // -- opening
 let dbPromise = null;
 
-function upgrade(db, oldVersion) {
+// The stores version 1 made; each later step names its own, so a step never makes a
+// store twice (a new device climbs every step).
+const FIRST_STORES = ['journal_entries', 'parts', 'part_relations', 'plans', 'checkins', 'treatment_sessions'];
+
+// `upgrading`: the version change's own transaction, for steps that touch records
+function upgrade(db, upgrading, oldVersion) {
   // The ladder: each step upgrades from the version before it, so any old device
-  // reaches the current shape. Add `case 1:` below when DB_VERSION becomes 2.
+  // reaches the current shape, its records (and its unsent outbox) kept. A new store
+  // needs no sealing step: it starts empty, and records written to it are sealed as
+  // every store's are while the lock is on. Add `case 2:` when DB_VERSION becomes 3.
   switch (oldVersion) {
     case 0: {
-      for (const name of Object.values(STORES)) db.createObjectStore(name, { keyPath: 'id' });
+      for (const name of FIRST_STORES) db.createObjectStore(name, { keyPath: 'id' });
       const outbox = db.createObjectStore(OUTBOX, { keyPath: 'seq', autoIncrement: true });
       outbox.createIndex('key', 'key');
       db.createObjectStore(META, { keyPath: 'key' });
     }
+    // falls through
+    case 1:
+      db.createObjectStore(STORES.assignment, { keyPath: 'id' });
+      // the code before this step skipped assignments it pulled (a type it had no store
+      // for) and moved the cursor past them: pull everything once more (the cursor is
+      // one of the records the lock leaves clear, so this works on a locked device too)
+      if (oldVersion === 1) upgrading.objectStore(META).delete('cursor');
     // falls through
     default:
   }
@@ -126,7 +142,7 @@ export function openDB() {
   if (!dbPromise) {
     dbPromise = new Promise((resolve, reject) => {
       const req = indexedDB.open(DB_NAME, DB_VERSION);
-      req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion);
+      req.onupgradeneeded = (event) => upgrade(req.result, req.transaction, event.oldVersion);
       req.onsuccess = () => {
         const db = req.result;
         // another tab upgrades: step aside, reopen on next use

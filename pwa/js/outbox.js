@@ -6,8 +6,9 @@ import { ATTENTION, LOCAL, SYNCED } from './constants.js';
 import { META, OUTBOX, STORES, countClear, getAll, tx } from './db.js';
 
 const MAX_BATCH = 100;
-// parts before the relations and entries that name them
-const TYPE_ORDER = ['part', 'part_relation', 'plan', 'journal_entry', 'checkin'];
+// parts before the relations and entries that name them; an entry before the homework
+// answer that names it
+const TYPE_ORDER = ['part', 'part_relation', 'plan', 'journal_entry', 'checkin', 'assignment'];
 
 export const outboxEvents = new EventTarget();
 const keyOf = (type, id) => `${type}:${id}`;

@@ -1,6 +1,7 @@
 // Notifications: asked for after a tap, shown on/working, testable; resent on launch.
 
 import * as api from './api.js';
+import { hasPendingMe } from './session.js';
 
 const b64ToBytes = (b64) => {
   const s = atob(b64.replace(/-/g, '+').replace(/_/g, '/'));
@@ -78,9 +79,14 @@ export async function resubscribeOnLaunch() {
 
 export const sendTest = () => api.post('/push/test');
 
-// Reminders follow the device's time zone.
+// Reminders follow the device's time zone, while the person lets them (`follow_device`,
+// on by default): a zone chosen in Settings turns following off on the server, so the
+// next open leaves that choice alone. A choice still waiting on this device to be sent
+// wins too: nothing is moved until the server has it.
 export async function followTimeZone() {
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!timezone || (await hasPendingMe())) return;
   const s = await api.get('/reminders');
-  if (timezone && timezone !== s.timezone) await api.put('/reminders', { version: s.version, timezone });
+  if (s.follow_device === false || timezone === s.timezone) return;
+  await api.put('/reminders', { version: s.version, timezone });
 }

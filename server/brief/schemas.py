@@ -30,6 +30,42 @@ class DailyNoteSchema(StrictSchema):
     note = fields.String()
 
 
+class HomeworkCountsSchema(StrictSchema):
+    """A patient's homework since the last session, by the status it shows now."""
+
+    open = fields.Integer()
+    late = fields.Integer()
+    done = fields.Integer()
+    skipped = fields.Integer()
+
+
+class MeasureFollowThroughSchema(StrictSchema):
+    """One measurement plan's asks in the window, and how each was answered."""
+
+    assignment_id = fields.UUID()
+    instrument = fields.String()
+    asked = fields.Integer()
+    on_time = fields.Integer()
+    late = fields.Integer()
+    missed = fields.Integer()
+    open = fields.Integer()
+
+
+class HomeworkFollowThroughSchema(StrictSchema):
+    id = fields.UUID()
+    homework_type = fields.String()
+    text = fields.String()
+    due_at = fields.String(allow_none=True)
+    status_now = fields.String()
+    done_at = fields.DateTime(allow_none=True)
+    skip_reason = fields.String()
+
+
+class FollowThroughSchema(StrictSchema):
+    measures = fields.List(fields.Nested(MeasureFollowThroughSchema))
+    homework = fields.List(fields.Nested(HomeworkFollowThroughSchema))
+
+
 class CaseloadRowSchema(StrictSchema):
     patient_id = fields.UUID()
     display_name = fields.String()
@@ -44,6 +80,7 @@ class CaseloadRowSchema(StrictSchema):
     plan_review_due = fields.Boolean()
     open_flag = fields.Nested(OpenFlagSchema, allow_none=True)
     not_on_track = fields.Nested(NotOnTrackSchema, allow_none=True)
+    homework = fields.Nested(HomeworkCountsSchema)
 
 
 class BriefArgsSchema(StrictSchema):
@@ -66,3 +103,4 @@ class BriefSchema(StrictSchema):
     parts = fields.Dict()
     sessions = fields.List(fields.Dict())
     reminders = fields.Dict(allow_none=True)
+    follow_through = fields.Nested(FollowThroughSchema)

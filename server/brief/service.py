@@ -26,6 +26,14 @@ from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from server import access
+from server.assignments.models import Assignment
+from server.assignments.read import (
+    STATUSES,
+    follow_through_item,
+    homework_since,
+    since_clause,
+    status_clause,
+)
 from server.auth.models import User
 from server.care.models import CareLink
 from server.checkins.models import CheckIn, RiskFlag
@@ -39,7 +47,7 @@ from server.parts.models import PartsMap
 from server.parts.read import changes_since
 from server.plans.models import Plan, PlanRevision
 from server.plans.read import diff_contents
-from server.reminders.read import follow_through
+from server.reminders.read import follow_through, measure_follow_through
 from server.sessions.models import SessionKind, TreatmentSession
 from server.sessions.read import held_clause, last_session_end
 from server.sessions.read import view as session_view
@@ -128,6 +136,22 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
         literal(now - DEFAULT_WINDOW, UTCDateTime()),
     )
 
+    def homework(status: str):
+        """How many of the patient's homework items since the last session show
+        `status` now (read.status_now, in SQL)."""
+        return (
+            select(func.count())
+            .select_from(Assignment)
+            .where(
+                *linked.visible(Assignment, User.id),
+                since_clause(window),
+                status_clause(now) == status,
+            )
+            .correlate(User)
+            .scalar_subquery()
+            .label(f"homework_{status}")
+        )
+
     def score(instrument: str, in_window: bool):
         scored = (*answered, CheckIn.instrument == instrument, CheckIn.complete.is_(True))
         when = CheckIn.answered_at >= window if in_window else CheckIn.answered_at < window
@@ -185,6 +209,7 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
             score("phq9", True).label("phq9_latest"),
             score("gad7", False).label("gad7_previous"),
             score("gad7", True).label("gad7_latest"),
+            *(homework(status) for status in STATUSES),
         ).outerjoin(Plan, Plan.patient_id == User.id)
     ).all()
     if not rows:
@@ -212,6 +237,7 @@ def caseload(therapist: User, sort: str = "flags") -> list[dict]:
                 "latest_phq9_at": r.phq9_at,
                 "phq9_change": r.phq9 - r.phq9_before if r.phq9_before is not None else None,
                 "plan_review_due": due,
+                "homework": {status: getattr(r, f"homework_{status}") for status in STATUSES},
                 "open_flag": open_flags.get(r.id),
                 "not_on_track": not_on_track(
                     {
@@ -562,4 +588,9 @@ def brief(scope: access.SharedScope, since: datetime | None) -> dict:
         "parts": {"shared": parts_changes is not None, "changes": parts_changes or []},
         "sessions": sessions,
         "reminders": follow_through(scope, start, now),
+        # what the care team set since the last session, and how it was followed
+        "follow_through": {
+            "measures": measure_follow_through(scope, start, now),
+            "homework": [follow_through_item(h, now) for h in homework_since(scope, start)],
+        },
     }

@@ -28,5 +28,6 @@ class ExportSchema(StrictSchema):
     checkins = fields.List(fields.Dict())
     risk_flags = fields.List(fields.Dict())
     treatment_sessions = fields.List(fields.Dict())
+    assignments = fields.List(fields.Dict())
     access_log = fields.List(fields.Dict())
     my_actions = fields.List(fields.Dict())

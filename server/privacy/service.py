@@ -11,6 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select
 
 from server import access
+from server.assignments import read as assignments_read
+from server.assignments.models import Assignment
+from server.assignments.schemas import AssignmentSchema
 from server.audit import service as audit
 from server.audit.models import AuditEvent
 from server.auth import passwords
@@ -121,6 +124,7 @@ def export_patient(user: User) -> dict:
     flags = rows(RiskFlag)
     sessions = rows(TreatmentSession)
     prompts = rows(JournalPrompt)
+    assignments = [a for a in rows(Assignment, Assignment.created_at) if not a.deleted]
     document = {
         "format": EXPORT_FORMAT,
         "exported_at": _iso(utcnow()),
@@ -181,6 +185,8 @@ def export_patient(user: User) -> dict:
         "treatment_sessions": TreatmentSessionSchema(many=True).dump(
             [sessions_read.view(s) for s in sessions]
         ),
+        # what my therapist set me (plans, homework) and how I answered: skip reasons are mine
+        "assignments": AssignmentSchema(many=True).dump(assignments_read.views(assignments)),
         "access_log": _access_log(user),
     }
     audit.record(user, "export", user.id, "account", [user.id])

@@ -108,6 +108,7 @@ def test_push():
 @bp.arguments(schemas.ReceiptSchema)
 @bp.response(204)
 def receipt(data):
-    """What my device did with a notification: shown, opened or dismissed."""
+    """What my device did with a notification: shown, opened, dismissed, or "later"
+    (ask again in an hour, once per reminder)."""
     service.record_receipt(current_actor(), data["delivery_id"], data["event"])
     db.session.commit()

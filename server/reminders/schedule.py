@@ -11,6 +11,17 @@ reminder nor its day:
 
 Quiet hours move a reminder to their end; a pause holds everything until its date.
 
+A check-in reminder (daily, PHQ-9, GAD-7, or a therapist's measurement plan) has a
+window in which answering it counts: the plan's own, or its freshness (`FRESH_FOR`) for
+the reminders the patient sets. Unanswered halfway through it, the ask is followed by one
+nudge (`nudge_for`), which quiet hours move or, past the window, drop; a "Later" from the
+notification asks again once, an hour on (`later_at`). Both are named after their ask's
+slot (`<slot>:nudge`, `<slot>:later`), so each happens once whatever the worker count.
+
+The daily check-in can come at a random time within a window the patient chooses: one
+time per local day, chosen by an HMAC of the day under a per-person key, so the API's
+"next" and the worker agree without storing anything.
+
 A reminder is named by its slot (the rule and its local day), never by its instant: a
 slot goes once, whatever the zone. After a move west a slot already sent comes round
 again later that same local day; it is not sent twice, and it is not "next" either:
@@ -23,6 +34,7 @@ the slots already made.
 
 from __future__ import annotations
 
+import hmac
 import re
 import uuid
 from collections.abc import Iterable
@@ -40,7 +52,14 @@ POST_DOSING = "post_dosing"
 PLAN_REVIEW = "plan_review"
 FLAG_ALERT = "flag_alert"
 TEST = "test"
+MEASURE = "measure"  # a therapist's measurement plan (server/assignments)
 SCHEDULED_KINDS = (DAILY, PHQ9, GAD7, POST_DOSING, PLAN_REVIEW)
+# reminders that ask for a check-in: nudged when unanswered, and can be put off
+CHECKIN_KINDS = (DAILY, PHQ9, GAD7, MEASURE)
+INSTRUMENT_OF = {DAILY: "daily", PHQ9: "phq9", GAD7: "gad7"}  # a measure names its own
+NUDGE, LATER = "nudge", "later"  # follow-ups of an ask: `<slot>:nudge`, `<slot>:later`
+LATER_BY = timedelta(hours=1)
+RANDOM_MIN_WINDOW = timedelta(minutes=30)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -56,6 +75,7 @@ FRESH_FOR = {
     PLAN_REVIEW: timedelta(hours=24),
     FLAG_ALERT: timedelta(hours=24),
     TEST: timedelta(minutes=10),
+    MEASURE: timedelta(hours=48),  # a plan names its own window; this is for none
 }
 URGENCY = {
     DAILY: "normal",
@@ -65,12 +85,15 @@ URGENCY = {
     PLAN_REVIEW: "low",
     FLAG_ALERT: "high",
     TEST: "high",
+    MEASURE: "normal",
 }
 # the periodic rules always have an occurrence within a week, plus a day of quiet hours
 _SEARCH_DAYS = 9
 # How far before an instant to look for slots already made: a local day's instant moves
-# by at most 26 hours from one zone to another, and quiet hours by under a day more.
-TAKEN_LOOKBACK = timedelta(days=3)
+# by at most 26 hours from one zone to another, and quiet hours by under a day more; and
+# for asks whose nudge may still come: half the longest window (a week) after the ask.
+MAX_WINDOW = timedelta(hours=168)
+TAKEN_LOOKBACK = max(timedelta(days=3), MAX_WINDOW / 2 + timedelta(days=1))
 
 
 def parse_hhmm(value: str) -> time:
@@ -91,6 +114,9 @@ class Rules:
 
     timezone: str = "UTC"
     daily: tuple[time, ...] = ()
+    # the daily check-in at one random time a day within (start, end), instead of `daily`
+    daily_random: tuple[time, time] | None = None
+    random_key: bytes = field(default=b"", repr=False, compare=False)
     phq9: Weekly | None = None
     gad7: Weekly | None = None
     post_dosing_days: tuple[int, ...] = ()
@@ -105,8 +131,9 @@ class Rules:
         object.__setattr__(self, "zone", localtime.zone(self.timezone))
 
     @classmethod
-    def from_settings(cls, settings: dict, timezone: str) -> Rules:
-        """Rules from the stored (API-shaped) settings; disabled parts are left out."""
+    def from_settings(cls, settings: dict, timezone: str, random_key: bytes = b"") -> Rules:
+        """Rules from the stored (API-shaped) settings; disabled parts are left out.
+        `random_key` chooses the daily random times (the same key, the same times)."""
 
         def on(name):
             part = settings.get(name) or {}
@@ -119,13 +146,20 @@ class Rules:
             return Weekly(WEEKDAYS.index(part["day"]), parse_hhmm(part["time"]))
 
         daily = on(DAILY)
+        window = (daily or {}).get("random")
         dosing = on(POST_DOSING)
         review = on(PLAN_REVIEW)
         quiet = settings.get("quiet_hours")
         paused = settings.get("paused_until")
         return cls(
             timezone=timezone,
-            daily=tuple(sorted({parse_hhmm(t) for t in daily["times"]})) if daily else (),
+            daily=tuple(sorted({parse_hhmm(t) for t in daily["times"]}))
+            if daily and not window
+            else (),
+            daily_random=(parse_hhmm(window["start"]), parse_hhmm(window["end"]))
+            if window
+            else None,
+            random_key=random_key,
             phq9=weekly(PHQ9),
             gad7=weekly(GAD7),
             post_dosing_days=tuple(sorted(set(dosing["days"]))) if dosing else (),
@@ -138,7 +172,7 @@ class Rules:
 
     @property
     def periodic(self) -> bool:
-        return bool(self.daily or self.phq9 or self.gad7)
+        return bool(self.daily or self.daily_random or self.phq9 or self.gad7)
 
 
 @dataclass(frozen=True, order=True)
@@ -146,13 +180,72 @@ class Occurrence:
     fire_at: datetime  # UTC, after quiet hours
     kind: str
     slot: str  # unique per person: the rule's local day (and its session), never the instant
-    ref: uuid.UUID | None = None
+    ref: uuid.UUID | None = None  # the dosing session, or the measurement plan
+    # how long it stays worth answering (and sending): a plan's window; else FRESH_FOR
+    window: timedelta | None = field(default=None, compare=False)
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.fire_at + (self.window or FRESH_FOR[self.kind])
+
+    @property
+    def stream(self) -> tuple:
+        """What "the same reminder" means for dedupe and downtime: its kind, and for a
+        measurement plan the plan (two plans at one time are two asks)."""
+        return (self.kind, self.ref if self.kind == MEASURE else None)
 
 
 @dataclass(frozen=True)
 class Dosing:
+    """A treatment session on the timeline (dosing ones drive the post-dosing prompts)."""
+
     id: uuid.UUID
     starts_at: datetime  # UTC
+    kind: str = "dosing"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A therapist's measurement plan: an instrument asked weekly, or on days relative
+    to each session of a kind, at a local time, answerable for `window`."""
+
+    id: uuid.UUID
+    at: time
+    window: timedelta
+    weekday: int | None = None  # weekly: Monday is 0
+    days: tuple[int, ...] = ()  # or these local days from each session (negative: before)
+    session_kind: str | None = None
+
+    @classmethod
+    def from_plan(cls, plan_id: uuid.UUID, schedule: dict, window_hours: int) -> Measure:
+        """From an assignment's stored schedule (validated where it was set)."""
+        at = parse_hhmm(schedule["time"])
+        window = timedelta(hours=window_hours)
+        if schedule["type"] == "weekly":
+            return cls(plan_id, at, window, weekday=WEEKDAYS.index(schedule["day"]))
+        if schedule["type"] == "sessions":
+            days = tuple(sorted({int(n) for n in schedule["days"]}))
+            return cls(plan_id, at, window, days=days, session_kind=schedule["session_kind"])
+        raise ValueError(f"unknown measurement schedule type: {schedule['type']!r}")
+
+
+def base_slot(slot: str) -> str:
+    """The ask a follow-up (nudge, later) belongs to; an ask is its own."""
+    head, _, tail = slot.rpartition(":")
+    return head if tail in (NUDGE, LATER) else slot
+
+
+def is_follow_up(slot: str) -> bool:
+    return base_slot(slot) != slot
+
+
+def random_daily_time(key: bytes, day: date, start: time, end: time) -> time:
+    """The day's time within [start, end): deterministic per key and local day."""
+    first = start.hour * 60 + start.minute
+    span = end.hour * 60 + end.minute - first
+    digest = hmac.digest(key, day.isoformat().encode(), "sha256")
+    minute = first + int.from_bytes(digest[:8], "big") % span
+    return time(minute // 60, minute % 60)
 
 
 def _in_quiet(t: time, quiet: tuple[time, time]) -> bool:
@@ -189,6 +282,10 @@ def _periodic(rules: Rules, first: date, last: date) -> Iterable[Occurrence]:
     while day <= last:
         for at in rules.daily:
             yield Occurrence(local_instant(day, at, rules.zone), DAILY, f"{DAILY}:{day}T{at:%H:%M}")
+        if rules.daily_random:
+            # one a day, named by the day: a window changed later that day adds none
+            at = random_daily_time(rules.random_key, day, *rules.daily_random)
+            yield Occurrence(local_instant(day, at, rules.zone), DAILY, f"{DAILY}:{day}Trandom")
         for kind, weekly in ((PHQ9, rules.phq9), (GAD7, rules.gad7)):
             if weekly and day.weekday() == weekly.weekday:
                 yield Occurrence(local_instant(day, weekly.at, rules.zone), kind, f"{kind}:{day}")
@@ -199,6 +296,8 @@ def _after_dosing(rules: Rules, sessions: Iterable[Dosing]) -> Iterable[Occurren
     if rules.post_dosing_at is None:
         return
     for session in sessions:
+        if session.kind != "dosing":
+            continue
         dosing_day = session.starts_at.astimezone(rules.zone).date()
         for n in rules.post_dosing_days:
             yield Occurrence(
@@ -207,6 +306,40 @@ def _after_dosing(rules: Rules, sessions: Iterable[Dosing]) -> Iterable[Occurren
                 f"{POST_DOSING}:{session.id}:{n}",
                 session.id,
             )
+
+
+def _measures(
+    rules: Rules, measures: Iterable[Measure], sessions: Iterable[Dosing], first: date, last: date
+) -> Iterable[Occurrence]:
+    """A plan's asks: weekly ones on the local days [first, last]; session ones on their
+    local days from each session of the plan's kind (that day in the patient's zone)."""
+    sessions = list(sessions)
+    for plan in measures:
+        if plan.weekday is not None:
+            day = first
+            while day <= last:
+                if day.weekday() == plan.weekday:
+                    yield Occurrence(
+                        local_instant(day, plan.at, rules.zone),
+                        MEASURE,
+                        f"{MEASURE}:{plan.id}:{day}",
+                        plan.id,
+                        plan.window,
+                    )
+                day += timedelta(days=1)
+            continue
+        for session in sessions:
+            if session.kind != plan.session_kind:
+                continue
+            session_day = session.starts_at.astimezone(rules.zone).date()
+            for n in plan.days:
+                yield Occurrence(
+                    local_instant(session_day + timedelta(days=n), plan.at, rules.zone),
+                    MEASURE,
+                    f"{MEASURE}:{plan.id}:{session.id}:{n}",
+                    plan.id,
+                    plan.window,
+                )
 
 
 def _plan_review(rules: Rules, due: datetime | None) -> Iterable[Occurrence]:
@@ -235,10 +368,10 @@ def _finish(
         if not (start < fire and (end is None or fire <= end)):
             continue
         # two daily times inside the quiet hours both land at its end: once is enough
-        if (occ.kind, fire) in seen:
+        if (occ.stream, fire) in seen:
             continue
-        seen.add((occ.kind, fire))
-        kept.append(Occurrence(fire, occ.kind, occ.slot, occ.ref))
+        seen.add((occ.stream, fire))
+        kept.append(Occurrence(fire, occ.kind, occ.slot, occ.ref, occ.window))
     return sorted(kept)
 
 
@@ -249,14 +382,18 @@ def occurrences(
     dosing: Iterable[Dosing] = (),
     plan_review_due: datetime | None = None,
     taken: frozenset[str] | set[str] = frozenset(),
+    measures: Iterable[Measure] = (),
+    sessions: Iterable[Dosing] = (),
 ) -> list[Occurrence]:
-    """Every reminder that fires in (start, end], in time order, but the taken slots."""
+    """Every reminder that fires in (start, end], in time order, but the taken slots.
+    `sessions` are the sessions of every kind the measurement plans count from."""
     first = start.astimezone(rules.zone).date() - timedelta(days=1)
     last = end.astimezone(rules.zone).date() + timedelta(days=1)
     candidates = [
         *_periodic(rules, first, last),
         *_after_dosing(rules, dosing),
         *_plan_review(rules, plan_review_due),
+        *_measures(rules, measures, sessions, first, last),
     ]
     return _finish(candidates, rules, start, end, taken)
 
@@ -267,16 +404,71 @@ def next_occurrence(
     dosing: Iterable[Dosing] = (),
     plan_review_due: datetime | None = None,
     taken: frozenset[str] | set[str] = frozenset(),
+    measures: Iterable[Measure] = (),
+    sessions: Iterable[Dosing] = (),
 ) -> Occurrence | None:
     """The first reminder after `after` whose slot is not taken, or None when nothing
     is switched on."""
     begin = max(after, resume_at(rules) or after)
-    candidates = [*_after_dosing(rules, dosing), *_plan_review(rules, plan_review_due)]
+    first = begin.astimezone(rules.zone).date() - timedelta(days=1)
+    last = first + timedelta(days=_SEARCH_DAYS)
+    candidates = [
+        *_after_dosing(rules, dosing),
+        *_plan_review(rules, plan_review_due),
+        *_measures(rules, measures, sessions, first, last),
+    ]
     if rules.periodic:
-        first = begin.astimezone(rules.zone).date() - timedelta(days=1)
-        candidates += _periodic(rules, first, first + timedelta(days=_SEARCH_DAYS))
+        candidates += _periodic(rules, first, last)
     found = _finish(candidates, rules, after, None, taken)
     return found[0] if found else None
+
+
+def nudge_for(ask: Occurrence, rules: Rules) -> Occurrence | None:
+    """The one nudge of a check-in ask: halfway through its window, after quiet hours;
+    none if that is past the window (quiet hours win) or the ask asks no check-in."""
+    if ask.kind not in CHECKIN_KINDS:
+        return None
+    window_ends = ask.expires_at
+    at = out_of_quiet(ask.fire_at + (window_ends - ask.fire_at) / 2, rules)
+    if at >= window_ends:
+        return None
+    return Occurrence(at, ask.kind, f"{ask.slot}:{NUDGE}", ask.ref, window_ends - at)
+
+
+def _still_on(ask: Occurrence, rules: Rules, plans: Iterable[Measure]) -> bool:
+    """Whether what asked is still switched on (a plan: live and not paused)."""
+    if ask.kind == DAILY:
+        return bool(rules.daily or rules.daily_random)
+    if ask.kind in (PHQ9, GAD7):
+        return (rules.phq9 if ask.kind == PHQ9 else rules.gad7) is not None
+    return ask.ref in {plan.id for plan in plans}
+
+
+def nudges(
+    asks: Iterable[Occurrence], rules: Rules, taken=frozenset(), plans: Iterable[Measure] = ()
+) -> list[Occurrence]:
+    """The nudges of asks that went, not made yet (`taken` holds the slots made): one per
+    check-in ask, none once it was put off ("Later" stands in for it), none held by a
+    pause, none for what was switched off since (`plans`: the measurement plans that
+    still ask). Made by the worker when due, so a nudge never waits as a row of its own."""
+    resume = resume_at(rules)
+    plans = tuple(plans)
+    found = []
+    for ask in asks:
+        if f"{ask.slot}:{LATER}" in taken or not _still_on(ask, rules, plans):
+            continue
+        nudge = nudge_for(ask, rules)
+        if nudge is None or nudge.slot in taken:
+            continue
+        if resume is not None and nudge.fire_at < resume:
+            continue
+        found.append(nudge)
+    return sorted(found)
+
+
+def later_at(rules: Rules, now: datetime) -> datetime:
+    """When "Later" asks again: an hour on, after quiet hours."""
+    return out_of_quiet(now + LATER_BY, rules)
 
 
 def flag_alert_at(rules: Rules, now: datetime) -> datetime | None:
@@ -298,13 +490,14 @@ def after_downtime(missed: list[Occurrence], now: datetime) -> tuple[list, list]
     """(send, skip) for reminders that came due while nobody sent them.
 
     Each goes once while still fresh; a stale one is skipped; of several fresh ones of
-    one kind only the latest goes, so a worker back from downtime sends no burst.
+    one kind (one plan, for measures) only the latest goes, so a worker back from
+    downtime sends no burst.
     """
-    latest: dict[str, Occurrence] = {}
+    latest: dict[tuple, Occurrence] = {}
     for occ in missed:
-        if now <= expires_at(occ.kind, occ.fire_at):
-            if occ.kind not in latest or occ.fire_at >= latest[occ.kind].fire_at:
-                latest[occ.kind] = occ
+        if now <= occ.expires_at:
+            if occ.stream not in latest or occ.fire_at >= latest[occ.stream].fire_at:
+                latest[occ.stream] = occ
     send = sorted(latest.values())
     chosen = set(send)
     return send, [occ for occ in missed if occ not in chosen]

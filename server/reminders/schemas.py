@@ -2,7 +2,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from server.reminders.schedule import HHMM, WEEKDAYS
+from server.reminders.schedule import HHMM, RANDOM_MIN_WINDOW, WEEKDAYS, parse_hhmm
 from server.schemas import StrictSchema
 
 _time = validate.Regexp(HHMM, error=_l("Use a 24-hour HH:MM time."))
@@ -13,12 +13,30 @@ def _unique(values):
         raise ValidationError(_("Each value once."))
 
 
+class RandomWindowSchema(StrictSchema):
+    """A window within one day for the daily check-in's random time."""
+
+    start = fields.String(required=True, validate=_time)
+    end = fields.String(required=True, validate=_time)
+
+    @validates_schema
+    def _one_day_and_long_enough(self, data, **_kw):
+        start, end = parse_hhmm(data["start"]), parse_hhmm(data["end"])
+        minutes = (end.hour - start.hour) * 60 + end.minute - start.minute
+        if minutes <= 0:
+            raise ValidationError("The window ends after it starts, within one day.", "end")
+        if minutes < RANDOM_MIN_WINDOW.total_seconds() // 60:
+            raise ValidationError("Make the window at least 30 minutes long.", "end")
+
+
 class DailySchema(StrictSchema):
     enabled = fields.Boolean()
     times = fields.List(
         fields.String(validate=_time),
         validate=[validate.Length(1, 6), _unique],
     )
+    # one check-in a day at a random time in this window instead of `times`; null: off
+    random = fields.Nested(RandomWindowSchema, allow_none=True)
 
 
 class WeeklySchema(StrictSchema):
@@ -65,6 +83,9 @@ class ScheduleFieldsSchema(StrictSchema):
     flag_alerts = fields.Nested(FlagAlertsSchema)  # therapists only
     quiet_hours = fields.Nested(QuietHoursSchema, allow_none=True)
     paused_until = fields.Date(allow_none=True)
+    # move reminders to the device's time zone when the app opens (off once the person
+    # chooses a zone in Settings)
+    follow_device = fields.Boolean()
 
 
 class ScheduleUpdateSchema(ScheduleFieldsSchema):
@@ -109,7 +130,10 @@ class SubscriptionSchema(StrictSchema):
 
 class ReceiptSchema(StrictSchema):
     delivery_id = fields.UUID(required=True)
-    event = fields.String(required=True, validate=validate.OneOf(("shown", "opened", "dismissed")))
+    # "later": the person put a check-in off from the notification; it comes again in an hour
+    event = fields.String(
+        required=True, validate=validate.OneOf(("shown", "opened", "dismissed", "later"))
+    )
 
 
 class PushTestResultSchema(StrictSchema):

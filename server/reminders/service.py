@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import hmac
 import ipaddress
+import logging
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -19,8 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from server import access, i18n, localtime
+from server.assignments.models import Assignment, AssignmentKind
 from server.auth.models import Role, User
 from server.care.models import CareLink
 from server.db import utcnow
@@ -30,6 +36,7 @@ from server.i18n import N_
 from server.plans.models import Plan
 from server.reminders import schedule as sched
 from server.reminders.models import (
+    EXPIRED,
     PENDING,
     PushDelivery,
     PushSubscription,
@@ -38,9 +45,11 @@ from server.reminders.models import (
 )
 from server.sessions.models import SessionKind, SessionStatus, TreatmentSession
 
+log = logging.getLogger("between.reminders")
+
 PATIENT_ONLY = ("daily_checkin", "phq9", "gad7", "post_dosing", "plan_review")
 THERAPIST_ONLY = ("flag_alerts",)
-PARTS = PATIENT_ONLY + THERAPIST_ONLY + ("quiet_hours", "paused_until")
+PARTS = PATIENT_ONLY + THERAPIST_ONLY + ("quiet_hours", "paused_until", "follow_device")
 
 PATIENT_DEFAULTS = {
     "daily_checkin": {"enabled": False, "times": ["20:00"]},
@@ -50,11 +59,15 @@ PATIENT_DEFAULTS = {
     "plan_review": {"enabled": False, "time": "10:00"},
     "quiet_hours": {"start": "22:00", "end": "08:00"},
     "paused_until": None,
+    # the app moves the schedule to the device's zone when it opens, until the person
+    # chooses a zone themselves (Settings: `wake(…, timezone=…)` turns this off)
+    "follow_device": True,
 }
 THERAPIST_DEFAULTS = {
     "flag_alerts": {"enabled": True},
     "quiet_hours": {"start": "22:00", "end": "07:00"},
     "paused_until": None,
+    "follow_device": True,
 }
 
 # What a push says: a type, an id, a link and generic words; nothing a lock screen
@@ -68,7 +81,12 @@ MESSAGES = {
     sched.PLAN_REVIEW: ("plan", "/#/plan", N_("Time to look over your plan")),
     sched.FLAG_ALERT: ("flag", "/#/flags", N_("A check-in needs your review")),
     sched.TEST: ("test", "/#/more", N_("Notifications are working")),
+    # the plan's instrument goes in the link only (the notification shows the words)
+    sched.MEASURE: ("checkin", "/#/checkin/{instrument}", N_("A check-in is waiting")),
 }
+# what a check-in notification offers besides opening it, titled in the recipient's
+# language; the service worker answers "later" with a receipt (record_receipt)
+LATER_ACTION = ("later", N_("Later (1 h)"))
 LOOPBACK_NAMES = {"localhost"}
 
 
@@ -83,22 +101,43 @@ def _schedule(user_id: uuid.UUID) -> ReminderSchedule | None:
     return db.session.scalar(select(ReminderSchedule).where(ReminderSchedule.user_id == user_id))
 
 
-def dosing_sessions(patient_ids) -> dict[uuid.UUID, list[sched.Dosing]]:
-    """Each patient's dosing sessions, in one query."""
+def _insert(model):
+    """INSERT … ON CONFLICT DO NOTHING, in the dialect at hand."""
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def _sessions(patient_ids) -> dict[uuid.UUID, list[sched.Dosing]]:
+    """Each patient's live sessions of every kind (dosing ones drive the post-dosing
+    prompts, any kind a measurement plan), in one query."""
     found = defaultdict(list)
     if not patient_ids:
         return found
     rows = db.session.execute(
-        select(TreatmentSession.patient_id, TreatmentSession.id, TreatmentSession.starts_at).where(
+        select(
+            TreatmentSession.patient_id,
+            TreatmentSession.id,
+            TreatmentSession.starts_at,
+            TreatmentSession.kind,
+        ).where(
             TreatmentSession.patient_id.in_(patient_ids),
-            TreatmentSession.kind == SessionKind.DOSING,
             TreatmentSession.deleted.is_(False),
-            # a dosing that did not take place has no days after it to prompt about
+            # a session that did not take place has no days around it to prompt about
             TreatmentSession.status != SessionStatus.DID_NOT_HAPPEN,
         )
     )
-    for patient_id, session_id, starts_at in rows:
-        found[patient_id].append(sched.Dosing(session_id, starts_at))
+    for patient_id, session_id, starts_at, kind in rows:
+        found[patient_id].append(sched.Dosing(session_id, starts_at, str(kind)))
+    return found
+
+
+def dosing_sessions(patient_ids) -> dict[uuid.UUID, list[sched.Dosing]]:
+    """Each patient's dosing sessions, in one query."""
+    found = defaultdict(list)
+    for patient_id, sessions in _sessions(patient_ids).items():
+        dosing = [s for s in sessions if s.kind == SessionKind.DOSING]
+        if dosing:
+            found[patient_id] = dosing
     return found
 
 
@@ -116,52 +155,169 @@ def plan_reviews_due(patient_ids) -> dict[uuid.UUID, datetime]:
     return {pid: last + timedelta(days=every) for pid, last, every in rows if every}
 
 
-def taken_slots(user_ids, since: datetime) -> dict[uuid.UUID, set[str]]:
-    """The slots each person's reminders already took from `since` on, in one query:
-    a slot made once is never made again, so it is never the next reminder either."""
-    found = defaultdict(set)
+def measures_of(patient_ids) -> dict[uuid.UUID, list[sched.Measure]]:
+    """Each patient's live measurement plans that ask (not paused), in one query."""
+    found = defaultdict(list)
+    if not patient_ids:
+        return found
+    rows = db.session.execute(
+        select(
+            Assignment.patient_id, Assignment.id, Assignment.schedule, Assignment.window_hours
+        ).where(
+            Assignment.patient_id.in_(patient_ids),
+            Assignment.kind == AssignmentKind.MEASURE,
+            Assignment.deleted.is_(False),
+            Assignment.paused_at.is_(None),
+        )
+    )
+    for patient_id, plan_id, schedule, window_hours in rows:
+        try:
+            found[patient_id].append(sched.Measure.from_plan(plan_id, schedule, window_hours))
+        except (KeyError, TypeError, ValueError):
+            # checked where it was set; one bad row must not stop the patient's others
+            log.warning("measurement plan %s has a schedule reminders cannot read", plan_id)
+    return found
+
+
+def inputs_for(patient_ids) -> dict[uuid.UUID, dict]:
+    """What each person's reminders are computed from besides their rules (sessions,
+    the plan's review, measurement plans), as keyword arguments of
+    `sched.occurrences` / `sched.next_occurrence`: three queries for any number."""
+    sessions = _sessions(patient_ids)
+    reviews = plan_reviews_due(patient_ids)
+    measures = measures_of(patient_ids)
+    return {
+        pid: {
+            "dosing": sessions.get(pid, []),
+            "plan_review_due": reviews.get(pid),
+            "measures": measures.get(pid, []),
+            "sessions": sessions.get(pid, []),
+        }
+        for pid in patient_ids
+    }
+
+
+def random_key(user_id: uuid.UUID) -> bytes:
+    """The person's key for their daily random times: an HMAC of their id under the
+    app's secret, so every process (web, worker) chooses the same times."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.digest(secret, b"daily-random:" + user_id.bytes, "sha256")
+
+
+def rules_for(user_id: uuid.UUID, settings: dict, timezone: str) -> sched.Rules:
+    return sched.Rules.from_settings(settings, timezone, random_key(user_id))
+
+
+@dataclass
+class Made:
+    """A person's reminders made already (since some instant): every slot taken, and the
+    check-in asks that went, whose nudges may still come."""
+
+    slots: set[str] = field(default_factory=set)
+    asks: list[sched.Occurrence] = field(default_factory=list)
+
+    def adding(self, made, went) -> Made:
+        """As it will be once these occurrences are made (and these of them sent)."""
+        asks = [o for o in went if o.kind in sched.CHECKIN_KINDS and not sched.is_follow_up(o.slot)]
+        return Made(self.slots | {o.slot for o in made}, self.asks + asks)
+
+
+def made_since(user_ids, since: datetime) -> dict[uuid.UUID, Made]:
+    """What each person's reminders made from `since` on, in one query: a slot made once
+    is never made again (so it is never the next reminder either), and an ask that went
+    is followed by its nudge."""
+    found = defaultdict(Made)
     if user_ids:
         rows = db.session.execute(
-            select(ReminderOccurrence.user_id, ReminderOccurrence.slot).where(
+            select(
+                ReminderOccurrence.user_id,
+                ReminderOccurrence.slot,
+                ReminderOccurrence.kind,
+                ReminderOccurrence.ref_id,
+                ReminderOccurrence.fire_at,
+                ReminderOccurrence.expires_at,
+                ReminderOccurrence.skipped,
+            ).where(
                 ReminderOccurrence.user_id.in_(user_ids),
                 ReminderOccurrence.fire_at >= since,
             )
         )
-        for user_id, slot in rows:
-            found[user_id].add(slot)
+        for user_id, slot, kind, ref, fire_at, expires, skipped in rows:
+            made = found[user_id]
+            made.slots.add(slot)
+            if kind in sched.CHECKIN_KINDS and not skipped and not sched.is_follow_up(slot):
+                made.asks.append(sched.Occurrence(fire_at, kind, slot, ref, expires - fire_at))
     return found
 
 
-def refresh(
-    schedule: ReminderSchedule, rules, now, dosing, plan_due, recheck: int, taken=frozenset()
-) -> None:
+def refresh(schedule: ReminderSchedule, rules, now, recheck: int, made: Made, inputs) -> None:
     """Set the next due instant (one that will be sent: no taken slot), and when the
-    worker should look again."""
-    upcoming = sched.next_occurrence(rules, now, dosing, plan_due, taken)
+    worker should look again: then, or sooner for a nudge."""
+    upcoming = sched.next_occurrence(rules, now, taken=made.slots, **inputs)
     schedule.next_due_at = upcoming.fire_at if upcoming else None
-    watching = rules.post_dosing_at is not None or rules.plan_review_at is not None
+    watching = (
+        rules.post_dosing_at is not None
+        or rules.plan_review_at is not None
+        or bool(inputs.get("measures"))
+    )
     later = now + timedelta(seconds=recheck) if watching else None
-    times = [t for t in (schedule.next_due_at, later) if t is not None]
+    to_come = sched.nudges(made.asks, rules, made.slots, inputs.get("measures", ()))
+    nudge = next((n.fire_at for n in to_come if n.fire_at > now), None)
+    times = [t for t in (schedule.next_due_at, later, nudge) if t is not None]
     schedule.wake_at = min(times) if times else None
 
 
+def _new_schedule(user: User, now: datetime) -> dict:
+    """A row for someone who never saved their reminders: the suggested settings (all
+    off), version 0 as the API shows before a first save, looked at by the next pass."""
+    return {
+        "id": uuid.uuid4(),
+        "user_id": user.id,
+        "timezone": user.timezone,
+        "settings": defaults_for(user),
+        "version": 0,
+        "wake_at": now,
+        "materialised_until": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def wake(patient_id: uuid.UUID, timezone: str | None = None) -> None:
-    """Something that moves reminders changed (a dosing session, the plan's review
-    cadence, the person's time zone): have the worker look at this patient's schedule on
-    its next pass. A new zone keeps the wall times (20:00 stays 20:00, there), as a save
-    of the schedule in that zone would: a new version, rules from now on."""
+    """Something that moves reminders changed (a session, the plan's review cadence, a
+    measurement plan, the person's time zone): have the worker look at this person's
+    schedule on its next pass. A person who never saved reminders gets the suggested
+    schedule (all off) now, so a therapist's measurement plan still asks.
+
+    A new zone is one the person chose (Settings): it keeps the wall times (20:00
+    stays 20:00, there), as a save of the schedule in that zone would (a new version,
+    rules from now on), and the app stops moving reminders to the device's zone."""
     now = utcnow()
-    values = {"wake_at": now}
-    if timezone:
-        values.update(
-            timezone=timezone,
-            version=ReminderSchedule.version + 1,
-            updated_at=now,
-            materialised_until=now,
+    query = select(ReminderSchedule).where(ReminderSchedule.user_id == patient_id)
+    schedule = db.session.scalar(query.with_for_update())
+    if schedule is None:
+        user = db.session.get(User, patient_id)
+        if user is None:
+            return
+        db.session.execute(
+            _insert(ReminderSchedule)
+            .values(_new_schedule(user, now))
+            .on_conflict_do_nothing(index_elements=["user_id"])
         )
-    db.session.execute(
-        update(ReminderSchedule).where(ReminderSchedule.user_id == patient_id).values(**values)
-    )
+        schedule = db.session.scalar(query.with_for_update())
+        if timezone:
+            # made just now in the zone chosen: nothing to move, only who decides it
+            schedule.settings = {**schedule.settings, "follow_device": False}
+            schedule.timezone = timezone
+            timezone = None
+    schedule.wake_at = now
+    if timezone:
+        schedule.timezone = timezone
+        schedule.settings = {**schedule.settings, "follow_device": False}
+        schedule.version += 1
+        schedule.updated_at = now
+        schedule.materialised_until = now
+    db.session.flush()
 
 
 def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> dict:
@@ -170,14 +326,13 @@ def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> di
     if schedule is not None:
         settings.update(copy.deepcopy(schedule.settings))
     timezone = schedule.timezone if schedule else user.timezone
-    rules = sched.Rules.from_settings(settings, timezone)
+    rules = rules_for(user.id, settings, timezone)
     if user.role is Role.PATIENT:
         upcoming = sched.next_occurrence(
             rules,
             now,
-            dosing_sessions([user.id]).get(user.id, []),
-            plan_reviews_due([user.id]).get(user.id),
-            taken_slots([user.id], now - sched.TAKEN_LOOKBACK).get(user.id, frozenset()),
+            taken=made_since([user.id], now - sched.TAKEN_LOOKBACK)[user.id].slots,
+            **inputs_for([user.id])[user.id],
         )
     else:
         upcoming = None
@@ -188,6 +343,7 @@ def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> di
         **{k: settings.get(k) for k in shown},
         "quiet_hours": settings.get("quiet_hours"),
         "paused_until": date.fromisoformat(paused) if isinstance(paused, str) else paused,
+        "follow_device": settings.get("follow_device", True),
         "version": schedule.version if schedule else 0,
         "next_due_at": upcoming.fire_at if upcoming else None,
         "next_due_kind": upcoming.kind if upcoming else None,
@@ -245,15 +401,13 @@ def update_schedule(actor: User, data: dict, base_version: int | None) -> dict:
     schedule.updated_at = now
     # from now on: a rule changed now never fires for a time already past
     schedule.materialised_until = now
-    rules = sched.Rules.from_settings(settings, schedule.timezone)
     refresh(
         schedule,
-        rules,
+        rules_for(actor.id, settings, schedule.timezone),
         now,
-        dosing_sessions([actor.id]).get(actor.id, []),
-        plan_reviews_due([actor.id]).get(actor.id),
         current_app.config["REMINDER_RECHECK_SECONDS"],
-        taken_slots([actor.id], now - sched.TAKEN_LOOKBACK).get(actor.id, frozenset()),
+        made_since([actor.id], now - sched.TAKEN_LOOKBACK)[actor.id],
+        inputs_for([actor.id])[actor.id],
     )
     db.session.flush()
     return view_schedule(actor, schedule, now)
@@ -387,6 +541,26 @@ def _subscriptions_of(user_ids) -> dict[uuid.UUID, list[uuid.UUID]]:
     return found
 
 
+def _deliveries(occurrence_id, user_id, kind, fire_at, expires, subscription_ids) -> list:
+    """A pending delivery of one occurrence per device, due at its time."""
+    now = utcnow()
+    return [
+        PushDelivery(
+            id=uuid.uuid4(),
+            occurrence_id=occurrence_id,
+            subscription_id=sub_id,
+            user_id=user_id,
+            kind=kind,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=fire_at,
+            expires_at=expires,
+            created_at=now,
+        )
+        for sub_id in subscription_ids
+    ]
+
+
 def enqueue(user_id, kind: str, slot: str, fire_at, subscription_ids, ref=None):
     """One occurrence and a pending delivery per device; the worker sends them."""
     expires = sched.expires_at(kind, fire_at)
@@ -403,21 +577,7 @@ def enqueue(user_id, kind: str, slot: str, fire_at, subscription_ids, ref=None):
     )
     db.session.add(occurrence)
     db.session.flush()  # no relationship orders the inserts: the occurrence goes first
-    deliveries = [
-        PushDelivery(
-            id=uuid.uuid4(),
-            occurrence_id=occurrence.id,
-            subscription_id=sub_id,
-            user_id=user_id,
-            kind=kind,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=fire_at,
-            expires_at=expires,
-            created_at=utcnow(),
-        )
-        for sub_id in subscription_ids
-    ]
+    deliveries = _deliveries(occurrence.id, user_id, kind, fire_at, expires, subscription_ids)
     db.session.add_all(deliveries)
     return occurrence, deliveries
 
@@ -474,27 +634,95 @@ def create_test_push(actor: User) -> list[uuid.UUID]:
 
 
 def record_receipt(actor: User, delivery_id: uuid.UUID, event: str) -> None:
-    """What my device did with a notification (shown, opened, dismissed); once each."""
+    """What my device did with a notification (shown, opened, dismissed; once each), or
+    "later": ask again in an hour."""
     delivery = db.session.scalar(
         select(PushDelivery).where(PushDelivery.id == delivery_id, PushDelivery.user_id == actor.id)
     )
     if delivery is None:
         raise not_found(_("No such notification."))
-    column = f"{event}_at"
     now = utcnow()
-    if getattr(delivery, column) is None:
-        setattr(delivery, column, now)
-    if event in ("opened", "dismissed") and delivery.shown_at is None:
+    if event == "later":
+        put_off(actor, delivery, now)
+    else:
+        column = f"{event}_at"
+        if getattr(delivery, column) is None:
+            setattr(delivery, column, now)
+    if event != "shown" and delivery.shown_at is None:
         delivery.shown_at = now  # it was shown, or it could not have been tapped
     db.session.flush()
 
 
-def message_for(kind: str, delivery_id, ref_id=None, locale: str | None = None) -> dict:
+def put_off(actor: User, delivery: PushDelivery, now: datetime) -> None:
+    """ "Later" on a check-in notification: the ask comes again an hour on (after quiet
+    hours), once per ask whichever of its notifications was put off, and its nudge no
+    longer comes. The worker still drops the re-send if the check-in is answered first."""
+    occurrence = db.session.get(ReminderOccurrence, delivery.occurrence_id)
+    if occurrence is None or occurrence.kind not in sched.CHECKIN_KINDS:
+        raise validation_error({"event": ["Only a check-in reminder can be put off."]})
+    ask_slot = sched.base_slot(occurrence.slot)
+    ask = occurrence
+    if ask_slot != occurrence.slot:
+        ask = db.session.scalar(
+            select(ReminderOccurrence).where(
+                ReminderOccurrence.user_id == actor.id, ReminderOccurrence.slot == ask_slot
+            )
+        )
+        ask = ask or occurrence
+    schedule = _schedule(actor.id)
+    settings = {**defaults_for(actor), **(schedule.settings if schedule else {})}
+    rules = rules_for(actor.id, settings, schedule.timezone if schedule else actor.timezone)
+    fire_at = sched.later_at(rules, now)
+    # answerable again for as long as the ask was
+    expires = fire_at + (ask.expires_at - ask.fire_at)
+    made = db.session.execute(
+        _insert(ReminderOccurrence)
+        .values(
+            id=uuid.uuid4(),
+            user_id=actor.id,
+            kind=ask.kind,
+            slot=f"{ask_slot}:{sched.LATER}",
+            ref_id=ask.ref_id,
+            fire_at=fire_at,
+            expires_at=expires,
+            skipped=False,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "slot"])
+        .returning(ReminderOccurrence.id)
+    ).scalar()
+    if made is None:
+        return  # put off already: once per ask
+    devices = _subscriptions_of([actor.id]).get(actor.id, [])
+    db.session.add_all(_deliveries(made, actor.id, ask.kind, fire_at, expires, devices))
+    nudge = select(ReminderOccurrence.id).where(
+        ReminderOccurrence.user_id == actor.id,
+        ReminderOccurrence.slot == f"{ask_slot}:{sched.NUDGE}",
+    )
+    db.session.execute(
+        update(PushDelivery)
+        .where(PushDelivery.occurrence_id.in_(nudge.scalar_subquery()))
+        .where(PushDelivery.status == PENDING)
+        .values(status=EXPIRED, error="put off: asked again later instead")
+    )
+
+
+def message_for(
+    kind: str, delivery_id, ref_id=None, instrument: str | None = None, locale: str | None = None
+) -> dict:
     """What a push carries: a type, ids and generic words in the recipient's language
     (their `users.locale`); nothing for a lock screen to give away. A flag alert links
-    to the flag (an opaque id) so the inbox opens it."""
+    to the flag (an opaque id) so the inbox opens it; a measurement plan's ask to its
+    check-in. A check-in can be put off ("later")."""
+    language = i18n.language_of(locale) or i18n.DEFAULT
     kind_type, url, words = MESSAGES[kind]
     if kind == sched.FLAG_ALERT and ref_id is not None:
         url = f"{url}/{ref_id}"
-    body = i18n.gettext_in(i18n.language_of(locale) or i18n.DEFAULT, words)
-    return {"type": kind_type, "id": str(delivery_id), "url": url, "body": body}
+    elif kind == sched.MEASURE:
+        url = url.format(instrument=instrument or "daily")
+    body = i18n.gettext_in(language, words)
+    message = {"type": kind_type, "id": str(delivery_id), "url": url, "body": body}
+    if kind in sched.CHECKIN_KINDS:
+        action, title = LATER_ACTION
+        message["actions"] = [{"action": action, "title": i18n.gettext_in(language, title)}]
+    return message

@@ -9,9 +9,14 @@ Any number of workers may run against one database; each step is a short transac
    delivery per (occurrence, device), unique. Missed ones after downtime go once if
    still fresh, else are recorded as skipped: no bursts. A small batch per short
    transaction (`REMINDER_BATCH_SIZE`), all or nothing: a batch whose transaction dies
-   changes nothing and is taken by the next pass of any worker.
+   changes nothing and is taken by the next pass of any worker. A check-in ask that
+   went is followed by its one nudge (same slot plus `:nudge`), made when it comes due
+   halfway through the ask's window (the schedule wakes for it); a measurement plan's
+   ask is then written onto the plan (`last_asked_at`, `window_ends_at`) in a
+   transaction of its own, for the patient's devices to pull.
 3. Claim: a batch of due deliveries gets this claim's token and a lease (PostgreSQL:
-   `SKIP LOCKED`; SQLite: one UPDATE statement under its single write lock).
+   `SKIP LOCKED`; SQLite: one UPDATE statement under its single write lock). A nudge or
+   a "Later" re-send whose check-in was answered meanwhile is expired, not sent.
 4. Send, outside any transaction.
 5. Complete, fenced: only rows still carrying this claim's token, with the lease not
    yet run out, change. A worker that stalled past its lease changes nothing; its
@@ -39,13 +44,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, event, func, select, update
+from sqlalchemy import and_, bindparam, case, event, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from server import events
+from server.assignments.models import Assignment
 from server.auth.models import User
+from server.checkins.models import CheckIn
 from server.db import utcnow
 from server.extensions import db
 from server.reminders import keys, service
@@ -66,6 +73,7 @@ from server.reminders.sender import FAILED as OUT_FAILED
 from server.reminders.sender import GONE as OUT_GONE
 from server.reminders.sender import SENT as OUT_SENT
 from server.reminders.sender import Message, Outcome, Sender
+from server.sync import clock
 
 log = logging.getLogger("between.worker")
 
@@ -171,6 +179,20 @@ def reap(now: datetime) -> tuple[int, int]:
 # -- materialise -------------------------------------------------------------------------
 
 
+def _row(schedule: ReminderSchedule, occ: sched.Occurrence, skipped: bool, now) -> dict:
+    return {
+        "id": uuid.uuid4(),
+        "user_id": schedule.user_id,
+        "kind": occ.kind,
+        "slot": occ.slot,
+        "ref_id": occ.ref,
+        "fire_at": occ.fire_at,
+        "expires_at": occ.expires_at,
+        "skipped": skipped,
+        "created_at": now,
+    }
+
+
 def materialise(now: datetime, limit: int | None = None) -> int:
     """Turn due schedules into occurrences and deliveries, one small batch in one short
     transaction; returns schedules handled."""
@@ -192,63 +214,62 @@ def materialise(now: datetime, limit: int | None = None) -> int:
         db.session.commit()
         return 0
     user_ids = [s.user_id for s in schedules]
-    dosing = service.dosing_sessions(user_ids)
-    reviews = service.plan_reviews_due(user_ids)
+    inputs = service.inputs_for(user_ids)
     devices = service._subscriptions_of(user_ids)
     # each schedule's window starts where its last pass ended (two days back at most)
     starts = {s.id: max(s.materialised_until, now - LOOKBACK) for s in schedules}
-    taken = service.taken_slots(user_ids, min(starts.values()) - sched.TAKEN_LOOKBACK)
+    made = service.made_since(user_ids, min(starts.values()) - sched.TAKEN_LOOKBACK)
     recheck = current_app.config["REMINDER_RECHECK_SECONDS"]
     occurrence_rows, sendable = [], {}
     for schedule in schedules:
-        rules = sched.Rules.from_settings(schedule.settings, schedule.timezone)
-        start = starts[schedule.id]
-        context = (dosing.get(schedule.user_id, []), reviews.get(schedule.user_id))
-        spent = taken.get(schedule.user_id, frozenset())
-        missed = sched.occurrences(rules, start, now, *context, spent)
+        rules = service.rules_for(schedule.user_id, schedule.settings, schedule.timezone)
+        context = inputs[schedule.user_id]
+        before, start = made[schedule.user_id], starts[schedule.id]
+        missed = sched.occurrences(rules, start, now, taken=before.slots, **context)
         send, skip = sched.after_downtime(missed, now)
-        for occ, skipped in [(o, False) for o in send] + [(o, True) for o in skip]:
-            row_id = uuid.uuid4()
-            occurrence_rows.append(
-                {
-                    "id": row_id,
-                    "user_id": schedule.user_id,
-                    "kind": occ.kind,
-                    "slot": occ.slot,
-                    "ref_id": occ.ref,
-                    "fire_at": occ.fire_at,
-                    "expires_at": sched.expires_at(occ.kind, occ.fire_at),
-                    "skipped": skipped,
-                    "created_at": now,
-                }
-            )
-            if not skipped:
-                sendable[row_id] = occurrence_rows[-1]
+        # the nudges that came due, of asks made before this pass; one whose ask's
+        # window ended meanwhile (downtime) is not worth sending, nor recording
+        nudges = [
+            n
+            for n in sched.nudges(before.asks, rules, before.slots, context["measures"])
+            if start < n.fire_at <= now <= n.expires_at
+        ]
+        for occ in skip:
+            occurrence_rows.append(_row(schedule, occ, True, now))
+        for occ in send + nudges:
+            occurrence_rows.append(_row(schedule, occ, False, now))
+            sendable[occurrence_rows[-1]["id"]] = occurrence_rows[-1]
         schedule.materialised_until = now
-        service.refresh(schedule, rules, now, *context, recheck, spent)
+        service.refresh(
+            schedule, rules, now, recheck, before.adding(send + skip + nudges, send), context
+        )
+    asked = []
     if occurrence_rows:
-        inserted = db.session.execute(
-            _insert(ReminderOccurrence)
-            .values(occurrence_rows)
-            .on_conflict_do_nothing(index_elements=["user_id", "slot"])
-            .returning(ReminderOccurrence.id)
-        ).scalars()
+        inserted = set(
+            db.session.execute(
+                _insert(ReminderOccurrence)
+                .values(occurrence_rows)
+                .on_conflict_do_nothing(index_elements=["user_id", "slot"])
+                .returning(ReminderOccurrence.id)
+            ).scalars()
+        )
+        # a slot made before (another worker, a rerun) is done
+        made = [row for row_id, row in sendable.items() if row_id in inserted]
         deliveries = [
             {
                 "id": uuid.uuid4(),
-                "occurrence_id": occ_id,
+                "occurrence_id": row["id"],
                 "subscription_id": sub_id,
-                "user_id": sendable[occ_id]["user_id"],
-                "kind": sendable[occ_id]["kind"],
+                "user_id": row["user_id"],
+                "kind": row["kind"],
                 "status": PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
-                "expires_at": sendable[occ_id]["expires_at"],
+                "expires_at": row["expires_at"],
                 "created_at": now,
             }
-            for occ_id in inserted
-            if occ_id in sendable  # a slot made before (another worker, a rerun) is done
-            for sub_id in devices.get(sendable[occ_id]["user_id"], [])
+            for row in made
+            for sub_id in devices.get(row["user_id"], [])
         ]
         if deliveries:
             db.session.execute(
@@ -256,8 +277,44 @@ def materialise(now: datetime, limit: int | None = None) -> int:
                 .values(deliveries)
                 .on_conflict_do_nothing(index_elements=["occurrence_id", "subscription_id"])
             )
+        asked = [
+            row
+            for row in made
+            if row["kind"] == sched.MEASURE and not sched.is_follow_up(row["slot"])
+        ]
     db.session.commit()
+    if asked:
+        mark_asked(asked)
     return len(schedules)
+
+
+def mark_asked(asks: list[dict]) -> None:
+    """Write each measurement plan's latest ask onto the plan, so the patient's devices
+    pull "due until …" (or, after it, "missed") without the schedule.
+
+    A transaction of its own, after the occurrences' commit: it takes each patient's
+    change counter (server/sync/clock.py), which a sync push or a session change takes
+    before it wakes that patient's schedule; holding the schedule's lock meanwhile could
+    deadlock with them. Counters in patient order, so two workers queue rather than
+    deadlock. A crash between the two leaves the plan showing the ask before until its
+    next one; the ask itself went. The plan's version is not touched: a therapist's
+    edit from the version they read still applies."""
+    _lock_timeout()
+    for ask in sorted(asks, key=lambda row: (str(row["user_id"]), row["fire_at"])):
+        db.session.execute(
+            update(Assignment)
+            .where(
+                Assignment.id == ask["ref_id"],
+                Assignment.patient_id == ask["user_id"],
+                or_(Assignment.last_asked_at.is_(None), Assignment.last_asked_at < ask["fire_at"]),
+            )
+            .values(
+                last_asked_at=ask["fire_at"],
+                window_ends_at=ask["expires_at"],
+                change_seq=clock.next_seq(ask["user_id"]),
+            )
+        )
+    db.session.commit()
 
 
 # -- claim -------------------------------------------------------------------------------
@@ -322,31 +379,41 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
             PushSubscription.p256dh,
             PushSubscription.auth,
             ReminderOccurrence.ref_id,
+            ReminderOccurrence.slot,
+            PushDelivery.user_id,
+            Assignment.instrument,
             User.locale,  # the words are in the recipient's language
         )
         .join(ReminderOccurrence, ReminderOccurrence.id == PushDelivery.occurrence_id)
         .join(User, User.id == PushDelivery.user_id)
         .outerjoin(PushSubscription, PushSubscription.id == PushDelivery.subscription_id)
+        # a measurement plan's ask links to its instrument's check-in
+        .outerjoin(
+            Assignment,
+            and_(
+                ReminderOccurrence.kind == sched.MEASURE,
+                Assignment.id == ReminderOccurrence.ref_id,
+            ),
+        )
         # by primary key: lease_token has no index, and a scan for it per batch grows
         # with every delivery ever kept
         .where(PushDelivery.id.in_(picked))
     ).all()
+    answered = _answered_follow_ups(rows)
+    if answered:
+        db.session.execute(
+            update(PushDelivery)
+            .where(PushDelivery.id.in_(answered), PushDelivery.lease_token == token)
+            .values(status=EXPIRED, error="answered before it was due", **_RELEASED)
+        )
     db.session.commit()
     batch = Claim(token, lease_until)
     secret = current_app.config["SECRET_KEY"].encode()  # once per batch, not per message
     urgency = sched.URGENCY
-    for (
-        delivery_id,
-        kind,
-        attempts,
-        expires_at,
-        sub_id,
-        endpoint,
-        p256dh,
-        auth,
-        ref,
-        locale,
-    ) in rows:
+    for row in rows:
+        delivery_id, kind, attempts, expires_at, sub_id, endpoint, p256dh, auth, ref = row[:9]
+        if delivery_id in answered:
+            continue
         batch.attempts[delivery_id] = attempts
         if endpoint is None:
             batch.orphans.append(delivery_id)
@@ -358,13 +425,54 @@ def claim(now: datetime, limit: int, lease_seconds: float, ids=None) -> Claim | 
                 endpoint=endpoint,
                 p256dh=p256dh,
                 auth=auth,
-                payload=_compact_json(service.message_for(kind, delivery_id, ref, locale)).encode(),
+                payload=_compact_json(
+                    service.message_for(kind, delivery_id, ref, row.instrument, row.locale)
+                ).encode(),
                 ttl=sched.ttl_seconds(expires_at, now),
                 urgency=urgency[kind],
                 topic=topic_for(sub_id, kind, secret),
             )
         )
     return batch
+
+
+def _answered_follow_ups(rows) -> set:
+    """The nudges and "Later" re-sends among claimed rows whose check-in was answered
+    (complete, of the ask's instrument) since their ask went: two statements, and only
+    for a batch that holds any."""
+    follow_ups = [row for row in rows if sched.is_follow_up(row.slot)]
+    if not follow_ups:
+        return set()
+    asks = {(row.user_id, sched.base_slot(row.slot)) for row in follow_ups}
+    fired = {
+        (user_id, slot): fire_at
+        for user_id, slot, fire_at in db.session.execute(
+            select(
+                ReminderOccurrence.user_id, ReminderOccurrence.slot, ReminderOccurrence.fire_at
+            ).where(tuple_(ReminderOccurrence.user_id, ReminderOccurrence.slot).in_(asks))
+        )
+    }
+    if not fired:
+        return set()
+    answers: dict[tuple, list[datetime]] = {}
+    for patient_id, instrument, answered_at in db.session.execute(
+        select(CheckIn.patient_id, CheckIn.instrument, CheckIn.answered_at).where(
+            CheckIn.patient_id.in_({user_id for user_id, _ in asks}),
+            CheckIn.complete.is_(True),
+            CheckIn.deleted.is_(False),
+            CheckIn.answered_at >= min(fired.values()),
+        )
+    ):
+        answers.setdefault((patient_id, instrument), []).append(answered_at)
+    found = set()
+    for row in follow_ups:
+        since = fired.get((row.user_id, sched.base_slot(row.slot)))
+        instrument = row.instrument or sched.INSTRUMENT_OF.get(row.kind)
+        if since is not None and any(
+            at >= since for at in answers.get((row.user_id, str(instrument)), ())
+        ):
+            found.add(row.id)
+    return found
 
 
 # -- complete ----------------------------------------------------------------------------

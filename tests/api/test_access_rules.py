@@ -161,6 +161,12 @@ class World:
         cancelled = self.me.post(base, json={"kind": "dosing", "starts_at": _in_days(31)})
         self.me.delete(f"{base}/{cancelled.json['id']}")
 
+        assignments = f"/api/v1/patients/{s.id}/assignments"
+        homework = {"kind": "homework", "homework_type": "plan_review", "due_at": _in_days(3)}
+        self.assignment = self.me.post(assignments, json=homework).json["id"]
+        taken_back = self.me.post(assignments, json=homework).json["id"]
+        self.me.delete(f"{assignments}/{taken_back}")
+
         prompt = {"context": "after_dosing", "text": "What stayed with you?"}
         mine = self.me.post(f"/api/v1/patients/{s.id}/journal/prompts", json=prompt).json["id"]
         theirs = self.colleague.post(f"/api/v1/patients/{s.id}/journal/prompts", json=prompt)
@@ -199,6 +205,8 @@ class World:
             access.RiskFlag: [(s, flagged["flags"][0]["id"], True)],
             access.TreatmentSession: [(s, self.session, True), (s, cancelled.json["id"], False)],
             access.JournalPrompt: [(s, mine, True), (s, theirs.json["id"], False)],
+            # what the care team set, whatever the patient shares; not what it took back
+            access.Assignment: [(s, self.assignment, True), (s, taken_back, False)],
         }
         assert part_changes, "the map's history has rows to read"
 

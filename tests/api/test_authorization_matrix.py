@@ -103,6 +103,25 @@ class World:
             f"/api/v1/patients/{self.ids['owner']}/sessions",
             json={"kind": "dosing", "starts_at": _in_days(30)},
         ).json["id"]
+        assignments = f"/api/v1/patients/{self.ids['owner']}/assignments"
+        self.homework = linked.post(
+            assignments,
+            json={
+                "kind": "homework",
+                "homework_type": "prompt",
+                "text": "h",
+                "due_at": _in_days(3),
+            },
+        ).json["id"]
+        self.measure = linked.post(
+            assignments,
+            json={
+                "kind": "measure",
+                "instrument": "phq9",
+                "schedule": {"type": "weekly", "day": "monday", "time": "09:00"},
+                "window_hours": 48,
+            },
+        ).json["id"]
         self.auth_session = owner.get("/api/v1/auth/sessions").json[0]["id"]
         with app.app_context():
             passkey = Passkey(
@@ -437,6 +456,55 @@ EXPECTATIONS = {
         "GET": (lambda w: {"url": {"number": 1}}, OWNER_ONLY)
     },
     "/api/v1/sessions": {"GET": (lambda w: {}, PATIENTS)},
+    "/api/v1/patients/<uuid:patient_id>/assignments": {
+        "GET": (lambda w: {"url": {"patient_id": _pid(w)}}, LINKED),
+        "POST": (
+            lambda w: {
+                "url": {"patient_id": _pid(w)},
+                "json": {
+                    "kind": "homework",
+                    "homework_type": "plan_review",
+                    "due_at": "2031-11-04T10:00:00+00:00",
+                },
+            },
+            LINKED,
+        ),
+    },
+    "/api/v1/patients/<uuid:patient_id>/assignments/<uuid:assignment_id>": {
+        "PATCH": (
+            lambda w: {
+                "url": {"patient_id": _pid(w), "assignment_id": w.homework},
+                "json": {"version": 1, "text": "other words"},
+            },
+            LINKED,
+        ),
+        "DELETE": (
+            lambda w: {"url": {"patient_id": _pid(w), "assignment_id": w.homework}},
+            LINKED,
+        ),
+    },
+    "/api/v1/assignments": {"GET": (lambda w: {}, PATIENTS)},
+    "/api/v1/assignments/<uuid:assignment_id>/done": {
+        "POST": (lambda w: {"url": {"assignment_id": w.homework}, "json": {}}, OWNER_ONLY)
+    },
+    "/api/v1/assignments/<uuid:assignment_id>/skip": {
+        "POST": (
+            lambda w: {"url": {"assignment_id": w.homework}, "json": {"reason": "r"}},
+            OWNER_ONLY,
+        )
+    },
+    "/api/v1/assignments/<uuid:assignment_id>/snooze": {
+        "POST": (
+            lambda w: {"url": {"assignment_id": w.homework}, "json": {"until": _in_days(1)}},
+            OWNER_ONLY,
+        )
+    },
+    "/api/v1/assignments/<uuid:assignment_id>/pause": {
+        "POST": (
+            lambda w: {"url": {"assignment_id": w.measure}, "json": {"paused": True}},
+            OWNER_ONLY,
+        )
+    },
     "/api/v1/reminders": {
         "GET": (lambda w: {}, SIGNED_IN),
         "PUT": (lambda w: {"json": {"version": 0, "paused_until": None}}, SIGNED_IN),

@@ -13,6 +13,7 @@ from server.checkins.models import CheckIn
 from server.db import utcnow
 from server.extensions import db
 from server.journal.models import JournalEntry
+from server.reminders.models import ReminderOccurrence
 from tests.factories import counting_statements
 from tests.unit.test_scoring import answers_totalling
 
@@ -570,3 +571,116 @@ def test_ending_the_care_link_ends_the_brief(therapist, patient, link):
     assert patient.delete(f"/api/v1/care-team/{made['id']}").status_code == 204
     assert therapist.get(f"/api/v1/patients/{patient.id}/brief").status_code == 404
     assert therapist.get("/api/v1/caseload").json == []
+
+
+# -- issue 23: care between sessions, followed through ---------------------------------
+
+
+def homework(therapist, patient, due_days_ago, text):
+    response = therapist.post(
+        f"/api/v1/patients/{patient.id}/assignments",
+        json={
+            "kind": "homework",
+            "homework_type": "prompt",
+            "text": text,
+            "due_at": (utcnow() - timedelta(days=due_days_ago)).isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def _homework_since_the_last_session(therapist, patient) -> dict:
+    """Since an integration session 10 days ago: homework still to come, late, done on
+    time, skipped with a reason; and from before it one still open (late, so it stays)
+    and one skipped (settled then, so it does not)."""
+    session(therapist, patient, 10)
+    ids = {
+        "open": homework(therapist, patient, -3, "Write to the protector"),
+        "late": homework(therapist, patient, 1, "Notice the body"),
+        "done": homework(therapist, patient, -2, "Walk after dosing"),
+        "skipped": homework(therapist, patient, 2, "Call a friend"),
+        "old_open": homework(therapist, patient, 20, "Old but open"),
+        "old_skipped": homework(therapist, patient, 20, "Old and settled"),
+    }
+    patient.post(f"/api/v1/assignments/{ids['done']}/done", json={})
+    patient.post(f"/api/v1/assignments/{ids['skipped']}/skip", json={"reason": "Not ready"})
+    patient.post(f"/api/v1/assignments/{ids['old_skipped']}/skip", json={})
+    return ids
+
+
+def test_the_brief_follows_each_homework_item_since_the_last_session(therapist, patient, link):
+    link(therapist, patient)
+    ids = _homework_since_the_last_session(therapist, patient)
+    brief = therapist.get(f"/api/v1/patients/{patient.id}/brief").json
+    listed = {item["id"]: item for item in brief["follow_through"]["homework"]}
+    assert {k: listed[v]["status_now"] for k, v in ids.items() if v in listed} == {
+        "open": "open",
+        "late": "late",
+        "done": "done",
+        "skipped": "skipped",
+        "old_open": "late",
+    }
+    assert listed[ids["skipped"]]["skip_reason"] == "Not ready"
+    assert listed[ids["late"]]["text"] == "Notice the body"
+    assert listed[ids["done"]]["done_at"] is not None
+    assert brief["follow_through"]["measures"] == []  # no plan, nothing asked
+
+
+def _asks(app, patient_id, plan_id, days_ago):
+    """Asks of a plan, as the reminder worker leaves them (48 hours to answer each)."""
+    now = utcnow()
+    with app.app_context():
+        for days in days_ago:
+            fire_at = now - timedelta(days=days)
+            db.session.add(
+                ReminderOccurrence(
+                    user_id=uuid.UUID(patient_id),
+                    kind="measure",
+                    slot=f"measure:{plan_id}:{fire_at.date()}",
+                    ref_id=uuid.UUID(plan_id),
+                    fire_at=fire_at,
+                    expires_at=fire_at + timedelta(hours=48),
+                )
+            )
+        db.session.commit()
+
+
+def test_the_brief_follows_each_measurement_plan_since_the_last_session(
+    app, therapist, patient, link
+):
+    """Asked four times since the last session: answered in the window, answered after
+    it (before the next ask), never answered, and one whose window still runs."""
+    link(therapist, patient)
+    session(therapist, patient, 10)
+    plan = therapist.post(
+        f"/api/v1/patients/{patient.id}/assignments",
+        json={
+            "kind": "measure",
+            "instrument": "phq9",
+            "schedule": {"type": "weekly", "day": "monday", "time": "09:00"},
+            "window_hours": 48,
+        },
+    ).json
+    _asks(app, patient.id, plan["id"], [9, 7, 3.5, 1])
+    phq9(patient, 8, 8.5)  # on time
+    phq9(patient, 9, 4)  # late: after the window, before the next ask
+    (measure,) = therapist.get(f"/api/v1/patients/{patient.id}/brief").json["follow_through"][
+        "measures"
+    ]
+    assert measure == {
+        "assignment_id": plan["id"],
+        "instrument": "phq9",
+        "asked": 4,
+        "on_time": 1,
+        "late": 1,
+        "missed": 1,
+        "open": 1,
+    }
+
+
+def test_the_caseload_counts_homework_since_the_last_session(therapist, patient, link):
+    link(therapist, patient)
+    _homework_since_the_last_session(therapist, patient)
+    (row,) = therapist.get("/api/v1/caseload").json
+    assert row["homework"] == {"open": 1, "late": 2, "done": 1, "skipped": 1}

@@ -41,6 +41,16 @@ def people(app, link):
     therapist = make_actor(app, "therapist")
     link(therapist, patient)
     patient.post("/api/v1/journal/entries", json={"body": "seed", "shared": True})
+    # something set to answer, so the assignment routes meet real ids too
+    therapist.post(
+        f"/api/v1/patients/{patient.id}/assignments",
+        json={
+            "kind": "homework",
+            "homework_type": "prompt",
+            "text": "seed",
+            "due_at": "2031-01-01T09:00:00+00:00",
+        },
+    )
     serializer = app.session_interface.get_signing_serializer(app)
     ids = {"patient": patient.id, "therapist": therapist.id}
 

@@ -41,6 +41,19 @@ def fill(patient, therapist, link):
         f"/api/v1/patients/{patient.id}/sessions",
         json={"kind": "dosing", "starts_at": "2026-11-03T10:00:00+00:00"},
     )
+    homework = therapist.post(
+        f"/api/v1/patients/{patient.id}/assignments",
+        json={
+            "kind": "homework",
+            "homework_type": "prompt",
+            "text": "What did the protector want you to know?",
+            "due_at": "2026-11-10T18:00:00+00:00",
+        },
+    )
+    assert homework.status_code == 201, homework.json
+    patient.post(
+        f"/api/v1/assignments/{homework.json['id']}/skip", json={"reason": "too raw this week"}
+    )
     therapist.get(f"/api/v1/patients/{patient.id}/journal/entries")
 
 
@@ -67,17 +80,22 @@ def test_export_holds_everything_and_counts_match_the_database(app, patient, the
         ("checkins", "checkins"),
         ("risk_flags", "risk_flags"),
         ("treatment_sessions", "treatment_sessions"),
+        ("assignments", "assignments"),
     ]:
         assert len(doc[key]) == count(app, table, patient_id=pid), key
         assert len(doc[key]) > 0, key
     assert {e["body"] for e in doc["journal_entries"]} == {"entry 0", "entry 1", "entry 2"}
     assert doc["checkins"][0]["score"] == 7
     assert doc["plan"]["shared"] is True
+    [homework] = doc["assignments"]
+    assert (homework["status_now"], homework["skip_reason"]) == ("skipped", "too raw this week")
     by_therapist = [a["action"] for a in doc["access_log"] if a["actor_role"] == "therapist"]
-    assert by_therapist == ["write", "read"]  # the session they set, the entries they read
+    # the session and the homework they set, the entries they read
+    assert by_therapist == ["write", "write", "read"]
     html = patient.get("/api/v1/me/export?format=html")
     assert html.status_code == 200 and html.mimetype == "text/html"
     assert "entry 2" in html.get_data(as_text=True)
+    assert "too raw this week" in html.get_data(as_text=True)
     last = patient.get("/api/v1/me/export").json["access_log"]
     assert [a["action"] for a in last][-2:] == ["export", "export"]  # exports are audited
 
@@ -146,7 +164,9 @@ def test_deleting_a_therapist_ends_links_and_leaves_patients_their_data(
     assert len(patient.get("/api/v1/journal/entries").json["entries"]) == 3
     assert len(patient.get("/api/v1/sessions").json["past"]) == 1
     log = patient.get("/api/v1/me/access-log").json["events"]
-    assert [e["actor_name"] for e in log] == [None, None]  # the acts stay, the name goes
+    assert [e["actor_name"] for e in log] == [None, None, None]  # the acts stay, the name goes
+    [homework] = patient.get("/api/v1/assignments").json["items"]  # what they set stays too
+    assert (homework["set_by"], homework["skip_reason"]) == (None, "too raw this week")
 
 
 def test_a_database_dump_shows_no_plaintext(app, patient):

@@ -41,3 +41,26 @@ def test_seed_demo_twice_gives_one_linked_pair_with_a_map_and_entries(app):
     assert [r["author_role"] for r in revisions] == ["therapist", "patient"]
     card = patient.get("/api/v1/plan/crisis").json
     assert card["contacts"][0]["name"] == "Sam (demo)"
+
+
+def test_the_demo_patient_has_a_measurement_plan_and_homework_from_their_therapist(app):
+    """PHQ-9 1 and 7 days after each dosing session (48 h to answer), a prompt, and a
+    plan review the evening before the next session: on Today and on the brief."""
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    patient = sign_in(app, DEMO_PATIENT)
+    items = patient.get("/api/v1/assignments").json["items"]
+    plans = [i for i in items if i["kind"] == "measure"]
+    homework = [i for i in items if i["kind"] == "homework"]
+    assert [(p["instrument"], p["schedule"]["days"], p["window_hours"]) for p in plans] == [
+        ("phq9", [1, 7], 48)
+    ]
+    assert sorted(h["homework_type"] for h in homework) == ["plan_review", "prompt"]
+    assert {i["set_by"]["display_name"] for i in items} == {"Dr. Demo Therapist"}
+    review = next(h for h in homework if h["homework_type"] == "plan_review")
+    # the evening before the next session, at 18:00 in the patient's New York
+    assert review["due_days"] == -1
+    assert review["due_at"][10:] in ("T18:00:00-05:00", "T18:00:00-04:00")
+    therapist = sign_in(app, DEMO_THERAPIST)
+    patient_id = patient.get("/api/v1/auth/me").json["id"]
+    brief = therapist.get(f"/api/v1/patients/{patient_id}/brief").json
+    assert len(brief["follow_through"]["homework"]) == 2

@@ -24,7 +24,17 @@ from server.sync.registry import REGISTRY
 from tests.api.test_sync import op as entry_op
 from tests.api.test_sync import pull_all, push
 
-TYPES = ["journal_entry", "part", "part_relation", "plan", "checkin", "treatment_session"]
+TYPES = [
+    "journal_entry",
+    "part",
+    "part_relation",
+    "plan",
+    "checkin",
+    "treatment_session",
+    "assignment",
+]
+# set by the therapist: a patient's device only answers them
+THERAPISTS = ["treatment_session", "assignment"]
 EDITABLE = ["journal_entry", "part", "part_relation", "plan"]
 DELETABLE = ["journal_entry", "part", "part_relation", "checkin"]
 UNUSABLE = {"id": ["This id cannot be used."]}
@@ -52,6 +62,7 @@ def edit(kind, words: str) -> dict:
             "answered_at": utcnow().isoformat(),
         },
         "treatment_session": {"title": words},
+        "assignment": {"status": "skipped", "skip_reason": words},
     }[kind]
 
 
@@ -88,14 +99,26 @@ def make_object(make_therapist, link):
     their devices, or (a treatment session) set by their therapist. Its id."""
 
     def make(kind, patient) -> str:
-        if kind == "treatment_session":
+        if kind in THERAPISTS:
             therapist = make_therapist()
             link(therapist, patient)
             starts = (utcnow() + timedelta(days=3)).isoformat()
-            response = therapist.post(
-                f"/api/v1/patients/{patient.id}/sessions",
-                json={"kind": "preparation", "starts_at": starts, "title": "first words"},
-            )
+            path, body = {
+                "treatment_session": (
+                    "sessions",
+                    {"kind": "preparation", "starts_at": starts, "title": "first words"},
+                ),
+                "assignment": (
+                    "assignments",
+                    {
+                        "kind": "homework",
+                        "homework_type": "prompt",
+                        "text": "first words",
+                        "due_at": starts,
+                    },
+                ),
+            }[kind]
+            response = therapist.post(f"/api/v1/patients/{patient.id}/{path}", json=body)
             assert response.status_code == 201, response.json
             return response.json["id"]
         made = new_op(kind, patient)
@@ -193,6 +216,35 @@ def test_answers_cannot_change_and_sessions_cannot_be_written_from_a_device(pati
     assert held(patient) == before
 
 
+def test_assignments_are_answered_not_written_from_a_device(patient, make_object):
+    """A device answers an assignment its therapist set; making one, changing the
+    therapist's words or deleting one is refused, and the server's copy stays."""
+    assignment_id = make_object("assignment", patient)
+    before = held(patient)
+    results = push(
+        patient,
+        [
+            op("assignment", uuid.uuid4(), edit("assignment", "mine")),
+            op("assignment", assignment_id, {"text": "mine"}, base_version=1),
+            op("assignment", assignment_id, base_version=1, action="delete"),
+        ],
+    )
+    assert [(r["status"], r["errors"]) for r in results] == [
+        ("rejected", {"id": ["Set by your therapist."]}),
+        ("rejected", {"data": {"text": ["Set by your therapist."]}}),
+        (
+            "rejected",
+            {"action": ["Your therapist takes assignments back; you can skip or pause them."]},
+        ),
+    ]
+    assert held(patient) == before
+    (answered,) = push(
+        patient, [op("assignment", assignment_id, edit("assignment", "mine"), base_version=1)]
+    )
+    assert (answered["status"], answered["version"]) == ("applied", 2)
+    assert held(patient)[assignment_id]["data"]["skip_reason"] == "mine"
+
+
 @pytest.mark.parametrize("kind", DELETABLE)
 def test_a_delete_leaves_a_tombstone_another_device_pulls(kind, patient, make_object):
     obj_id = make_object(kind, patient)
@@ -228,9 +280,9 @@ def test_a_plan_cannot_be_deleted_from_a_device(patient, make_object):
 def test_an_op_sent_again_answers_the_same_and_changes_nothing(kind, patient, make_object):
     """A phone that lost the answers sends its ops again: the same answers, and what
     every device pulls is as after the first time."""
-    if kind == "treatment_session":
-        session_id = make_object(kind, patient)
-        ops = [op(kind, session_id, edit(kind, "mine"), base_version=1)]
+    if kind in THERAPISTS:
+        obj_id = make_object(kind, patient)
+        ops = [op(kind, obj_id, edit(kind, "mine"), base_version=1)]
     else:
         made = new_op(kind, patient)
         ops = [made, op(kind, made["id"], base_version=1, action="delete")]

@@ -47,7 +47,15 @@ PUSH = "/api/v1/sync/push"
 CHANGES = "/api/v1/sync/changes"
 DEVICES = 3
 # the PWA's order within a batch: parts before the relations and entries that name them
-TYPE_ORDER = ["part", "part_relation", "plan", "journal_entry", "checkin", "treatment_session"]
+TYPE_ORDER = [
+    "part",
+    "part_relation",
+    "plan",
+    "journal_entry",
+    "checkin",
+    "treatment_session",
+    "assignment",
+]
 WORD = re.compile(r"w\d+x")
 POOL = ["a", "b"]  # shared, untracked words: two devices often write the same thing
 LONG = "·" * 1400  # notes near their limit: a join of two would not fit
@@ -96,6 +104,8 @@ VIEWS = {
     "plan": _plan_view,
     "checkin": _checkin_view,
     "treatment_session": lambda data: data,  # read-only for patients: never written here
+    # set by a therapist, answered by devices: tests/api/test_assignments.py
+    "assignment": lambda data: data,
 }
 
 

@@ -26,6 +26,7 @@ FEATURES = (
     "brief",
     "privacy",
     "alerts",
+    "assignments",
 )
 # what every feature stands on: who sees what, signals, errors, the database, the
 # session's user, the audit trail (every read is recorded), the sync protocol's parts

@@ -23,6 +23,7 @@ import {
   scoreChart,
   scoreFacts,
 } from './common.js';
+import { followThroughSection, plansSection } from './assignments.js';
 import { flagCard } from './flags.js';
 
 const HISTORY_DAYS = 180;
@@ -523,8 +524,11 @@ function briefView(pid, { brief, trends, map }, { interactive }) {
     ),
     planSection(pid, brief.plan),
     partsSection(brief.parts, map),
+    followThroughSection(brief.follow_through),
     remindersSection(brief.reminders),
     sessionsSection(pid, brief.sessions),
+    // set and change them here, on screen; paper shows the follow-through above
+    interactive && plansSection(pid),
   ];
 }
 

@@ -2,7 +2,22 @@
 // attention; search, sort, invite a patient (a code, a link that carries it, a QR code).
 
 import { fmtDate, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { t } from '../i18n.js';
+import { homeworkCounts } from './assignments.js';
 import { bdi, change, errorLine, fmtShortWhen, get, names, post, reasonShort } from './common.js';
+
+// the columns' names: the table's head, and each cell's label where a phone stacks a row
+const heads = () => [
+  'Patient',
+  'Needs attention',
+  'Last activity',
+  'Next session',
+  'Unread shared',
+  'PHQ-9',
+  'Plan review',
+  t('th_assign.homework'),
+];
+const COLUMNS = 8;
 
 const SORTS = {
   flags: 'Open flags first',
@@ -73,9 +88,23 @@ function attentionCell(r) {
   );
 }
 
-function rowOf(r) {
-  const classes = [r.open_flags ? 'flagged' : '', r.not_on_track ? 'off-track' : ''].filter(Boolean).join(' ');
+// "1 late · 2 open": each count that is not 0, late first; short enough for a phone
+function homeworkCell(r) {
+  const counts = homeworkCounts(r.homework);
+  if (!counts.length) return h('td', { class: 'homework' }, h('span', { class: 'muted' }, '—'));
   return h(
+    'td',
+    { class: 'homework' },
+    counts.map(({ key, words }, n) => [
+      n > 0 && h('span', { class: 'sep' }, ' · '),
+      h('span', { class: `hw-count hw-${key}`, 'data-count': key }, words),
+    ]),
+  );
+}
+
+function rowOf(r, labels) {
+  const classes = [r.open_flags ? 'flagged' : '', r.not_on_track ? 'off-track' : ''].filter(Boolean).join(' ');
+  const tr = h(
     'tr',
     { class: classes, 'data-patient-id': r.patient_id },
     h('th', { scope: 'row' }, h('a', { href: `#/patient/${r.patient_id}` }, bdi(r.display_name))),
@@ -104,7 +133,10 @@ function rowOf(r) {
       {},
       r.plan_review_due ? h('span', { class: 'badge warn' }, 'Review due') : h('span', { class: 'muted' }, '—'),
     ),
+    homeworkCell(r),
   );
+  [...tr.cells].forEach((cell, n) => n > 0 && cell.setAttribute('data-label', labels[n]));
+  return tr;
 }
 
 function inviteCard() {
@@ -215,7 +247,7 @@ export async function render(root) {
   const count = h('p', { class: 'muted small', id: 'caseload-count', role: 'status' });
   const table = h(
     'table',
-    { class: 'caseload', id: 'caseload' },
+    { class: 'caseload stack-narrow', id: 'caseload' },
     h('caption', { class: 'visually-hidden' }, 'My patients'),
     h(
       'thead',
@@ -223,9 +255,7 @@ export async function render(root) {
       h(
         'tr',
         {},
-        ['Patient', 'Needs attention', 'Last activity', 'Next session', 'Unread shared', 'PHQ-9', 'Plan review'].map(
-          (t) => h('th', { scope: 'col' }, t),
-        ),
+        heads().map((text) => h('th', { scope: 'col' }, text)),
       ),
     ),
     body,
@@ -255,13 +285,13 @@ export async function render(root) {
     swap(
       body,
       visible.length
-        ? visible.map(rowOf)
+        ? visible.map((r) => rowOf(r, heads()))
         : h(
             'tr',
             {},
             h(
               'td',
-              { colspan: 7, class: 'muted' },
+              { colspan: COLUMNS, class: 'muted' },
               rows.length ? 'No patient matches.' : 'No patients yet. Invite one below.',
             ),
           ),
@@ -275,7 +305,7 @@ export async function render(root) {
       for (const r of rows) names.set(r.patient_id, r.display_name);
       show();
     } catch (err) {
-      swap(body, h('tr', {}, h('td', { colspan: 7 }, errorLine(err))));
+      swap(body, h('tr', {}, h('td', { colspan: COLUMNS }, errorLine(err))));
     }
   };
   search.addEventListener('input', show);

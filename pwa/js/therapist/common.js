@@ -30,6 +30,7 @@ export const get = (path) => call('GET', path);
 export const post = (path, body) => call('POST', path, body ?? {});
 export const put = (path, body) => call('PUT', path, body);
 export const del = (path) => call('DELETE', path);
+export const patch = (path, body) => call('PATCH', path, body);
 
 export function problem(err) {
   if (err instanceof api.NetworkError) return 'You seem to be offline. Between needs a connection for your caseload.';

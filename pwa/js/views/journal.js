@@ -24,6 +24,7 @@ import {
   swap,
   toast,
 } from '../ui.js';
+import { homeworkIdOf, markHomeworkDone, setByWords } from './assignments.js';
 
 const TYPE = 'journal_entry';
 const AUTOSAVE_MS = 700;
@@ -402,11 +403,15 @@ async function renderEditor(root, id, promptId, sessionId) {
     return null;
   }
   const rec = stored ? { ...stored } : newEntry(promptId, sessionId);
-  const [prompts, parts, sessions] = await Promise.all([
+  const homeworkId = homeworkIdOf(rec.prompt_id);
+  const [prompts, parts, sessions, homework] = await Promise.all([
     inMyLanguage('prompts'),
     getAll(STORES.part),
     getAll(STORES.treatment_session),
+    homeworkId && get(STORES.assignment, homeworkId),
   ]);
+  // the entry answers this homework (set by the therapist) while its prompt stays this
+  const homeworkPromptId = homework ? rec.prompt_id : null;
   const liveParts = parts.filter((p) => !p.deleted && !p.conflict_of);
   let dirty = false;
   let timer = null;
@@ -468,7 +473,11 @@ async function renderEditor(root, id, promptId, sessionId) {
   // prompt picker
   const promptText = h('p', { class: 'card', id: 'prompt-text', hidden: !rec.prompt_id });
   const showPrompt = () => {
-    const p = prompts.find((x) => x.id === rec.prompt_id);
+    // homework: the therapist's own words, and who set them
+    const p =
+      homework && rec.prompt_id === homeworkPromptId
+        ? { text: `${homework.text} (${setByWords(homework)})` }
+        : prompts.find((x) => x.id === rec.prompt_id);
     promptText.hidden = !p;
     promptText.textContent = p ? p.text : '';
   };
@@ -478,6 +487,7 @@ async function renderEditor(root, id, promptId, sessionId) {
     'select',
     { id: 'prompt' },
     h('option', { value: '' }, t('journal.no_prompt')),
+    homework && h('option', { value: homeworkPromptId }, t('assign.homework_prompt')),
     Object.entries(byContext).map(([ctx, list]) =>
       h(
         'optgroup',
@@ -639,7 +649,12 @@ async function renderEditor(root, id, promptId, sessionId) {
   const saveNow = h('button', { type: 'button', class: 'primary' }, t('journal.done'));
   saveNow.addEventListener('click', async () => {
     await save();
-    navigate('journal');
+    // written for homework: Done hands it in (once), and goes back to Today where it was
+    if (homework && rec.prompt_id === homeworkPromptId && (await get(STORES[TYPE], rec.id))) {
+      const current = (await get(STORES.assignment, homework.id)) || homework;
+      if (current.status !== 'done') await markHomeworkDone(current, rec.id);
+      navigate('today');
+    } else navigate('journal');
   });
 
   // Writing first: the body, then everything else folded under Details, and Done in a

@@ -53,8 +53,8 @@ export function describeEvent(e) {
   return `${ACTION_WORDS[e.action] || 'did something with'} ${what}`;
 }
 
-function download(name, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+function download(name, text, type = 'application/json') {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const a = h('a', { href: url, download: name, hidden: true });
   document.body.append(a);
   a.click();
@@ -67,6 +67,18 @@ async function exportData() {
     const doc = await api.get('/me/export');
     download(`between-export-${new Date().toISOString().slice(0, 10)}.json`, JSON.stringify(doc, null, 2));
     toast('Your data was downloaded');
+  } catch (err) {
+    toast(err instanceof api.NetworkError ? 'Connect to export your data' : err.message);
+  }
+}
+
+// My PHQ-9 and GAD-7 answers and scores as FHIR R4, for a clinic's records system.
+async function exportFhir() {
+  try {
+    const bundle = await api.get('/me/fhir');
+    const day = new Date().toISOString().slice(0, 10);
+    download(`between-scores-fhir-${day}.json`, JSON.stringify(bundle, null, 2), 'application/fhir+json');
+    toast('Your scores were downloaded');
   } catch (err) {
     toast(err instanceof api.NetworkError ? 'Connect to export your data' : err.message);
   }
@@ -313,6 +325,13 @@ export async function render(root) {
           'Printable version',
         ),
       ),
+      h(
+        'p',
+        { class: 'small' },
+        'For your clinic’s records system: your PHQ-9 and GAD-7 answers and scores, ' +
+          'in the FHIR standard. It holds none of your written words.',
+      ),
+      h('button', { type: 'button', id: 'export-fhir', onclick: exportFhir }, 'Download my scores (FHIR)'),
     ),
     log.card,
     devs.card,

@@ -1,6 +1,10 @@
-// Reminders: times, questionnaires, dosing prompts, quiet hours; notifications.
+// Reminders: times (a fixed one, or a random one within a window, for the daily
+// check-in), questionnaires, dosing prompts, quiet hours, whose time zone; notifications;
+// and the measurement plans the therapist set, each with its pause switch (on this
+// device, so that part works offline too).
 
 import * as api from '../api.js';
+import { t } from '../i18n.js';
 import {
   BLOCKED_WORDS,
   disableNotifications,
@@ -10,6 +14,7 @@ import {
   sendTest,
 } from '../push.js';
 import { fieldErrors, fmtDateTime, h, mount, pageTitle, swap, toast } from '../ui.js';
+import { plansCard } from './assignments.js';
 
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const POST_DOSING_DAYS = [1, 2, 3, 5, 7, 14];
@@ -100,9 +105,13 @@ export async function render(root) {
   return () => window.removeEventListener('online', onOnline);
 }
 
+const deviceZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
 // The whole screen; true once the form is shown.
 async function draw(root) {
   swap(root, pageTitle('Reminders'));
+  // the therapist's plans live on this device: shown, and paused, offline too
+  mount(root, await plansCard());
   if (!navigator.onLine) {
     mount(root, h('p', { class: 'banner' }, 'Reminders are kept on the server: connect to change them.'));
     return false;
@@ -118,10 +127,32 @@ async function draw(root) {
     mount(root, h('p', { class: 'banner attention' }, words));
     return false;
   }
+  const randomWindow = s.daily_checkin.random;
   const daily = {
     on: check('daily-on', 'Daily check-in', s.daily_checkin.enabled),
     at: time('daily-time', 'At', s.daily_checkin.times[0]),
+    // a time that changes every day, within the window: an ask that cannot be braced for
+    random: check('daily-random', t('remind.random'), Boolean(randomWindow)),
+    from: time('random-start', t('remind.random_from'), randomWindow?.start || '09:00'),
+    to: time('random-end', t('remind.random_to'), randomWindow?.end || '20:00'),
   };
+  const fixedTime = h('div', {}, daily.at.el);
+  const randomTimes = h('div', { class: 'time-pair' }, h('div', {}, daily.from.el), h('div', {}, daily.to.el));
+  const showRandom = () => {
+    fixedTime.hidden = daily.random.input.checked;
+    randomTimes.hidden = !daily.random.input.checked;
+  };
+  daily.random.input.addEventListener('change', showRandom);
+  showRandom();
+  // Reminders come at the device's local times unless the person chose a zone in Settings
+  const follow = check('follow-device', t('remind.follow_device'), s.follow_device !== false);
+  const zoneWords = h('p', { class: 'hint', id: 'zone-words' });
+  const showZone = () => {
+    zoneWords.textContent = follow.input.checked
+      ? t('remind.zone_device', { zone: deviceZone() || s.timezone })
+      : t('remind.zone_fixed', { zone: s.timezone });
+  };
+  follow.input.addEventListener('change', showZone);
   const weekly = [
     ['phq9', 'PHQ-9', 'Mood'],
     ['gad7', 'GAD-7', 'Anxiety'],
@@ -162,7 +193,7 @@ async function draw(root) {
   const form = h(
     'form',
     {},
-    h('fieldset', {}, h('legend', {}, 'Every day'), daily.on.el, daily.at.el),
+    h('fieldset', {}, h('legend', {}, 'Every day'), daily.on.el, daily.random.el, fixedTime, randomTimes),
     weekly.map((w) =>
       h(
         'fieldset',
@@ -194,6 +225,7 @@ async function draw(root) {
       quiet.on.el,
       h('div', { class: 'time-pair' }, h('div', {}, quiet.from.el), h('div', {}, quiet.to.el)),
     ),
+    h('fieldset', {}, h('legend', {}, t('remind.zone_legend')), follow.el, zoneWords),
     err,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save reminders')),
   );
@@ -202,8 +234,12 @@ async function draw(root) {
     const days = postDays.filter((p) => p.input.checked).map((p) => p.d);
     const body = {
       version: s.version,
-      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || s.timezone,
-      daily_checkin: { enabled: daily.on.input.checked, times: [daily.at.input.value] },
+      follow_device: follow.input.checked,
+      daily_checkin: {
+        enabled: daily.on.input.checked,
+        times: [daily.at.input.value],
+        random: daily.random.input.checked ? { start: daily.from.input.value, end: daily.to.input.value } : null,
+      },
       post_dosing: {
         enabled: post.on.input.checked,
         days: days.length ? days : s.post_dosing.days,
@@ -213,11 +249,14 @@ async function draw(root) {
       quiet_hours: quiet.on.input.checked ? { start: quiet.from.input.value, end: quiet.to.input.value } : null,
     };
     for (const w of weekly) body[w.key] = { enabled: w.on.input.checked, day: w.day.value, time: w.at.input.value };
+    // following the device: its zone; a zone chosen in Settings stays as it is
+    if (follow.input.checked) body.timezone = deviceZone() || s.timezone;
     try {
       s = await api.put('/reminders', body);
       err.hidden = true;
       toast('Reminders saved');
       showNext();
+      showZone();
     } catch (e) {
       err.hidden = false;
       if (e instanceof api.NetworkError) err.textContent = 'Connect to save your reminders.';
@@ -229,6 +268,7 @@ async function draw(root) {
     }
   });
   showNext();
+  showZone();
   mount(root, await notificationsCard(), next, form);
   return true;
 }

@@ -1,5 +1,6 @@
-// Today: the next check-in, days since the last dosing session with a fitting prompt,
-// the next session, recent entries, and a gentle streak (never a guilty one).
+// Today: the next check-in, what the therapist set (assignments.js), days since the last
+// dosing session with a fitting prompt, the next session, recent entries, and a gentle
+// streak (never a guilty one).
 
 import { DAY_MS } from '../constants.js';
 import { STORES, getAll } from '../db.js';
@@ -7,6 +8,7 @@ import { t, tNodes } from '../i18n.js';
 import { session } from '../session.js';
 import { inMyLanguage, syncEvents } from '../sync.js';
 import { dayKey, fmtDateTime, fmtWeekday, h, pageTitle, swap } from '../ui.js';
+import { todaySection } from './assignments.js';
 import { entryItem, loadEntries, sessionWords } from './journal.js';
 
 // which after-dosing prompt fits how many days it has been
@@ -88,11 +90,12 @@ function streak(entries) {
 }
 
 async function draw(root) {
-  const [entries, checkins, sessions, prompts] = await Promise.all([
+  const [entries, checkins, sessions, prompts, assigned] = await Promise.all([
     loadEntries(),
     getAll(STORES.checkin),
     getAll(STORES.treatment_session),
     inMyLanguage('prompts'),
+    todaySection(), // what the therapist set: homework, and plans' asks due or missed
   ]);
   const now = new Date().toISOString();
   const live = sessions.filter((s) => !s.deleted);
@@ -148,6 +151,7 @@ async function draw(root) {
           )
         : h('p', {}, t('today.up_to_date'), ' ', h('a', { href: '#/trends' }, t('today.see_trends'))),
     ),
+    assigned,
     ...dosing,
     h(
       'section',

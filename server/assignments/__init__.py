@@ -1,0 +1,1 @@
+"""Care between sessions the therapist shapes: measurement plans and homework."""
