@@ -322,6 +322,10 @@ def test_a_push_to_a_spanish_patient_says_generic_words_in_spanish(app, paciente
     english = phones[patient.id].decrypt(push.to(phones[patient.id])[0].body)
     assert spanish["body"] == "Es hora de tu registro"
     assert english["body"] == "Time for your check-in"
-    assert {k: v for k, v in spanish.items() if k not in ("body", "id")} == {
-        k: v for k, v in english.items() if k not in ("body", "id")
+    # the notification's button too: "Later" in their language
+    assert spanish["actions"] == [{"action": "later", "title": "Más tarde (1 h)"}]
+    assert english["actions"] == [{"action": "later", "title": "Later (1 h)"}]
+    words = ("body", "id", "actions")
+    assert {k: v for k, v in spanish.items() if k not in words} == {
+        k: v for k, v in english.items() if k not in words
     }
