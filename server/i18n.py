@@ -221,6 +221,9 @@ def _patterns() -> tuple[dict[str, str], tuple[tuple[re.Pattern, str], ...]]:
             continue
         pattern = _FIELD.sub(lambda m: f"(?P<{m[1]}>.+?)", re.escape(template))
         filled.append((re.compile(pattern, re.DOTALL), template))
+    # the longest first: "Must be greater than or equal to {min}." also matches a range's
+    # "… to 1 and less than or equal to 168." (with "1 and less than …" as its {min})
+    filled.sort(key=lambda pair: len(pair[1]), reverse=True)
     return plain, tuple(filled)
 
 
