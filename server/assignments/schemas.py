@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 
 from server.assignments.models import AssignmentKind, HomeworkStatus, HomeworkType, Instrument
@@ -13,12 +15,12 @@ REASON_MAX = 500
 WINDOW_HOURS = (1, 168)  # an hour up to a week to answer
 RELATIVE_DAYS = (-14, 28)  # two weeks before a session up to four after
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-HH_MM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time of day like 09:00.")
+HH_MM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error=_l("A time of day like 09:00."))
 
 
 def _distinct(values: list) -> None:
     if len(set(values)) != len(values):
-        raise ValidationError("Each day once.")
+        raise ValidationError(_("Each day once."))
 
 
 class WeeklyScheduleSchema(StrictSchema):
@@ -53,10 +55,10 @@ class ScheduleField(fields.Dict):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
-            raise ValidationError("A schedule: weekly or relative to sessions.")
+            raise ValidationError(_("A schedule: weekly or relative to sessions."))
         schema = SCHEDULES.get(value.get("type"))
         if schema is None:
-            raise ValidationError({"type": ["One of: weekly, sessions."]})
+            raise ValidationError({"type": [_("One of: weekly, sessions.")]})
         return schema.load(value)
 
 

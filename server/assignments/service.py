@@ -16,6 +16,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from server import access, events, localtime
@@ -48,10 +50,19 @@ PATIENT_FIELDS = {
     AssignmentKind.HOMEWORK: ("status", "done_at", "entry_id", "skip_reason", "snoozed_until"),
     AssignmentKind.MEASURE: ("paused_at",),
 }
-THERAPISTS_TO_SET = "Set by your therapist."
+THERAPISTS_TO_SET = _l("Set by your therapist.")
 # a stale status meets the server's: done wins over skipped, skipped over open
 RANK = {HomeworkStatus.OPEN: 0, HomeworkStatus.SKIPPED: 1, HomeworkStatus.DONE: 2}
-NOT_YOUR_ENTRY = "No such entry of yours."
+NOT_YOUR_ENTRY = _l("No such entry of yours.")
+# whole sentences, not a word put into one: a translation agrees with what it names
+NOT_PART_OF = {
+    AssignmentKind.MEASURE: _l("Not part of a measurement plan."),
+    AssignmentKind.HOMEWORK: _l("Not part of homework."),
+}
+ONLY_FOR = {
+    AssignmentKind.MEASURE: _l("This works for measurement plans only."),
+    AssignmentKind.HOMEWORK: _l("This works for homework only."),
+}
 
 _dump = dumper(AssignmentSchema())
 
@@ -87,7 +98,7 @@ def _due_fields(scope, item: Assignment, data: dict, errors: dict) -> dict:
         return {}
     if given.get("due_at") is not None:
         if given.get("due_session_id") is not None:
-            errors["due_at"] = ["Either a due time or a session to count from, not both."]
+            errors["due_at"] = [_("Either a due time or a session to count from, not both.")]
             return {}
         due_at, offset = localtime.split(given["due_at"])
         return dict(
@@ -100,18 +111,18 @@ def _due_fields(scope, item: Assignment, data: dict, errors: dict) -> dict:
     merged = {key: given.get(key, getattr(item, key)) for key in DUE_FIELDS[1:]}
     if merged["due_session_id"] is None:
         if merged["due_days"] is not None or merged["due_time"] is not None:
-            errors["due_session_id"] = ["The session the days count from."]
+            errors["due_session_id"] = [_("The session the days count from.")]
         else:
-            errors["due_at"] = ["A due time, or a session and the days from it."]
+            errors["due_at"] = [_("A due time, or a session and the days from it.")]
         return {}
     for key in ("due_days", "due_time"):
         if merged[key] is None:
-            errors[key] = ["Needed with a session to count from."]
+            errors[key] = [_("Needed with a session to count from.")]
     session = db.session.scalar(
         live_sessions(scope).where(TreatmentSession.id == merged["due_session_id"])
     )
     if session is None:
-        errors["due_session_id"] = ["No such session."]
+        errors["due_session_id"] = [_("No such session.")]
     if errors:
         return {}
     due_at, offset = read.relative_due(
@@ -125,20 +136,19 @@ def _apply(scope, item: Assignment, data: dict) -> None:
     every problem at once, nothing set)."""
     measure = item.kind is AssignmentKind.MEASURE
     own, other = (MEASURE_FIELDS, HOMEWORK_FIELDS) if measure else (HOMEWORK_FIELDS, MEASURE_FIELDS)
-    word = "a measurement plan" if measure else "homework"
-    errors: dict = {key: [f"Not part of {word}."] for key in other if key in data}
+    errors: dict = {key: [NOT_PART_OF[item.kind]] for key in other if key in data}
     values = {key: data[key] for key in own if key in data and key not in DUE_FIELDS}
     if measure:
         for key in MEASURE_FIELDS:
             if values.get(key, getattr(item, key)) is None:
-                errors[key] = ["Missing data for required field."]
+                errors[key] = [_("Missing data for required field.")]
     else:
         kind = values.get("homework_type", item.homework_type)
         if kind is None:
-            errors["homework_type"] = ["Missing data for required field."]
+            errors["homework_type"] = [_("Missing data for required field.")]
         text = values.get("text", item.text) or ""
         if kind in NEEDS_TEXT and not text.strip():
-            errors["text"] = ["Say what to do: this kind of homework needs words."]
+            errors["text"] = [_("Say what to do: this kind of homework needs words.")]
         if "text" in values:
             values["text"] = values["text"].strip()
         values.update(_due_fields(scope, item, data, errors))
@@ -162,7 +172,7 @@ def create_assignment(therapist: User, patient_id: uuid.UUID, data: dict) -> dic
     kind = data.pop("kind")
     clock.lock(patient_id)
     if assignment_id is not None and db.session.get(Assignment, assignment_id) is not None:
-        raise ApiError(409, "This id is already in use.")
+        raise ApiError(409, _("This id is already in use."))
     now = utcnow()
     item = Assignment(
         id=assignment_id or uuid.uuid4(),
@@ -190,7 +200,7 @@ def create_assignment(therapist: User, patient_id: uuid.UUID, data: dict) -> dic
 def _therapists(scope: access.SharedScope, assignment_id) -> Assignment:
     item = db.session.scalar(read.live(scope).where(Assignment.id == assignment_id))
     if item is None:
-        raise not_found("No such assignment.")
+        raise not_found(_("No such assignment."))
     return item
 
 
@@ -203,7 +213,7 @@ def update_assignment(therapist: User, patient_id, assignment_id, data: dict, ba
         item.version,
         base_version,
         lambda: serialize(item),
-        "This assignment changed meanwhile.",
+        _("This assignment changed meanwhile."),
     )
     _apply(scope, item, data)
     _changed(item)
@@ -230,8 +240,7 @@ def delete_assignment(therapist: User, patient_id, assignment_id) -> None:
 
 def _refused_for_kind(item: Assignment, fields: dict) -> dict:
     allowed = PATIENT_FIELDS[item.kind]
-    word = "homework" if item.kind is AssignmentKind.HOMEWORK else "a measurement plan"
-    return {key: [f"Not part of {word}."] for key in fields if key not in allowed}
+    return {key: [NOT_PART_OF[item.kind]] for key in fields if key not in allowed}
 
 
 def _both(kept: str, new: str) -> str:
@@ -297,10 +306,9 @@ def _mine(patient: User, assignment_id, kind: AssignmentKind) -> Assignment:
         read.live(access.own_scope(patient)).where(Assignment.id == assignment_id)
     )
     if item is None:
-        raise not_found("No such assignment.")
+        raise not_found(_("No such assignment."))
     if item.kind is not kind:
-        what = "homework" if kind is AssignmentKind.HOMEWORK else "measurement plans"
-        raise validation_error({"id": [f"This works for {what} only."]})
+        raise validation_error({"id": [ONLY_FOR[kind]]})
     return item
 
 
@@ -344,7 +352,7 @@ def skip(patient: User, assignment_id, reason: str) -> dict:
 def snooze(patient: User, assignment_id, until: datetime) -> dict:
     """Remind me of this homework later."""
     if until <= utcnow():
-        raise validation_error({"until": ["A time still to come."]})
+        raise validation_error({"until": [_("A time still to come.")]})
     fields = {"snoozed_until": until}
     return _answered(patient, assignment_id, AssignmentKind.HOMEWORK, fields)
 
@@ -410,7 +418,7 @@ SYNCED = register(
         load=_load,
         create=_refuse_new,
         merge=_pushed,
-        undeletable="Your therapist takes assignments back; you can skip or pause them.",
+        undeletable=_l("Your therapist takes assignments back; you can skip or pause them."),
         serialize_page=lambda rows: [_dump(view) for view in read.views(rows)],
     )
 )

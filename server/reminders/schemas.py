@@ -5,6 +5,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from server.reminders.schedule import HHMM, RANDOM_MIN_WINDOW, WEEKDAYS, parse_hhmm
 from server.schemas import StrictSchema
 
+SHORTEST_WINDOW = int(RANDOM_MIN_WINDOW.total_seconds() // 60)  # in minutes, as people read it
 _time = validate.Regexp(HHMM, error=_l("Use a 24-hour HH:MM time."))
 
 
@@ -24,9 +25,12 @@ class RandomWindowSchema(StrictSchema):
         start, end = parse_hhmm(data["start"]), parse_hhmm(data["end"])
         minutes = (end.hour - start.hour) * 60 + end.minute - start.minute
         if minutes <= 0:
-            raise ValidationError("The window ends after it starts, within one day.", "end")
-        if minutes < RANDOM_MIN_WINDOW.total_seconds() // 60:
-            raise ValidationError("Make the window at least 30 minutes long.", "end")
+            raise ValidationError(_("The window ends after it starts, within one day."), "end")
+        if minutes < SHORTEST_WINDOW:
+            raise ValidationError(
+                _("Make the window at least %(minutes)d minutes long.", minutes=SHORTEST_WINDOW),
+                "end",
+            )
 
 
 class DailySchema(StrictSchema):

@@ -659,7 +659,7 @@ def put_off(actor: User, delivery: PushDelivery, now: datetime) -> None:
     longer comes. The worker still drops the re-send if the check-in is answered first."""
     occurrence = db.session.get(ReminderOccurrence, delivery.occurrence_id)
     if occurrence is None or occurrence.kind not in sched.CHECKIN_KINDS:
-        raise validation_error({"event": ["Only a check-in reminder can be put off."]})
+        raise validation_error({"event": [_("Only a check-in reminder can be put off.")]})
     ask_slot = sched.base_slot(occurrence.slot)
     ask = occurrence
     if ask_slot != occurrence.slot:

@@ -9,14 +9,19 @@ USA), and a Spanish answer scores exactly as the English one.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from server.alerts import service as alerts
 from server.checkins.instruments import INSTRUMENTS
+from server.db import utcnow
+from tests.api.test_assignments import BAD, PLAN, assign, entry, op, patch, prompt, url
 from tests.api.test_flag_mail import HEALTH_WORDS, risk_answer
-from tests.api.test_reminders import run_worker, set_reminders, subscribe
+from tests.api.test_reminders import REMINDERS, run_worker, set_reminders, subscribe
+from tests.api.test_sync import push as sync_push
 from tests.mailbox import text_of
 from tests.unit.test_scoring import answers_totalling
 
@@ -328,4 +333,180 @@ def test_a_push_to_a_spanish_patient_says_generic_words_in_spanish(app, paciente
     words = ("body", "id", "actions")
     assert {k: v for k, v in spanish.items() if k not in words} == {
         k: v for k, v in english.items() if k not in words
+    }
+
+
+# -- plans and homework (#23) -----------------------------------------------------------------
+
+
+def words(body, path=()) -> list[tuple[tuple, str]]:
+    """Every word an answer says (its message and its errors), by where it is."""
+    if isinstance(body, dict):
+        return [pair for key, value in body.items() for pair in words(value, (*path, key))]
+    if isinstance(body, list):
+        return [pair for i, item in enumerate(body) for pair in words(item, (*path, i))]
+    return [(path, body)] if isinstance(body, str) else []
+
+
+def untranslated(spanish, english) -> list[str]:
+    """What an English answer says that its Spanish twin says the same, word for word."""
+    es, en = words(spanish), words(english)
+    assert [path for path, _ in es] == [path for path, _ in en]
+    return [said for (_, text), (_, said) in zip(es, en, strict=True) if text == said]
+
+
+def told(answer) -> dict:
+    """The words a person reads of an error answer (its status phrase is HTTP's own)."""
+    return {"message": answer.json["message"], **answer.json.get("errors", {})}
+
+
+def said_in_spanish(spanish, english) -> None:
+    """The same refusal: code, keys and nesting; every word of it in Spanish."""
+    assert spanish.status_code == english.status_code, (spanish.json, english.json)
+    assert shape(spanish.json) == shape(english.json)
+    assert untranslated(told(spanish), told(english)) == []
+
+
+@pytest.fixture
+def homework(make_therapist, link, paciente, patient):
+    """A plan and a homework for each of two patients, one who reads Spanish."""
+    therapist = make_therapist()
+    set_for = {}
+    for person in (paciente, patient):
+        link(therapist, person)
+        care = SimpleNamespace(therapist=therapist, patient=person)
+        set_for[person.id] = SimpleNamespace(
+            homework=assign(care, prompt()), plan=assign(care, PLAN)
+        )
+    return set_for
+
+
+def test_a_refused_homework_answer_is_in_my_language(homework, paciente, patient):
+    def refusals(person, other):
+        mine = homework[person.id]
+        answer = f"/api/v1/assignments/{mine.homework['id']}"
+        return [
+            person.post(f"{answer}/done", json={"entry_id": entry(other)}),
+            person.post(
+                f"{answer}/snooze", json={"until": (utcnow() - timedelta(hours=1)).isoformat()}
+            ),
+            person.post(f"{answer}/pause", json={"paused": True}),
+            person.post(f"/api/v1/assignments/{mine.plan['id']}/done", json={}),
+            person.post(f"/api/v1/assignments/{uuid.uuid4()}/skip", json={}),
+        ]
+
+    spanish, english = refusals(paciente, patient), refusals(patient, paciente)
+    assert [r.status_code for r in english] == [422, 422, 422, 422, 404]
+    for es, en in zip(spanish, english, strict=True):
+        said_in_spanish(es, en)
+    someone_elses, past = spanish[0].json["errors"]["json"], spanish[1].json["errors"]["json"]
+    assert someone_elses == {"entry_id": ["Esa entrada no está en tu diario."]}
+    assert past == {"until": ["Elige un momento que aún no haya llegado."]}
+    assert spanish[4].json["message"] == "No existe ese plan ni esa tarea."
+
+
+def test_a_refused_sync_op_on_an_assignment_says_why_in_my_language(homework, paciente, patient):
+    def refused(person):
+        mine = homework[person.id]
+        item, plan = mine.homework["id"], mine.plan["id"]
+        return sync_push(
+            person,
+            [
+                op(uuid.uuid4(), {"status": "done"}),
+                op(item, {"text": "my own words"}, base_version=1),
+                op(item, {"paused_at": utcnow().isoformat()}, base_version=1),
+                op(plan, {"status": "done"}, base_version=1),
+                op(item, base_version=1, action="delete"),
+                op(item, {"entry_id": str(uuid.uuid4()), "status": "done"}, base_version=1),
+            ],
+        )
+
+    spanish, english = refused(paciente), refused(patient)
+    assert [r["status"] for r in spanish] == [r["status"] for r in english] == ["rejected"] * 6
+    for es, en in zip(spanish, english, strict=True):
+        assert es["type"] == en["type"] == "assignment"
+        assert shape(es["errors"]) == shape(en["errors"])
+        assert untranslated(es["errors"], en["errors"]) == []
+    assert [r["errors"] for r in spanish[:2]] == [
+        {"id": ["Esto lo decide tu terapeuta."]},
+        {"data": {"text": ["Esto lo decide tu terapeuta."]}},
+    ]
+    assert spanish[4]["errors"] == {
+        "action": [
+            "Los planes y las tareas los retira tu terapeuta; tú puedes omitirlos o pausarlos."
+        ]
+    }
+
+
+@pytest.fixture
+def therapists(make_therapist, link, patient):
+    """A therapist who reads Spanish and one who reads English, both caring for the patient."""
+    terapeuta, therapist = speaks(make_therapist(), "es"), make_therapist()
+    for person in (terapeuta, therapist):
+        link(person, patient)
+    return terapeuta, therapist
+
+
+def test_a_spanish_therapists_invalid_plan_or_homework_is_refused_in_spanish(therapists, patient):
+    terapeuta, therapist = therapists
+    for case, (body, _field) in BAD.items():
+        spanish = terapeuta.post(url(patient), json=body)
+        english = therapist.post(url(patient), json=body)
+        assert english.status_code == 422, case
+        said_in_spanish(spanish, english)
+    window_0 = terapeuta.post(url(patient), json={**PLAN, "window_hours": 0})
+    assert window_0.json["errors"]["json"] == {
+        "window_hours": ["Debe ser mayor o igual que 1 y menor o igual que 168."]
+    }
+    a_day_twice = {**PLAN, "schedule": {**PLAN["schedule"], "days": [1, 1]}}
+    assert terapeuta.post(url(patient), json=a_day_twice).json["errors"]["json"] == {
+        "schedule": {"days": ["Cada día, una sola vez."]}
+    }
+
+
+def test_a_spanish_therapist_is_told_in_spanish_of_a_stale_edit_or_a_taken_id(therapists, patient):
+    def refusals(person):
+        made = person.post(url(patient), json=prompt())
+        assert made.status_code == 201, made.json
+        item = made.json
+        patch(person, url(patient, item["id"]), json={"version": 1, "text": "New words"})
+        return [
+            patch(person, url(patient, item["id"]), json={"version": 1, "text": "Older words"}),
+            person.post(url(patient), json={**prompt(), "id": item["id"]}),
+            patch(person, url(patient, uuid.uuid4()), json={"version": 1, "text": "Words"}),
+        ]
+
+    terapeuta, therapist = therapists
+    spanish, english = refusals(terapeuta), refusals(therapist)
+    assert [r.status_code for r in english] == [409, 409, 404]
+    for es, en in zip(spanish, english, strict=True):
+        said_in_spanish(es, en)
+    assert spanish[0].json["message"] == "Este plan o esta tarea cambió mientras tanto."
+
+
+@pytest.mark.parametrize(
+    "window",
+    [{"start": "12:00", "end": "09:00"}, {"start": "09:00", "end": "09:20"}],
+)
+def test_a_random_window_that_cannot_be_is_refused_in_my_language(paciente, patient, window):
+    body = {"version": 0, "daily_checkin": {"random": window}}
+    spanish, english = paciente.put(REMINDERS, json=body), patient.put(REMINDERS, json=body)
+    assert english.status_code == 422
+    said_in_spanish(spanish, english)
+
+
+def test_putting_off_what_is_not_a_check_in_is_refused_in_my_language(paciente, patient, push):
+    def put_off_a_test_push(person):
+        device = push.device()
+        subscribe(person, device)
+        assert person.post("/api/v1/push/test").json["sent"] == 1
+        delivery_id = device.decrypt(push.to(device)[0].body)["id"]
+        later = {"delivery_id": delivery_id, "event": "later"}
+        return person.post("/api/v1/push/receipts", json=later)
+
+    spanish, english = put_off_a_test_push(paciente), put_off_a_test_push(patient)
+    assert english.status_code == 422
+    said_in_spanish(spanish, english)
+    assert spanish.json["errors"]["json"] == {
+        "event": ["Solo se puede posponer el recordatorio de un registro."]
     }
