@@ -155,9 +155,10 @@ def sign_in_therapist(page: Page, server_url: str, email: str, password: str) ->
     """Sign in on the same form patients use, set the device's PIN; a therapist lands on
     the caseload."""
     page.goto(server_url + "/#/signin")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    # by id: the sign-in screen speaks the browser's language (the therapist's may be Spanish)
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("form:has(#email) button[type=submit]").click()
     set_device_pin(page)
     expect(page.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
     expect(page.locator("#caseload tbody tr").first).to_be_visible()

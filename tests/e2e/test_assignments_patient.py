@@ -316,9 +316,10 @@ def test_a_5000_letter_homework_text_wraps_on_a_small_dark_phone_in_spanish(
     page = context.new_page()
     try:
         page.goto(server_url + "/#/signin")
-        page.get_by_label("Email").fill(account.email)
-        page.get_by_label("Password").fill(account.password)
-        page.get_by_role("button", name="Sign in", exact=True).click()
+        # the browser speaks Spanish, so the sign-in screen does too
+        page.get_by_label("Correo electrónico").fill(account.email)
+        page.get_by_label("Contraseña").fill(account.password)
+        page.get_by_role("button", name="Iniciar sesión", exact=True).click()
         expect(page.locator("#sync-status")).to_have_text("Todo sincronizado")
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
         expect(card(page).get_by_role("heading")).to_have_text("De tu terapeuta")
