@@ -72,7 +72,8 @@ export const pendingCount = () => countClear(OUTBOX, (op) => op.status === 'pend
 export async function takeBatch() {
   const stores = Object.values(STORES);
   return tx([OUTBOX, ...stores], 'readwrite', async (s) => {
-    const ops = (await s[OUTBOX].getAll()).filter((op) => op.status === 'pending');
+    const all = await s[OUTBOX].getAll();
+    const ops = all.filter((op) => op.status === 'pending');
     const seen = new Set();
     const batch = [];
     for (const op of ops) {
@@ -83,6 +84,7 @@ export async function takeBatch() {
         const known = item?.version ?? op.delete_base ?? null;
         op.base_version = op.type === 'plan' ? (known ?? 0) : known;
         op.attempted = true;
+        if (op.action !== 'delete') op.data = withRefused(all, op);
         s[OUTBOX].put(op);
       }
       batch.push(op);
@@ -91,6 +93,19 @@ export async function takeBatch() {
     batch.sort((a, b) => TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) || a.seq - b.seq);
     return batch;
   });
+}
+
+// An op takes along, under its own newer fields, what the refused ops of its object
+// still hold: words the server could not store (a string cut through an emoji) that
+// wait on this device, "Needs your attention". Sent alone, a later edit of other fields
+// (a drag sends only where a part now is) would apply and count as superseding them:
+// the device would show a name the server never stored as synced, or a pull would
+// overwrite it. Together, the op is refused again and everything waits, until the
+// patient mends the words; the server refuses such text everywhere, so what it stores
+// is exactly what was written.
+function withRefused(all, op) {
+  const refused = all.filter((o) => o.key === op.key && o.status === 'rejected' && o.seq < op.seq);
+  return Object.assign({}, ...refused.map((o) => o.data), op.data);
 }
 
 export const toWire = (op) => ({
@@ -125,7 +140,8 @@ export async function applyResults(batch, results) {
         continue;
       }
       s[OUTBOX].delete(op.seq);
-      // an applied op supersedes older refused ones for the same object
+      // an applied op supersedes older refused ones for the same object: it carried
+      // their fields too (withRefused), so nothing of them is left unsent
       if (res.status === 'applied') {
         for (const o of all) if (o.key === op.key && o.status === 'rejected') s[OUTBOX].delete(o.seq);
       }

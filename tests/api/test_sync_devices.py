@@ -4,7 +4,8 @@ Several phones of one patient write entries, parts, relations, the plan and chec
 offline, following the PWA's outbox rules (pwa/js/outbox.js and pwa/js/sync.js): the
 oldest op per object goes first, frozen with the version the phone holds; a later edit
 of an unsent op merges into it; an answer may be lost, and the op is sent again as it
-was; a pull skips objects with a change still in the outbox and holds their server copy
+was; a refused op waits on the phone and the next op of its object carries its fields;
+a pull skips objects with a change still in the outbox and holds their server copy
 until the object is free. Old ops are replayed, batches shuffled, edits and deletes
 cross, and now and then an op carries text no database can store.
 
@@ -28,6 +29,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+import pytest
 from argon2 import PasswordHasher
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -206,6 +208,11 @@ class Device:
                 known = known if known is not None else op.delete_base
                 op.base = (known or 0) if op.key[0] == "plan" else known
                 op.attempted = True
+                if op.action != "delete":  # withRefused(): what refused ops of it still hold
+                    refused = [
+                        o.data for o in self.outbox if o.key == op.key and o.status == "rejected"
+                    ]
+                    op.data = {k: v for data in [*refused, op.data] for k, v in data.items()}
             batch.append(op)
         return sorted(batch, key=lambda op: (TYPE_ORDER.index(op.key[0]), op.seq))
 
@@ -671,3 +678,36 @@ def test_several_devices_lose_no_word_and_end_equal(app, monkeypatch):
         machine,
         settings=settings(max_examples=40, stateful_step_count=30, deadline=None),
     )
+
+
+# -- what Hypothesis found, kept as a plain test -----------------------------------------
+
+
+@pytest.mark.parametrize("when", ["after the refusal", "while the name is on its way"])
+def test_a_drag_after_a_refused_name_keeps_the_name_waiting_on_the_phone(app, when):
+    """A part renamed with text the server cannot store (a JS string cut through an
+    emoji) is refused and waits on the phone, "Needs your attention". Dragging the part
+    then must not send the drag alone: it would apply, the refusal would count as
+    superseded, and the phone would show a name the server never stored, as synced.
+    The name goes with the drag (refused again, kept), until the patient mends it."""
+    machine = type("OneMachine", (DevicesMachine,), {"app": app})()
+    phone = machine.devices[0]
+    key = ("part", str(uuid.uuid4()))
+    phone.save(1, key, {"name": "w1x", "x": 0.0, "y": 0.0})
+    machine.settle_device(0)
+    phone.save(2, key, {"name": f"w2x {BROKEN}", "description": ""})
+    sent = phone.take_batch()
+    if when == "while the name is on its way":
+        phone.save(3, key, {"x": 10.0, "y": 0.0})
+    machine.push(phone, sent, lost=False)
+    assert sent[0].status == "rejected"
+    if when == "after the refusal":
+        phone.save(3, key, {"x": 10.0, "y": 0.0})
+    machine.settle_device(0)  # the phone and the server agree on all but what waits
+    assert phone.local[key]["data"]["name"] == f"w2x {BROKEN}"  # kept, on the phone
+    assert key in phone.busy()  # "Needs your attention"
+    assert machine.server[key]["data"]["name"] == "w1x"
+    phone.save(4, key, {"name": "w4x", "description": ""})  # mended
+    machine.settle_device(0)
+    assert not phone.outbox
+    assert {k: machine.server[key]["data"][k] for k in ("name", "x")} == {"name": "w4x", "x": 10.0}
