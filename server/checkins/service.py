@@ -319,7 +319,7 @@ def _merge_checkin(push: Push, checkin: CheckIn) -> dict:
     refused, as answers cannot change."""
     if checkin.answers == push.fields["answers"]:
         return push.applied(checkin)
-    return push.rejected({"answers": ["A check-in cannot be changed once answered."]})
+    return push.rejected({"answers": [_("A check-in cannot be changed once answered.")]})
 
 
 def _forget_answers(_actor: User, checkin: CheckIn) -> None:

@@ -226,7 +226,7 @@ def _relation_problems(actor: User, fields: dict, exclude_id=None) -> dict:
     """Field errors for a relation, or {} when it may be written."""
     source_id, target_id, kind = fields["source_id"], fields["target_id"], fields["kind"]
     if source_id == target_id:
-        return {"target_id": ["A part cannot be related to itself."]}
+        return {"target_id": [_("A part cannot be related to itself.")]}
     parts = {
         p.id: p
         for p in db.session.scalars(

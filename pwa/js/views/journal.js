@@ -438,7 +438,8 @@ async function renderEditor(root, id, promptId, sessionId) {
           ]
         : refused.length
           ? [
-              h('p', {}, t('journal.refused'), ' ', fieldErrors(refused[0].errors, fieldLabels()).join(' ')),
+              // the newest refusal: an op sent after it carries its fields again (outbox withRefused)
+              h('p', {}, t('journal.refused'), ' ', fieldErrors(refused.at(-1).errors, fieldLabels()).join(' ')),
               h('p', {}, t('journal.edit_to_resend')),
             ]
           : []),
