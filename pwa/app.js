@@ -13,7 +13,13 @@ import { requireLock } from './js/views/app-lock.js';
 import { showLockScreen } from './js/views/lock-screen.js';
 
 const STATUS_WORDS = {
-  idle: (count) => (count ? t('status.waiting', { count }) : t('status.synced')),
+  // "All synced" only when it is: words the server refused still wait on this device
+  idle: (count, attention) =>
+    count
+      ? t('status.waiting', { count })
+      : attention
+        ? t('status.attention', { count: attention })
+        : t('status.synced'),
   syncing: () => t('status.syncing'),
   offline: (count) => (count ? t('status.offline_saved', { count }) : t('status.offline')),
   error: (count) => (count ? t('status.retry_saved', { count }) : t('status.retry')),
@@ -27,7 +33,7 @@ function showStatus() {
     return;
   }
   const phase = session.expired ? 'expired' : navigator.onLine ? status.phase : 'offline';
-  el.textContent = STATUS_WORDS[phase](status.pending);
+  el.textContent = STATUS_WORDS[phase](status.pending, status.attention);
 }
 
 function showBanners() {

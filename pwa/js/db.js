@@ -393,9 +393,11 @@ export const setMeta = (key, value) => put(META, { key, value });
 
 // How many records of a store match, judged by their clear fields alone: works locked.
 export async function countClear(store, match) {
-  const rows = await rawRequest(store, (s) => s.getAll());
-  return rows.filter(match).length;
+  return (await clearRows(store)).filter(match).length;
 }
+
+// A store's rows as kept, sealed or not: only their clear fields may be read.
+export const clearRows = (store) => rawRequest(store, (s) => s.getAll());
 
 // The lock turned on (a data key and the lock's record) or off (null, null): every record
 // of every store is sealed, or opened, and written back with the lock's record in one

@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import { META, OUTBOX, STORES, getMeta, isLocked, setMeta, tx } from './db.js';
-import { applyResults, outboxEvents, pendingCount, storeChange, takeBatch, toWire } from './outbox.js';
+import { applyResults, attentionCount, outboxEvents, pendingCount, storeChange, takeBatch, toWire } from './outbox.js';
 import { rememberCareTeam } from './care-words.js';
 import { currentLanguage } from './i18n.js';
 import { refreshLockedHelp } from './lock.js';
@@ -14,7 +14,7 @@ const AFTER_CHANGE_MS = 600;
 const PAGE = 200;
 
 export const syncEvents = new EventTarget();
-export const status = { phase: 'idle', pending: 0, lastSyncedAt: null };
+export const status = { phase: 'idle', pending: 0, attention: 0, lastSyncedAt: null };
 
 let running = null;
 let again = false;
@@ -25,7 +25,7 @@ const emit = (name) => syncEvents.dispatchEvent(new Event(name));
 
 async function setPhase(phase) {
   status.phase = phase;
-  status.pending = await pendingCount();
+  [status.pending, status.attention] = await Promise.all([pendingCount(), attentionCount()]);
   emit('status');
 }
 
