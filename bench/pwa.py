@@ -183,6 +183,14 @@ def main() -> None:
     print(f"  what pages load           {(total - worker) / 1024:6.1f} KB")
     for path, size in files[:5]:
         print(f"  {path:32} {size / 1024:6.1f} KB")
+    # the words of each language: precached too (offline in any language), outside the
+    # HTML+JS+CSS budget; a page loads its own language's and English (the fallback)
+    catalogues = [p for p in precached() if p.startswith("/i18n/")]
+    words = [(p, (PWA / p.lstrip("/")).stat().st_size) for p in catalogues]
+    print(
+        "Language catalogues (precached, outside the budget): "
+        + ", ".join(f"{p} {size / 1024:.1f} KB" for p, size in words)
+    )
     staff, staff_files = therapist_size()
     print(
         f"Therapist bundle (loaded only when a therapist signs in, outside the budget), "
