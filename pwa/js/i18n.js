@@ -1,7 +1,8 @@
 // The app's words in the person's language: one JSON catalogue per language under
 // /i18n/ (precached, so every language works offline), chosen from the account's locale
-// (Settings), else the device's. English is the fallback for a key a catalogue lacks,
-// but tests/unit/test_pwa_catalogues.py fails on any such key, so none ships.
+// (Settings), else the device's. Only the chosen catalogue is loaded: no English one
+// stands behind it, since tests/unit/test_pwa_catalogues.py fails on any key a
+// catalogue lacks (one that slipped through shows as its key, and is logged).
 //
 //   t('today.title')                        → "Today" / "Hoy"
 //   t('journal.saved', { when })            → "{when}" replaced
@@ -14,17 +15,16 @@
 // Dates and numbers go through Intl with `locale()`.
 
 export const LANGUAGES = ['en', 'es'];
-const FALLBACK = 'en';
+const DEFAULT = 'en';
 // remembered on this device so the first screen after a reload (sign-in, lock screen)
 // is in the last language used before the account is known; a language tag only
 const STORAGE_KEY = 'between.language';
 
 export const i18nEvents = new EventTarget();
 
-let language = FALLBACK;
-let tag = FALLBACK; // the full BCP 47 tag for Intl ("es-MX"), its language matching `language`
+let language = DEFAULT;
+let tag = DEFAULT; // the full BCP 47 tag for Intl ("es-MX"), its language matching `language`
 let words = {};
-let fallback = {};
 const loaded = new Map();
 
 // "es-MX" → "es" when Between speaks it; otherwise null
@@ -41,7 +41,7 @@ export function deviceLanguage() {
     const lang = supported(candidate);
     if (lang) return { lang, tag: candidate };
   }
-  return { lang: FALLBACK, tag: FALLBACK };
+  return { lang: DEFAULT, tag: DEFAULT };
 }
 
 async function catalogue(lang) {
@@ -67,14 +67,13 @@ function usableTag(candidate, lang) {
 // Resolves once the words are loaded; emits `change` when the language changed.
 export async function setLocale(bcp47) {
   const device = deviceLanguage();
-  const lang = supported(bcp47) || (bcp47 ? FALLBACK : device.lang);
+  const lang = supported(bcp47) || (bcp47 ? DEFAULT : device.lang);
   const nextTag = usableTag(bcp47 || device.tag, lang);
-  const [next, base] = await Promise.all([catalogue(lang), catalogue(FALLBACK)]);
+  const next = await catalogue(lang);
   const changed = lang !== language || nextTag !== tag;
   language = lang;
   tag = nextTag;
   words = next;
-  fallback = base;
   document.documentElement.lang = tag;
   try {
     localStorage.setItem(STORAGE_KEY, tag);
@@ -102,7 +101,7 @@ function fill(text, vars) {
 }
 
 function entryFor(key, vars) {
-  let entry = words[key] ?? fallback[key];
+  let entry = words[key];
   if (entry === undefined) {
     console.error(`i18n: no words for "${key}"`);
     return key;
