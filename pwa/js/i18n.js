@@ -14,7 +14,9 @@
 // Keys are literal strings at the call (never built), so the test can find each one.
 // Dates and numbers go through Intl with `locale()`.
 
-export const LANGUAGES = ['en', 'es'];
+// The languages the app speaks, each named in itself (Settings offers them so: a person
+// who cannot read the current language still finds theirs). One per catalogue in /i18n/.
+export const LANGUAGES = { en: 'English', es: 'Español' };
 const DEFAULT = 'en';
 // remembered on this device so the first screen after a reload (sign-in, lock screen)
 // is in the last language used before the account is known; a language tag only
@@ -32,7 +34,7 @@ export function supported(bcp47) {
   const lang = String(bcp47 || '')
     .split(/[-_]/)[0]
     .toLowerCase();
-  return LANGUAGES.includes(lang) ? lang : null;
+  return Object.hasOwn(LANGUAGES, lang) ? lang : null;
 }
 
 // The device's first language Between speaks (navigator.languages, in order).

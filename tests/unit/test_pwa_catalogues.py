@@ -119,11 +119,15 @@ def test_the_reader_sees_every_way_a_key_is_asked_for():
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_catalogue_is_spoken_offline_and_offered(lang):
-    """A catalogue file is a language the app speaks: i18n.js knows it, the service worker
-    precaches it (Help now and the lock screen work offline in it), and Settings offers it."""
+    """A catalogue file is a language the app speaks: i18n.js knows it by its own name, the
+    service worker precaches it (Help now and the lock screen work offline in it), and
+    Settings offers it (from i18n.js's list, so each language it knows)."""
     i18n = (PWA / "js" / "i18n.js").read_text(encoding="utf-8")
-    spoken = re.search(r"export const LANGUAGES = \[([^\]]*)\]", i18n)[1]
-    assert f"'{lang}'" in spoken, f"pwa/js/i18n.js LANGUAGES lacks {lang}"
+    spoken = re.search(r"export const LANGUAGES = \{([^}]*)\}", i18n)[1]
+    assert re.search(rf"\b{lang}: '[^']+'", spoken), f"pwa/js/i18n.js LANGUAGES lacks {lang}"
     assert f"'/i18n/{lang}.json'" in (PWA / "sw.js").read_text(encoding="utf-8")
     settings = (PWA / "js" / "views" / "settings.js").read_text(encoding="utf-8")
-    assert re.search(rf"\{{ tag: '{lang}', name: '[^']+' \}}", settings), f"Settings lacks {lang}"
+    assert re.search(r"import \{[^}]*\bLANGUAGES\b[^}]*\} from '\.\./i18n\.js'", settings), (
+        f"Settings lacks {lang}: it offers i18n.js's LANGUAGES"
+    )
+    assert "Object.entries(LANGUAGES)" in settings, f"Settings lacks {lang}"

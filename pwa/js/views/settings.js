@@ -5,17 +5,10 @@
 
 import * as api from '../api.js';
 import { getMeta, setMeta } from '../db.js';
-import { regionName, t } from '../i18n.js';
+import { LANGUAGES, regionName, t } from '../i18n.js';
 import { hasPendingMe, saveMe, session, sessionEvents } from '../session.js';
 import { fieldErrors, h, mount, pageTitle, toast } from '../ui.js';
 
-// The languages the app speaks, each named in itself (a person who cannot read the
-// current one still finds theirs). Another is listed here once its catalogue exists
-// (pwa/i18n/); the setting itself already takes any BCP 47 tag.
-const LANGUAGES = [
-  { tag: 'en', name: 'English' },
-  { tag: 'es', name: 'Español' },
-];
 const REGIONS_KEY = 'crisis_regions';
 const OTHER = 'other';
 
@@ -79,7 +72,7 @@ export async function render(root) {
   const locale = h(
     'select',
     { id: 'settings-locale', name: 'locale' },
-    LANGUAGES.map((l) => option(l.tag, l.name, l.tag === language)),
+    Object.entries(LANGUAGES).map(([tag, name]) => option(tag, name, tag === language)),
   );
   const known = regions.some((r) => r.code === user.region);
   const region = h(
