@@ -7,6 +7,7 @@
 // Memory only, like every therapist screen: nothing here is kept on the device.
 
 import { ApiError } from '../api.js';
+import { DAY_MS } from '../constants.js';
 import { locale, t } from '../i18n.js';
 import { confirmSheet, fmtDateTime, h, localIso, mount, swap, toast } from '../ui.js';
 import { bdi, del, get, patch, post, problem } from './common.js';
@@ -14,8 +15,6 @@ import { bdi, del, get, patch, post, problem } from './common.js';
 const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const SESSION_KINDS = ['dosing', 'integration', 'preparation', 'maintenance'];
 const DEFAULT_WINDOW_HOURS = 48;
-const DAY_MS = 86_400_000;
-const pad = (n) => String(n).padStart(2, '0');
 
 // -- words (functions, so a change of language reads anew)
 
@@ -378,12 +377,9 @@ function homeworkForm(pid, sessions, { onSaved, onCancel }) {
     ['prompt', 'plan_review', 'parts_exercise'].map((v) => h('option', { value: v }, homeworkName(v))),
   );
   const text = h('textarea', { id: `${p}-text`, class: 'short', maxlength: 2000 });
-  const week = new Date(Date.now() + 7 * DAY_MS);
-  const date = h('input', {
-    type: 'date',
-    id: `${p}-date`,
-    value: `${week.getFullYear()}-${pad(week.getMonth() + 1)}-${pad(week.getDate())}`,
-  });
+  // a week from now, this device's calendar day
+  const week = localIso(new Date(Date.now() + 7 * DAY_MS)).slice(0, 10);
+  const date = h('input', { type: 'date', id: `${p}-date`, value: week });
   const atTime = h('input', { type: 'time', id: `${p}-at-time`, value: '18:00' });
   const dueDays = h('input', { type: 'number', id: `${p}-days`, min: -14, max: 28, step: 1, value: '2' });
   const session = h(
