@@ -246,9 +246,11 @@ def _refused_for_kind(item: Assignment, fields: dict) -> dict:
 def _both(kept: str, new: str) -> str:
     """Two reasons for one skip: both kept, the server's first."""
     kept, new = (kept or "").strip(), (new or "").strip()
-    if not kept or new in kept:
-        return new or kept
-    return kept if not new else f"{kept}\n\n{new}"
+    if not kept:
+        return new
+    if not new or new in kept:  # nothing new to say: the kept reasons stay whole
+        return kept
+    return f"{kept}\n\n{new}"
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -523,6 +523,16 @@ def test_a_stale_done_wins_over_a_skip_and_both_reasons_stay(care):
     assert data["skip_reason"] == "First reason\n\nSecond reason"
 
 
+def test_a_stale_reason_already_kept_leaves_the_kept_reasons_whole(care):
+    """Two devices' reasons are kept together; a third, stale device sending one of them
+    again (or words found inside them) loses neither."""
+    item = assign(care, prompt())
+    for reason in ("First reason", "Second reason", "Second reason", "reason"):
+        stale = op(item["id"], {"status": "skipped", "skip_reason": reason}, base_version=1)
+        push(care.patient, [stale])
+    assert theirs(care)[item["id"]]["skip_reason"] == "First reason\n\nSecond reason"
+
+
 def test_a_stale_pause_is_the_latest_choice(care):
     plan = assign(care, PLAN)
     now = utcnow().isoformat()
