@@ -28,7 +28,7 @@ again later that same local day; it is not sent twice, and it is not "next" eith
 the API and the worker both pass the slots already made (`taken`) and both skip them,
 so the next reminder shown is the one that will be sent.
 
-No database, no Flask: the worker and the API feed in dosing sessions, plan dates and
+No database, no Flask: the worker and the API feed in treatment sessions, plan dates and
 the slots already made.
 """
 
@@ -379,19 +379,19 @@ def occurrences(
     rules: Rules,
     start: datetime,
     end: datetime,
-    dosing: Iterable[Dosing] = (),
+    sessions: Iterable[Dosing] = (),
     plan_review_due: datetime | None = None,
     taken: frozenset[str] | set[str] = frozenset(),
     measures: Iterable[Measure] = (),
-    sessions: Iterable[Dosing] = (),
 ) -> list[Occurrence]:
     """Every reminder that fires in (start, end], in time order, but the taken slots.
-    `sessions` are the sessions of every kind the measurement plans count from."""
+    `sessions` are the patient's sessions of every kind: the post-dosing prompts follow
+    the dosing ones, a measurement plan those of its kind."""
     first = start.astimezone(rules.zone).date() - timedelta(days=1)
     last = end.astimezone(rules.zone).date() + timedelta(days=1)
     candidates = [
         *_periodic(rules, first, last),
-        *_after_dosing(rules, dosing),
+        *_after_dosing(rules, sessions),
         *_plan_review(rules, plan_review_due),
         *_measures(rules, measures, sessions, first, last),
     ]
@@ -401,11 +401,10 @@ def occurrences(
 def next_occurrence(
     rules: Rules,
     after: datetime,
-    dosing: Iterable[Dosing] = (),
+    sessions: Iterable[Dosing] = (),
     plan_review_due: datetime | None = None,
     taken: frozenset[str] | set[str] = frozenset(),
     measures: Iterable[Measure] = (),
-    sessions: Iterable[Dosing] = (),
 ) -> Occurrence | None:
     """The first reminder after `after` whose slot is not taken, or None when nothing
     is switched on."""
@@ -413,7 +412,7 @@ def next_occurrence(
     first = begin.astimezone(rules.zone).date() - timedelta(days=1)
     last = first + timedelta(days=_SEARCH_DAYS)
     candidates = [
-        *_after_dosing(rules, dosing),
+        *_after_dosing(rules, sessions),
         *_plan_review(rules, plan_review_due),
         *_measures(rules, measures, sessions, first, last),
     ]

@@ -188,10 +188,9 @@ def inputs_for(patient_ids) -> dict[uuid.UUID, dict]:
     measures = measures_of(patient_ids)
     return {
         pid: {
-            "dosing": sessions.get(pid, []),
+            "sessions": sessions.get(pid, []),
             "plan_review_due": reviews.get(pid),
             "measures": measures.get(pid, []),
-            "sessions": sessions.get(pid, []),
         }
         for pid in patient_ids
     }
