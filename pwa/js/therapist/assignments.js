@@ -483,8 +483,9 @@ function dueWords(a, sessions) {
   return `${when} (${relative})`;
 }
 
+// both the list and the brief's follow-through send a homework item's status as of now
 function statusLine(a) {
-  const status = a.status_now || a.status;
+  const status = a.status_now;
   const tone = { late: 'warn', done: 'good', skipped: '' }[status] ?? '';
   return h(
     'p',
@@ -503,10 +504,9 @@ function statusLine(a) {
 }
 
 function homeworkItem(pid, a, sessions, refresh) {
-  const status = a.status_now || a.status;
   return h(
     'li',
-    { class: `assignment homework status-${status}`, 'data-assignment-id': a.id },
+    { class: `assignment homework status-${a.status_now}`, 'data-assignment-id': a.id },
     h('p', { class: 'what' }, h('strong', {}, homeworkName(a.homework_type))),
     a.text && h('p', { class: 'user-text hw-text' }, a.text),
     h('p', { class: 'meta' }, h('span', {}, dueWords(a, sessions)), h('span', {}, setBy(a))),
@@ -537,9 +537,9 @@ export function plansSection(pid) {
       return;
     }
     status.hidden = true;
-    const live = items.filter((a) => !a.deleted);
-    const measures = live.filter((a) => a.kind === 'measure');
-    const homework = live
+    // the list holds no deleted item (server/assignments/read.py live)
+    const measures = items.filter((a) => a.kind === 'measure');
+    const homework = items
       .filter((a) => a.kind === 'homework')
       .sort((a, b) => (a.due_at || '').localeCompare(b.due_at || ''));
     swap(
@@ -607,7 +607,7 @@ export function plansSection(pid) {
 }
 
 // done, skipped or past due: open and still to come has nothing to report yet
-const happened = (a) => (a.status_now || a.status) !== 'open';
+const happened = (a) => a.status_now !== 'open';
 
 // The brief's follow-through since the last session: per plan, how many asks went out
 // and how they were answered; per homework item, where it stands.
