@@ -98,6 +98,16 @@ export function rememberedLocale() {
 export const currentLanguage = () => language;
 export const locale = () => tag;
 
+// An Intl formatter for the current language: made once per language and options, since
+// making one costs far more than using it (a list of scores, plurals per row, dates).
+//   intl(Intl.DateTimeFormat, { weekday: 'short' }).format(date)
+const formatters = new Map();
+export function intl(Kind, options = {}) {
+  const key = `${Kind.name} ${tag} ${JSON.stringify(options)}`;
+  if (!formatters.has(key)) formatters.set(key, new Kind(tag, options));
+  return formatters.get(key);
+}
+
 function fill(text, vars) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
@@ -109,7 +119,7 @@ function entryFor(key, vars) {
     return key;
   }
   if (typeof entry === 'object') {
-    const form = new Intl.PluralRules(tag).select(Number(vars.count));
+    const form = intl(Intl.PluralRules).select(Number(vars.count));
     entry = entry[form] ?? entry.other;
   }
   return entry;
@@ -149,12 +159,12 @@ export function translateStatic(root) {
   }
 }
 
-export const fmtNumber = (n, options) => new Intl.NumberFormat(tag, options).format(n);
+export const fmtNumber = (n, options) => intl(Intl.NumberFormat, options).format(n);
 
 // "A", "A and B", "A, B and C" in the current language, as parts: each element is
 // given back as `element(value)` (a name in <bdi>, say), the words between as text
 export function fmtList(items, element = (value) => value) {
-  return new Intl.ListFormat(tag, { type: 'conjunction' })
+  return intl(Intl.ListFormat, { type: 'conjunction' })
     .formatToParts(items)
     .map((part) => (part.type === 'element' ? element(part.value) : part.value));
 }
@@ -163,7 +173,7 @@ export function fmtList(items, element = (value) => value) {
 // "español"; 'ES' → "Spain" / "España". The code itself where Intl does not know it.
 function displayName(type, code) {
   try {
-    return new Intl.DisplayNames([tag], { type }).of(code) || code;
+    return intl(Intl.DisplayNames, { type }).of(code) || code;
   } catch {
     return code;
   }

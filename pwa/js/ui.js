@@ -2,7 +2,7 @@
 // style attribute: the CSP allows neither inline script nor inline style.
 
 import { ATTENTION, LOCAL, SYNCED } from './constants.js';
-import { locale, t } from './i18n.js';
+import { intl, t } from './i18n.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SVG_TAGS = new Set([
@@ -178,8 +178,8 @@ export function localIso(date = new Date()) {
   );
 }
 
-// Dates in the person's language (i18n's locale: the account's, else the device's).
-// The formatters are made once per language, not per date.
+// Dates in the person's language (i18n's locale: the account's, else the device's),
+// through i18n's formatters, made once per language and not per date.
 const DATE_OPTIONS = { weekday: 'short', day: 'numeric', month: 'short' };
 const FORMATS = {
   date: DATE_OPTIONS,
@@ -187,14 +187,7 @@ const FORMATS = {
   time: { hour: 'numeric', minute: '2-digit' }, // no seconds
   weekday: { weekday: 'short' },
 };
-let formats = { tag: null };
-function formatter(name) {
-  if (formats.tag !== locale()) {
-    formats = { tag: locale() };
-    for (const [key, options] of Object.entries(FORMATS)) formats[key] = new Intl.DateTimeFormat(locale(), options);
-  }
-  return formats[name];
-}
+const formatter = (name) => intl(Intl.DateTimeFormat, FORMATS[name]);
 // "2024-05-03" is a calendar day, not UTC midnight (which is the day before west of UTC)
 const toDate = (iso) => (/^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:00`) : new Date(iso));
 const dateOf = (d) => formatter(d.getFullYear() === new Date().getFullYear() ? 'date' : 'dateYear').format(d);
