@@ -101,6 +101,15 @@ def _schedule(user_id: uuid.UUID) -> ReminderSchedule | None:
     return db.session.scalar(select(ReminderSchedule).where(ReminderSchedule.user_id == user_id))
 
 
+def _settings_of(user: User, schedule: ReminderSchedule | None) -> tuple[dict, str]:
+    """A person's settings (what they saved over the suggested ones, a copy) and zone."""
+    settings = defaults_for(user)
+    if schedule is None:
+        return settings, user.timezone
+    settings.update(copy.deepcopy(schedule.settings))
+    return settings, schedule.timezone
+
+
 def _insert(model):
     """INSERT … ON CONFLICT DO NOTHING, in the dialect at hand."""
     dialect = db.session.get_bind().dialect.name
@@ -321,10 +330,7 @@ def wake(patient_id: uuid.UUID, timezone: str | None = None) -> None:
 
 def view_schedule(user: User, schedule: ReminderSchedule | None, now=None) -> dict:
     now = now or utcnow()
-    settings = defaults_for(user)
-    if schedule is not None:
-        settings.update(copy.deepcopy(schedule.settings))
-    timezone = schedule.timezone if schedule else user.timezone
+    settings, timezone = _settings_of(user, schedule)
     rules = rules_for(user.id, settings, timezone)
     if user.role is Role.PATIENT:
         upcoming = sched.next_occurrence(
@@ -598,12 +604,7 @@ def alert_therapists(patient_id: uuid.UUID, flag_id: uuid.UUID) -> int:
     for therapist, schedule in rows:
         if not devices.get(therapist.id):
             continue
-        settings = defaults_for(therapist)
-        if schedule is not None:
-            settings.update(schedule.settings)
-        rules = sched.Rules.from_settings(
-            settings, schedule.timezone if schedule else therapist.timezone
-        )
+        rules = sched.Rules.from_settings(*_settings_of(therapist, schedule))
         fire_at = sched.flag_alert_at(rules, now)
         if fire_at is None:
             continue
@@ -668,9 +669,7 @@ def put_off(actor: User, delivery: PushDelivery, now: datetime) -> None:
             )
         )
         ask = ask or occurrence
-    schedule = _schedule(actor.id)
-    settings = {**defaults_for(actor), **(schedule.settings if schedule else {})}
-    rules = rules_for(actor.id, settings, schedule.timezone if schedule else actor.timezone)
+    rules = rules_for(actor.id, *_settings_of(actor, _schedule(actor.id)))
     fire_at = sched.later_at(rules, now)
     # answerable again for as long as the ask was
     expires = fire_at + (ask.expires_at - ask.fire_at)
