@@ -234,22 +234,19 @@ function askLines(plans, checkins, now) {
   );
 }
 
-// Today's card of what the therapist set; null when there is nothing to show.
-export async function todaySection() {
+// Today's card of what the therapist set, hidden while there is nothing to show.
+// `checkins` and `entries` (newest first, as journal.js loadEntries gives them) are the
+// ones Today already read: a redraw after snooze, skip or done reads only assignments.
+export async function todaySection(checkins, entries) {
   const section = h('section', { class: 'card', id: 'assignments', 'aria-labelledby': 'assign-title' });
+  const answers = new Map(); // each homework's latest entry
+  for (const e of entries) {
+    const id = homeworkIdOf(e.prompt_id);
+    if (id && !answers.has(id)) answers.set(id, e);
+  }
   const draw = async () => {
-    const [assignments, checkins, entries] = await Promise.all([
-      getAll(STORES.assignment),
-      getAll(STORES.checkin),
-      getAll(STORES.journal_entry),
-    ]);
+    const rows = live(await getAll(STORES.assignment));
     const now = Date.now();
-    const rows = live(assignments);
-    const answers = new Map();
-    for (const e of live(entries).sort((x, y) => (x.written_at || '').localeCompare(y.written_at || ''))) {
-      const id = homeworkIdOf(e.prompt_id);
-      if (id) answers.set(id, e); // the latest entry written for it
-    }
     const homework = rows.filter((a) => a.kind === 'homework' && onToday(a, now)).sort(homeworkOrder(now));
     const asks = askLines(
       rows.filter((a) => a.kind === 'measure'),

@@ -90,13 +90,14 @@ function streak(entries) {
 }
 
 async function draw(root) {
-  const [entries, checkins, sessions, prompts, assigned] = await Promise.all([
+  const [entries, checkins, sessions, prompts] = await Promise.all([
     loadEntries(),
     getAll(STORES.checkin),
     getAll(STORES.treatment_session),
     inMyLanguage('prompts'),
-    todaySection(), // what the therapist set: homework, and plans' asks due or missed
   ]);
+  // what the therapist set: homework, and plans' asks due or missed
+  const assigned = await todaySection(checkins, entries);
   const now = new Date().toISOString();
   const live = sessions.filter((s) => !s.deleted);
   const lastDosing = live
