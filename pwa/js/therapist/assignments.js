@@ -153,6 +153,41 @@ const radio = (name, value, label, checked) => {
   );
 };
 
+// Radios whose value shows its own group of fields and hides the others' groups.
+function choiceSet(legend, controls, groups) {
+  const set = h('fieldset', { class: 'choices' }, h('legend', {}, legend), controls);
+  const chosen = () => set.querySelector('input:checked').value;
+  const show = () => Object.entries(groups).forEach(([value, group]) => (group.hidden = value !== chosen()));
+  set.addEventListener('change', show);
+  show();
+  return { set, chosen };
+}
+
+// A form of `fields` with its alert and its submit and cancel buttons; `onSubmit` gets
+// the form's errorDisplay, cleared of the last attempt's words.
+function assignForm({ label, submitLabel, onCancel, fields, onSubmit }, ...body) {
+  const alert = h('p', { class: 'error', role: 'alert', tabindex: '-1', hidden: true });
+  const errors = errorDisplay(alert, fields);
+  const form = h(
+    'form',
+    { class: 'assign-form', 'aria-label': label, novalidate: true },
+    body,
+    alert,
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, submitLabel),
+      h('button', { type: 'button', onclick: onCancel }, t('th_assign.cancel')),
+    ),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    errors.clear();
+    onSubmit(errors);
+  });
+  return form;
+}
+
 // "1, 7" or "-1 2" → [1, 7], [-1, 2]; null when a word is not a whole number
 function parseDays(text) {
   const words = text
@@ -221,50 +256,19 @@ function measureForm(pid, assignment, { onSaved, onCancel }) {
     'schedule.time': field(time, t('th_assign.time'), t('th_assign.their_time')),
     window_hours: field(windowHours, t('th_assign.window_hours'), t('th_assign.window_hint')),
   };
-  const typeName = `${p}-type`;
   const weekly = h('div', { class: 'grid' }, fields['schedule.day'].wrap);
   const around = h('div', { class: 'grid' }, fields['schedule.session_kind'].wrap, fields['schedule.days'].wrap);
-  const typeSet = h(
-    'fieldset',
-    { class: 'choices' },
-    h('legend', {}, t('th_assign.when')),
-    radio(typeName, 'sessions', t('th_assign.around_sessions'), start.type !== 'weekly'),
-    radio(typeName, 'weekly', t('th_assign.every_week'), start.type === 'weekly'),
+  const when = choiceSet(
+    t('th_assign.when'),
+    [
+      radio(`${p}-type`, 'sessions', t('th_assign.around_sessions'), start.type !== 'weekly'),
+      radio(`${p}-type`, 'weekly', t('th_assign.every_week'), start.type === 'weekly'),
+    ],
+    { sessions: around, weekly },
   );
-  const chosen = () => typeSet.querySelector('input:checked').value;
-  const showType = () => {
-    weekly.hidden = chosen() !== 'weekly';
-    around.hidden = chosen() === 'weekly';
-  };
-  typeSet.addEventListener('change', showType);
-  showType();
-  const alert = h('p', { class: 'error', role: 'alert', tabindex: '-1', hidden: true });
-  const errors = errorDisplay(alert, fields);
-  const form = h(
-    'form',
-    {
-      class: 'assign-form',
-      'aria-label': assignment ? t('th_assign.edit_measure') : t('th_assign.add_measure'),
-      novalidate: true,
-    },
-    h('div', { class: 'grid' }, fields.instrument.wrap),
-    typeSet,
-    weekly,
-    around,
-    h('div', { class: 'grid' }, fields['schedule.time'].wrap, fields.window_hours.wrap),
-    alert,
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: 'primary' }, assignment ? t('th_assign.save') : t('th_assign.add_measure')),
-      h('button', { type: 'button', onclick: onCancel }, t('th_assign.cancel')),
-    ),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    errors.clear();
+  const onSubmit = async (errors) => {
     const schedule =
-      chosen() === 'weekly'
+      when.chosen() === 'weekly'
         ? { type: 'weekly', day: day.value, time: time.value }
         : { type: 'sessions', session_kind: kind.value, days: parseDays(days.value), time: time.value };
     if (schedule.days === null) {
@@ -289,8 +293,21 @@ function measureForm(pid, assignment, { onSaved, onCancel }) {
         errors.show(conflictWords(err.body.current));
       } else errors.show(problem(err), err.errors || {});
     }
-  });
-  return form;
+  };
+  return assignForm(
+    {
+      label: assignment ? t('th_assign.edit_measure') : t('th_assign.add_measure'),
+      submitLabel: assignment ? t('th_assign.save') : t('th_assign.add_measure'),
+      onCancel,
+      fields,
+      onSubmit,
+    },
+    h('div', { class: 'grid' }, fields.instrument.wrap),
+    when.set,
+    weekly,
+    around,
+    h('div', { class: 'grid' }, fields['schedule.time'].wrap, fields.window_hours.wrap),
+  );
 }
 
 function measureItem(pid, a, refresh) {
@@ -397,7 +414,6 @@ function homeworkForm(pid, sessions, { onSaved, onCancel }) {
     due_session_id: field(session, t('th_assign.after_session')),
     due_time: field(dueTime, t('th_assign.time'), t('th_assign.their_time')),
   };
-  const dueName = `${p}-due`;
   const atGroup = h('div', { class: 'grid' }, fields.due_at.wrap, fields.due_at_time.wrap);
   const sessionGroup = h(
     'div',
@@ -406,51 +422,25 @@ function homeworkForm(pid, sessions, { onSaved, onCancel }) {
     fields.due_session_id.wrap,
     fields.due_time.wrap,
   );
-  const dueSet = h(
-    'fieldset',
-    { class: 'choices' },
-    h('legend', {}, t('th_assign.due')),
-    radio(dueName, 'at', t('th_assign.due_on_date'), true),
-    upcoming.length
-      ? radio(dueName, 'session', t('th_assign.due_after_session'), false)
-      : h('p', { class: 'hint' }, t('th_assign.no_upcoming')),
+  const due = choiceSet(
+    t('th_assign.due'),
+    [
+      radio(`${p}-due`, 'at', t('th_assign.due_on_date'), true),
+      upcoming.length
+        ? radio(`${p}-due`, 'session', t('th_assign.due_after_session'), false)
+        : h('p', { class: 'hint' }, t('th_assign.no_upcoming')),
+    ],
+    { at: atGroup, session: sessionGroup },
   );
-  const chosen = () => dueSet.querySelector('input:checked').value;
-  const showDue = () => {
-    atGroup.hidden = chosen() !== 'at';
-    sessionGroup.hidden = chosen() !== 'session';
-  };
-  dueSet.addEventListener('change', showDue);
-  showDue();
-  const alert = h('p', { class: 'error', role: 'alert', tabindex: '-1', hidden: true });
-  const errors = errorDisplay(alert, fields);
-  const form = h(
-    'form',
-    { class: 'assign-form', 'aria-label': t('th_assign.assign_homework'), novalidate: true },
-    h('div', { class: 'grid' }, fields.homework_type.wrap),
-    fields.text.wrap,
-    dueSet,
-    atGroup,
-    sessionGroup,
-    alert,
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: 'primary' }, t('th_assign.assign_homework')),
-      h('button', { type: 'button', onclick: onCancel }, t('th_assign.cancel')),
-    ),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    errors.clear();
+  const onSubmit = async (errors) => {
     const data = { kind: 'homework', homework_type: type.value, text: text.value.trim() };
-    if (chosen() === 'at') {
-      const due = new Date(`${date.value}T${atTime.value}`);
-      if (Number.isNaN(due.getTime())) {
+    if (due.chosen() === 'at') {
+      const moment = new Date(`${date.value}T${atTime.value}`);
+      if (Number.isNaN(moment.getTime())) {
         errors.show(t('th_assign.check_fields'), { due_at: [t('th_assign.due_words')] });
         return;
       }
-      data.due_at = localIso(due);
+      data.due_at = localIso(moment);
     } else {
       Object.assign(data, {
         due_session_id: session.value,
@@ -464,8 +454,15 @@ function homeworkForm(pid, sessions, { onSaved, onCancel }) {
     } catch (err) {
       errors.show(problem(err), err.errors || {});
     }
-  });
-  return form;
+  };
+  return assignForm(
+    { label: t('th_assign.assign_homework'), submitLabel: t('th_assign.assign_homework'), onCancel, fields, onSubmit },
+    h('div', { class: 'grid' }, fields.homework_type.wrap),
+    fields.text.wrap,
+    due.set,
+    atGroup,
+    sessionGroup,
+  );
 }
 
 function dueWords(a, sessions) {
