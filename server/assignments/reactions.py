@@ -20,21 +20,21 @@ def follow_sessions(patient_id: uuid.UUID, timezone: str | None = None) -> None:
     """A session moved, or the patient's zone changed: homework due relative to a
     session is due at its new instant (the session's local day plus the days, at the
     wall time). A cancelled session leaves the last due time as it was."""
-    items = db.session.scalars(
-        select(Assignment).where(
+    # each item with its session's start, in one statement (not a lookup per item)
+    rows = db.session.execute(
+        select(Assignment, TreatmentSession.starts_at)
+        .join(TreatmentSession, TreatmentSession.id == Assignment.due_session_id)
+        .where(
             Assignment.patient_id == patient_id,
-            Assignment.due_session_id.is_not(None),
             Assignment.deleted.is_(False),
+            TreatmentSession.deleted.is_(False),
         )
     ).all()
-    if not items:
+    if not rows:
         return
     zone = timezone or db.session.get(User, patient_id).timezone
-    for item in items:
-        session = db.session.get(TreatmentSession, item.due_session_id)
-        if session is None or session.deleted:
-            continue
-        due_at, offset = relative_due(session.starts_at, item.due_days, item.due_time, zone)
+    for item, starts_at in rows:
+        due_at, offset = relative_due(starts_at, item.due_days, item.due_time, zone)
         if (due_at, offset) != (item.due_at, item.due_offset_minutes):
             item.due_at, item.due_offset_minutes = due_at, offset
             item.version += 1

@@ -20,6 +20,7 @@ from server.assignments.read import status_clause, status_now
 from server.db import utcnow
 from server.extensions import db
 from tests.api.test_sync import pull_all, push
+from tests.factories import counting_statements
 
 PLAN = {
     "kind": "measure",
@@ -168,6 +169,41 @@ def test_moving_the_session_moves_the_homework_due_date(care):
     changes, _ = pull_all(care.patient, cursor)
     (pulled,) = [c for c in changes if c["id"] == item["id"]]
     assert pulled["data"]["due_at"] == "2031-05-10T18:00:00+00:00"
+
+
+def test_moving_a_session_costs_the_same_however_much_homework_follows_sessions(app, care):
+    """The homework that follows sessions is found with its sessions in one statement,
+    not a lookup per session; a cancelled session leaves its homework's due time."""
+
+    def follows(session) -> dict:
+        return assign(
+            care,
+            {
+                "kind": "homework",
+                "homework_type": "plan_review",
+                "due_session_id": session["id"],
+                "due_days": 2,
+                "due_time": "18:00",
+            },
+        )
+
+    session = dosing(care, "2031-05-01T10:00:00+00:00")
+    where = f"/api/v1/patients/{care.patient.id}/sessions/{session['id']}"
+
+    def move(version: int, starts_at: str) -> int:
+        with counting_statements(app) as sql:
+            moved = care.therapist.put(where, json={"version": version, "starts_at": starts_at})
+        assert moved.status_code == 200, moved.json
+        return sql["n"]
+
+    item = follows(session)
+    one = move(1, "2031-05-08T10:00:00+00:00")
+    for day in range(20, 24):  # homework following four other sessions
+        follows(dosing(care, f"2031-06-{day}T10:00:00+00:00"))
+    assert move(2, "2031-05-15T10:00:00+00:00") == one
+    assert mine(care.patient)[item["id"]]["due_at"] == "2031-05-17T18:00:00+00:00"
+    assert care.therapist.delete(where).status_code == 204
+    assert mine(care.patient)[item["id"]]["due_at"] == "2031-05-17T18:00:00+00:00"
 
 
 def test_a_new_time_zone_moves_a_relative_due_date_to_the_same_wall_time(care):
