@@ -23,17 +23,12 @@ from server.auth.models import User
 from server.extensions import db
 from server.reminders import read
 from server.reminders.models import PushDelivery, ReminderOccurrence
+from tests.api.test_assignments import PLAN  # PHQ-9 on days 1 and 7, 09:00, 48 h
 from tests.api.test_reminders import run_worker, sends, subscribe
 from tests.factories import counting_statements
 from tests.unit.test_scoring import answers_totalling
 
 NY = ZoneInfo("America/New_York")
-PLAN = {
-    "kind": "measure",
-    "instrument": "phq9",
-    "schedule": {"type": "sessions", "session_kind": "dosing", "days": [1, 7], "time": "09:00"},
-    "window_hours": 48,
-}
 
 
 def next_change(month: int) -> date:
