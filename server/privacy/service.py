@@ -243,6 +243,7 @@ def delete_account(user: User, password: str) -> None:
             PlanRevision,
             Plan,
             CheckIn,
+            Assignment,  # before the sessions its due dates follow
             TreatmentSession,
             JournalPrompt,
         ):

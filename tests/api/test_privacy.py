@@ -141,6 +141,7 @@ def test_deleting_a_patient_leaves_no_row_and_ends_every_session(app, patient, t
         "risk_flags",
         "part_changes",
         "plan_revisions",
+        "assignments",
         "sync_ops",
     ):
         assert count(app, table) == 0, table
