@@ -17,7 +17,6 @@ const heads = () => [
   'Plan review',
   t('th_assign.homework'),
 ];
-const COLUMNS = 8;
 
 const SORTS = {
   flags: 'Open flags first',
@@ -282,16 +281,17 @@ export async function render(root) {
   const show = () => {
     const words = search.value.trim().toLowerCase();
     const visible = rows.filter((r) => !words || r.display_name.toLowerCase().includes(words));
+    const labels = heads();
     swap(
       body,
       visible.length
-        ? visible.map((r) => rowOf(r, heads()))
+        ? visible.map((r) => rowOf(r, labels))
         : h(
             'tr',
             {},
             h(
               'td',
-              { colspan: COLUMNS, class: 'muted' },
+              { colspan: labels.length, class: 'muted' },
               rows.length ? 'No patient matches.' : 'No patients yet. Invite one below.',
             ),
           ),
@@ -305,7 +305,7 @@ export async function render(root) {
       for (const r of rows) names.set(r.patient_id, r.display_name);
       show();
     } catch (err) {
-      swap(body, h('tr', {}, h('td', { colspan: COLUMNS }, errorLine(err))));
+      swap(body, h('tr', {}, h('td', { colspan: heads().length }, errorLine(err))));
     }
   };
   search.addEventListener('input', show);
