@@ -391,11 +391,6 @@ export async function getMeta(key, fallback = null) {
 }
 export const setMeta = (key, value) => put(META, { key, value });
 
-// How many records of a store match, judged by their clear fields alone: works locked.
-export async function countClear(store, match) {
-  return (await clearRows(store)).filter(match).length;
-}
-
 // A store's rows as kept, sealed or not: only their clear fields may be read.
 export const clearRows = (store) => rawRequest(store, (s) => s.getAll());
 

@@ -3,7 +3,7 @@
 // a lost answer is byte-for-byte the same and the server applies it at most once.
 
 import { ATTENTION, LOCAL, SYNCED } from './constants.js';
-import { META, OUTBOX, STORES, clearRows, countClear, getAll, tx } from './db.js';
+import { META, OUTBOX, STORES, clearRows, getAll, tx } from './db.js';
 
 const MAX_BATCH = 100;
 // parts before the relations and entries that name them; an entry before the homework
@@ -64,15 +64,20 @@ export async function allOps() {
   return getAll(OUTBOX);
 }
 
-// counted from each op's clear `status`, so the lock screen can say it without the key
-export const pendingCount = () => countClear(OUTBOX, (op) => op.status === 'pending');
-
-// Changes the server refused, waiting on this device for the person to mend them: one
-// per object, however many of its ops wait (a later op carries the refused words again).
-export async function attentionCount() {
-  const refused = (await clearRows(OUTBOX)).filter((op) => op.status === 'rejected');
-  return new Set(refused.map((op) => op.key)).size;
+// What waits on this device, from one read of the outbox, counted from each op's clear
+// `status` (so the lock screen can say it without the key): `pending`, the ops still to
+// send; `attention`, the changes the server refused, waiting for the person to mend
+// them: one per object, however many of its ops wait (a later op carries the refused
+// words again).
+export async function outboxCounts() {
+  const ops = await clearRows(OUTBOX);
+  return {
+    pending: ops.filter((op) => op.status === 'pending').length,
+    attention: new Set(ops.filter((op) => op.status === 'rejected').map((op) => op.key)).size,
+  };
 }
+
+export const pendingCount = async () => (await outboxCounts()).pending;
 
 // The next batch: the oldest pending op per object (a later edit waits for the answer
 // to the earlier one, so its base_version is right), parts first. Freezes each op.

@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import { META, OUTBOX, STORES, getMeta, isLocked, setMeta, tx } from './db.js';
-import { applyResults, attentionCount, outboxEvents, pendingCount, storeChange, takeBatch, toWire } from './outbox.js';
+import { applyResults, outboxCounts, outboxEvents, storeChange, takeBatch, toWire } from './outbox.js';
 import { rememberCareTeam } from './care-words.js';
 import { currentLanguage } from './i18n.js';
 import { refreshLockedHelp } from './lock.js';
@@ -25,7 +25,7 @@ const emit = (name) => syncEvents.dispatchEvent(new Event(name));
 
 async function setPhase(phase) {
   status.phase = phase;
-  [status.pending, status.attention] = await Promise.all([pendingCount(), attentionCount()]);
+  Object.assign(status, await outboxCounts());
   emit('status');
 }
 
