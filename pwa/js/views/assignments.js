@@ -18,7 +18,7 @@ const RECENT_MS = 7 * DAY_MS;
 // "tomorrow morning" and "in 3 days" are at this local hour
 const SNOOZE_HOUR = 9;
 
-export const homeworkPromptId = (id) => `${PROMPT_PREFIX}${id}`;
+const homeworkPromptId = (id) => `${PROMPT_PREFIX}${id}`;
 export const homeworkIdOf = (promptId) =>
   typeof promptId === 'string' && promptId.startsWith(PROMPT_PREFIX) ? promptId.slice(PROMPT_PREFIX.length) : null;
 
@@ -27,7 +27,7 @@ const live = (rows) => rows.filter((a) => !a.deleted);
 
 // The status shown, as server/assignments/read.py `status_now` says it: skipped; done
 // when done by the due time; late when done after it, or still open past it; else open.
-export function statusNow(a, now = Date.now()) {
+function statusNow(a, now = Date.now()) {
   if (a.status === 'skipped') return 'skipped';
   const due = at(a.due_at);
   if (a.status === 'done') return due < at(a.done_at) ? 'late' : 'done';
@@ -181,7 +181,7 @@ const onToday = (a, now) =>
 // The latest ask of a measurement plan, unless it was answered (a complete check-in of
 // its instrument since it was sent): open while its window runs, else missed. Only the
 // latest ask is known here, so a plan is never shown missed more than once.
-export function askState(plan, checkins, now = Date.now()) {
+function askState(plan, checkins, now = Date.now()) {
   if (plan.kind !== 'measure' || plan.deleted || plan.paused_at || !plan.last_asked_at) return null;
   const asked = at(plan.last_asked_at);
   const answered = checkins.some(
@@ -285,7 +285,7 @@ function sessionDay(n) {
   return t('assign.days_after', { count: n });
 }
 
-export function scheduleWords(schedule) {
+function scheduleWords(schedule) {
   if (schedule?.type === 'weekly') return t('assign.weekly', { day: weekday(schedule.day), time: schedule.time });
   if (schedule?.type === 'sessions') {
     const days = [...schedule.days].sort((a, b) => a - b).map(sessionDay);
