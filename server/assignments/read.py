@@ -154,14 +154,3 @@ def follow_through_item(item: Assignment, now: datetime) -> dict:
         "done_at": item.done_at,
         "skip_reason": item.skip_reason or "",
     }
-
-
-def measures(scope) -> list[Assignment]:
-    """The scope's live measurement plans, oldest first."""
-    return list(
-        db.session.scalars(
-            live(scope)
-            .where(Assignment.kind == AssignmentKind.MEASURE)
-            .order_by(Assignment.created_at)
-        )
-    )
